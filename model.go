@@ -1,0 +1,129 @@
+package candor
+
+import "time"
+
+// Identifier kinds: the ways a subject can be looked up through the blind index.
+const (
+	IdentUserID      = "user_id"
+	IdentAnonymousID = "anonymous_id"
+	IdentEmail       = "email"
+	IdentPhone       = "phone"
+)
+
+// IdentifierKinds lists the identifier kinds, in the order they are tried.
+var IdentifierKinds = []string{IdentUserID, IdentEmail, IdentPhone, IdentAnonymousID}
+
+// Subject is a person whose data Candor holds, known by a random id. It
+// carries no personal data itself: traits and identifiers are sealed apart.
+type Subject struct {
+	ID         string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Restricted bool // processing restricted (PIPL Art. 44, GDPR Art. 18): only legal obligations may proceed
+}
+
+// Identifier is a sealed identifier with its blind index.
+type Identifier struct {
+	Kind   string
+	Blind  []byte // keyed blind index of the normalized value
+	Sealed []byte // the normalized value, encrypted under the subject key
+}
+
+// Trait is a sealed value of a declared field.
+type Trait struct {
+	Field     string
+	Sealed    []byte
+	UpdatedAt time.Time
+}
+
+// SubjectWrite is one create-or-merge of a subject, already sealed.
+type SubjectWrite struct {
+	SubjectID   string
+	Create      bool // true: the subject must not exist yet
+	Identifiers []Identifier
+	Traits      []Trait
+	At          time.Time
+}
+
+// ConsentState is the state a consent record sets for one purpose.
+type ConsentState string
+
+// Consent states.
+const (
+	ConsentGranted   ConsentState = "granted"
+	ConsentDenied    ConsentState = "denied"
+	ConsentWithdrawn ConsentState = "withdrawn"
+)
+
+// Consent is one entry of the consent ledger. Entries are appended, never updated.
+type Consent struct {
+	Seq        int64 // order in the ledger, set by the store
+	ID         string
+	ReceiptID  string // the receipt that recorded it; several entries share one
+	SubjectID  string
+	Purpose    string
+	State      ConsentState
+	NoticeHash string // the notice the person saw, by hash
+	Channel    string // banner, portal, api, import, …
+	GPC        bool   // a Global Privacy Control signal came with it
+	Explicit   bool   // the purpose was named on its own, not granted by "accept all"
+	Guardian   bool   // a guardian's consent, with evidence
+	// GuardianEvidence is the evidence, sealed under the subject key.
+	GuardianEvidence []byte
+	Actor            string
+	At               time.Time
+}
+
+// StoredNotice is a notice version as kept in the store. Canonical is the
+// exact canonical form whose SHA-256 is Hash; PurposeHashes holds, for each
+// purpose, the hash of its definition (description, fields, recipients), by
+// which a consent becomes stale when the definition changes.
+type StoredNotice struct {
+	Hash          string // "sha256:" + hex
+	Version       string // short form of the hash shown to people
+	Canonical     []byte
+	PurposeHashes map[string]string
+	CreatedAt     time.Time
+}
+
+// APIKey is an API key as stored: only its hash.
+type APIKey struct {
+	ID        string
+	Name      string
+	Role      string
+	Hash      []byte // SHA-256 of the key
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// AuditEntry is one entry of the audit log. It names subjects by id and
+// fields by name, never by value.
+type AuditEntry struct {
+	Seq       int64
+	Time      time.Time
+	Actor     string
+	Action    string // read, decide, consent, create, …
+	Purpose   string
+	SubjectID string
+	Fields    []string
+	Decision  string // allow, deny, ok, error
+	Reason    string
+	RequestID string
+	PrevHash  []byte
+	Hash      []byte
+}
+
+// AuditCheckpoint is a signed statement that the chain reached Hash at Seq.
+type AuditCheckpoint struct {
+	Seq       int64
+	Hash      []byte
+	Time      time.Time
+	KeyID     string
+	Signature []byte
+}
+
+// KeyStats counts subject keys by the master key that wraps them.
+type KeyStats struct {
+	ByMasterKey map[uint32]int
+	Shredded    int
+}

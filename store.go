@@ -1,0 +1,135 @@
+package candor
+
+import (
+	"context"
+	"time"
+)
+
+// The stores. Each method owns its transaction; a multi-row change is one
+// transaction, so nothing half-written remains. Methods return an [*Error]
+// with the code they name, or a wrapped internal error.
+
+// SubjectStore keeps subjects, their sealed identifiers and traits.
+type SubjectStore interface {
+	// WriteSubject creates (w.Create) or merges into an existing subject its
+	// identifiers and traits, replacing a trait of the same field and adding
+	// identifiers. It returns ECONFLICT when w.Create and the subject exists,
+	// or when an identifier (kind and blind index) belongs to another subject;
+	// ENOTFOUND when merging into a subject that does not exist.
+	WriteSubject(ctx context.Context, w SubjectWrite) error
+	// Subject returns the subject with the given id, or ENOTFOUND.
+	Subject(ctx context.Context, id string) (*Subject, error)
+	// FindSubject returns the id of the subject that holds the identifier,
+	// or ENOTFOUND.
+	FindSubject(ctx context.Context, kind string, blind []byte) (string, error)
+	// Identifiers returns the subject's sealed identifiers.
+	Identifiers(ctx context.Context, subjectID string) ([]Identifier, error)
+	// Traits returns the subject's sealed traits for the given fields, or all
+	// when fields is nil, ordered by field.
+	Traits(ctx context.Context, subjectID string, fields []string) ([]Trait, error)
+	// SetRestricted sets or lifts the restriction of processing. ENOTFOUND.
+	SetRestricted(ctx context.Context, subjectID string, restricted bool, at time.Time) error
+	// CountSubjects returns the number of subjects.
+	CountSubjects(ctx context.Context) (int, error)
+	// SubjectIDs returns up to limit subject ids greater than after, in order.
+	SubjectIDs(ctx context.Context, after string, limit int) ([]string, error)
+}
+
+// ConsentStore keeps the consent ledger: appended, never updated.
+type ConsentStore interface {
+	// AppendConsents appends the records in one transaction and sets their Seq.
+	AppendConsents(ctx context.Context, records []Consent) error
+	// Consents returns the subject's ledger in the order it was written.
+	Consents(ctx context.Context, subjectID string) ([]Consent, error)
+}
+
+// NoticeStore keeps every notice version people were shown.
+type NoticeStore interface {
+	// PutNotice stores n unless a notice with its hash is stored already.
+	PutNotice(ctx context.Context, n StoredNotice) error
+	// Notices returns every stored notice, oldest first.
+	Notices(ctx context.Context) ([]StoredNotice, error)
+}
+
+// APIKeyStore keeps API keys, hashed.
+type APIKeyStore interface {
+	// PutAPIKey stores a new key. ECONFLICT if its id or hash exists.
+	PutAPIKey(ctx context.Context, k APIKey) error
+	// APIKeyByHash returns the key with the hash, revoked or not, or ENOTFOUND.
+	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, error)
+	// APIKeys returns every key, oldest first.
+	APIKeys(ctx context.Context) ([]APIKey, error)
+	// RevokeAPIKey revokes a key. ENOTFOUND.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
+// WrappedKey is a subject's data key as the key store holds it: wrapped by
+// the master key, or destroyed.
+type WrappedKey struct {
+	SubjectID  string
+	Wrapped    []byte // nil once shredded
+	ShreddedAt *time.Time
+}
+
+// KeyStore keeps wrapped keys. It is kept apart from the data store (its own
+// file, or its own schema), so that a copy of the data never holds a key.
+type KeyStore interface {
+	// PutSubjectKey stores a subject's wrapped key. ECONFLICT if the subject
+	// has one, or had one that was shredded.
+	PutSubjectKey(ctx context.Context, subjectID string, wrapped []byte, at time.Time) error
+	// SubjectKey returns the subject's key; Wrapped is nil and ShreddedAt set
+	// once shredded. ENOTFOUND if the subject never had a key.
+	SubjectKey(ctx context.Context, subjectID string) (*WrappedKey, error)
+	// ShredSubjectKey destroys the subject's key, keeping a tombstone.
+	// ENOTFOUND if the subject never had a key.
+	ShredSubjectKey(ctx context.Context, subjectID string, at time.Time) error
+	// SubjectKeys returns up to limit keys (shredded ones left out) of
+	// subjects whose id is greater than after, in id order.
+	SubjectKeys(ctx context.Context, after string, limit int) ([]WrappedKey, error)
+	// ReplaceSubjectKey replaces a wrapped key if it still equals old (a
+	// concurrent shred or rotation wins). It reports whether it replaced.
+	ReplaceSubjectKey(ctx context.Context, subjectID string, old, new []byte) (bool, error)
+	// CountSubjectKeys returns how many live and shredded keys there are.
+	CountSubjectKeys(ctx context.Context) (live, shredded int, err error)
+	// PutSystemKey stores a named system key (blind index, signing keys), or
+	// returns ECONFLICT if it exists.
+	PutSystemKey(ctx context.Context, name string, wrapped []byte, at time.Time) error
+	// SystemKey returns a named system key, or ENOTFOUND.
+	SystemKey(ctx context.Context, name string) ([]byte, error)
+	// SystemKeyNames returns the names of every system key.
+	SystemKeyNames(ctx context.Context) ([]string, error)
+	// ReplaceSystemKey replaces a system key if it still equals old.
+	ReplaceSystemKey(ctx context.Context, name string, old, new []byte) (bool, error)
+}
+
+// AuditStore keeps the audit log and its checkpoints. It is append-only.
+type AuditStore interface {
+	// AppendAudit appends entries in one transaction. Inside it, seal is
+	// called for each entry in order with the sequence number and hash of
+	// the entry before it (0 and nil for the first) and must set Seq,
+	// PrevHash and Hash; the store serializes appends so the chain cannot fork.
+	AppendAudit(ctx context.Context, entries []*AuditEntry, seal func(prevSeq int64, prevHash []byte, e *AuditEntry)) error
+	// AuditHead returns the last entry's sequence number and hash (0, nil when empty).
+	AuditHead(ctx context.Context) (int64, []byte, error)
+	// AuditEntries returns up to limit entries with Seq >= from, by Seq.
+	AuditEntries(ctx context.Context, from int64, limit int) ([]AuditEntry, error)
+	// PutCheckpoint stores a signed checkpoint.
+	PutCheckpoint(ctx context.Context, c AuditCheckpoint) error
+	// Checkpoints returns every checkpoint, by Seq.
+	Checkpoints(ctx context.Context) ([]AuditCheckpoint, error)
+}
+
+// Store is everything a node needs from its storage.
+type Store interface {
+	SubjectStore
+	ConsentStore
+	NoticeStore
+	APIKeyStore
+	AuditStore
+	// Keys returns the key store, kept apart from the data.
+	Keys() KeyStore
+	// Ping reports whether the stores answer.
+	Ping(ctx context.Context) error
+	// Close closes the stores.
+	Close() error
+}
