@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/candorhq/candor"
@@ -45,6 +46,7 @@ const (
 // the key store.
 type DB struct {
 	dir   string
+	lock  *os.File
 	data  *conn
 	keys  *conn
 	audit *conn
@@ -64,8 +66,11 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: create data directory: %w", err)
 	}
-	db := &DB{dir: dir}
-	var err error
+	lock, err := lockDir(dir, syscall.LOCK_SH)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{dir: dir, lock: lock}
 	for _, f := range []struct {
 		c    **conn
 		name string
@@ -190,6 +195,9 @@ func (db *DB) Close() error {
 			errs = append(errs, c.r.Close())
 		}
 		errs = append(errs, c.w.Close())
+	}
+	if db.lock != nil {
+		errs = append(errs, db.lock.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,148 @@
+// Package apikeys issues and checks API keys. A key is shown once, when it
+// is issued; only its SHA-256 is stored. Keys are long random strings, so a
+// fast hash is enough: there is nothing to guess.
+package apikeys
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/candorhq/candor"
+)
+
+// Prefix starts every key Candor issues, so that secret scanners can find
+// one that leaked.
+const Prefix = "cndr_"
+
+// Generate returns a new random key: the prefix and 256 random bits.
+func Generate() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return Prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// Hash returns the stored form of a key.
+func Hash(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// Keys checks keys against the store, keeping recent answers for a few
+// seconds so the hot paths do not query the store on every request.
+// Revoking through [Keys.Revoke] takes effect at once on this node.
+type Keys struct {
+	store candor.APIKeyStore
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu    sync.Mutex
+	cache map[[32]byte]cached
+}
+
+type cached struct {
+	key *candor.APIKey
+	at  time.Time
+}
+
+// New returns a checker; ttl is how long an answer is kept (default 5s).
+func New(store candor.APIKeyStore, ttl time.Duration) *Keys {
+	if ttl <= 0 {
+		ttl = 5 * time.Second
+	}
+	return &Keys{store: store, ttl: ttl, now: time.Now, cache: map[[32]byte]cached{}}
+}
+
+// Check returns the key's record, or EUNAUTHORIZED for an unknown or revoked key.
+func (k *Keys) Check(ctx context.Context, key string) (*candor.APIKey, error) {
+	if !strings.HasPrefix(key, Prefix) || len(key) > 200 {
+		return nil, candor.Errorf(candor.EUNAUTHORIZED, "invalid API key")
+	}
+	var h [32]byte
+	copy(h[:], Hash(key))
+	now := k.now()
+	k.mu.Lock()
+	c, ok := k.cache[h]
+	k.mu.Unlock()
+	if !ok || now.Sub(c.at) > k.ttl {
+		rec, err := k.store.APIKeyByHash(ctx, h[:])
+		if candor.ErrorCode(err) == candor.ENOTFOUND {
+			return nil, candor.Errorf(candor.EUNAUTHORIZED, "invalid API key")
+		}
+		if err != nil {
+			return nil, err
+		}
+		c = cached{key: rec, at: now}
+		k.mu.Lock()
+		if len(k.cache) > 10000 {
+			clear(k.cache)
+		}
+		k.cache[h] = c
+		k.mu.Unlock()
+	}
+	if c.key.RevokedAt != nil {
+		return nil, candor.Errorf(candor.EUNAUTHORIZED, "invalid API key")
+	}
+	return c.key, nil
+}
+
+// Issue stores a new key for the role and returns the record and the key,
+// which is never shown again.
+func (k *Keys) Issue(ctx context.Context, name, role string) (*candor.APIKey, string, error) {
+	key := Generate()
+	rec := candor.APIKey{ID: candor.NewID("key_"), Name: name, Role: role, Hash: Hash(key), CreatedAt: k.now().UTC()}
+	if err := k.store.PutAPIKey(ctx, rec); err != nil {
+		return nil, "", err
+	}
+	return &rec, key, nil
+}
+
+// Ensure makes sure a key with the given name exists. If key is not empty
+// (it came from the environment or a file), it is stored unless stored
+// already, and "" is returned. Otherwise, when no live key with that name
+// exists, a new one is generated and returned, to be shown once.
+func (k *Keys) Ensure(ctx context.Context, name, role, key string) (string, error) {
+	if key != "" {
+		if !strings.HasPrefix(key, Prefix) || len(key) < len(Prefix)+32 {
+			return "", candor.Errorf(candor.EINVALID, "a %s key must start with %q and hold at least 32 random characters after it", name, Prefix)
+		}
+		rec, err := k.store.APIKeyByHash(ctx, Hash(key))
+		switch {
+		case err == nil && rec.Role == role && rec.RevokedAt == nil:
+			return "", nil
+		case err == nil:
+			return "", candor.Errorf(candor.ECONFLICT, "the %s key given is stored already with another role or revoked", name)
+		case candor.ErrorCode(err) != candor.ENOTFOUND:
+			return "", err
+		}
+		return "", k.store.PutAPIKey(ctx, candor.APIKey{ID: candor.NewID("key_"), Name: name, Role: role, Hash: Hash(key), CreatedAt: k.now().UTC()})
+	}
+	all, err := k.store.APIKeys(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, r := range all {
+		if r.Name == name && r.RevokedAt == nil {
+			return "", nil
+		}
+	}
+	_, key, err = k.Issue(ctx, name, role)
+	return key, err
+}
+
+// Revoke revokes a key and forgets it at once.
+func (k *Keys) Revoke(ctx context.Context, id string) error {
+	if err := k.store.RevokeAPIKey(ctx, id, k.now().UTC()); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	clear(k.cache)
+	k.mu.Unlock()
+	return nil
+}

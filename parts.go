@@ -1,0 +1,31 @@
+package candor
+
+import "context"
+
+// Sealer encrypts and decrypts personal data under the subject's key, bound
+// to (subject, field). The vault implements it.
+type Sealer interface {
+	// Seal encrypts plaintext for the subject's field.
+	Seal(ctx context.Context, subjectID, field string, plaintext []byte) ([]byte, error)
+	// Unseal decrypts a ciphertext sealed for the same subject and field.
+	Unseal(ctx context.Context, subjectID, field string, ciphertext []byte) ([]byte, error)
+}
+
+// Auditor appends to the audit log and returns once the entry is durable.
+// An error means the entry was not written: the caller must fail closed.
+type Auditor interface {
+	Append(ctx context.Context, e AuditEntry) error
+}
+
+// Signer signs with an Ed25519 key that a public JWK verifies.
+type Signer interface {
+	KeyID() string
+	Sign(msg []byte) []byte
+}
+
+// Actor is who asks: a staff member, an API key, a partner, or Candor
+// itself for a named job.
+type Actor struct {
+	ID   string // such as "apikey:key_…" or "job:demo"
+	Role string
+}
