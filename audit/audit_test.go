@@ -1,0 +1,341 @@
+package audit_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/sqlite"
+)
+
+type signer struct {
+	id  string
+	key ed25519.PrivateKey
+}
+
+func (s signer) KeyID() string          { return s.id }
+func (s signer) Sign(msg []byte) []byte { return ed25519.Sign(s.key, msg) }
+
+func newSigner(id string) signer {
+	_, k, _ := ed25519.GenerateKey(rand.Reader)
+	return signer{id, k}
+}
+
+func (s signer) keys(id string) ed25519.PublicKey {
+	if id == s.id {
+		return s.key.Public().(ed25519.PublicKey)
+	}
+	return nil
+}
+
+var ctx = context.Background()
+
+func open(t *testing.T, dir string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func entry(i int) candor.AuditEntry {
+	return candor.AuditEntry{Actor: "apikey:k", Action: "read", Purpose: "service", SubjectID: fmt.Sprintf("sub_%d", i), Fields: []string{"email", "phone"}, Decision: "allow", Reason: "basis", RequestID: fmt.Sprint("r", i)}
+}
+
+// fill appends n entries with a checkpoint every `every`, then closes the log.
+func fill(t *testing.T, db *sqlite.DB, s signer, n int, every int64) {
+	t.Helper()
+	l := audit.New(db, s, audit.Options{CheckpointEvery: every})
+	for i := range n {
+		if err := l.Append(ctx, entry(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func verify(t *testing.T, db *sqlite.DB, s signer) audit.Report {
+	t.Helper()
+	rep, err := audit.Verify(ctx, db, s.keys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func TestAppendVerify(t *testing.T) {
+	db := open(t, t.TempDir())
+	s := newSigner("k1")
+	fill(t, db, s, 25, 10)
+	rep := verify(t, db, s)
+	// Checkpoints at 10 and 20, and the final one at 25 on Close.
+	if !rep.OK || rep.Entries != 25 || rep.Checkpoints != 3 || rep.FirstBroken != nil {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestConcurrentAppendsFormOneChain(t *testing.T) {
+	db := open(t, t.TempDir())
+	s := newSigner("k1")
+	l := audit.New(db, s, audit.Options{CheckpointEvery: 500})
+	var wg sync.WaitGroup
+	for g := range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				if err := l.Append(ctx, entry(g*1000+i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	l.Close()
+	if rep := verify(t, db, s); !rep.OK || rep.Entries != 6400 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestRestartContinuesChain(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, dir)
+	s := newSigner("k1")
+	fill(t, db, s, 7, 5)
+	fill(t, db, s, 6, 5)
+	if rep := verify(t, db, s); !rep.OK || rep.Entries != 13 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+func TestAppendAfterClose(t *testing.T) {
+	l := audit.New(open(t, t.TempDir()), newSigner("k"), audit.Options{})
+	l.Close()
+	if err := l.Append(ctx, entry(1)); err != audit.ErrClosed {
+		t.Errorf("append after close: %v", err)
+	}
+}
+
+// TestFailsClosed: when the store cannot write, Append reports it.
+func TestFailsClosed(t *testing.T) {
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := audit.New(db, newSigner("k"), audit.Options{})
+	defer l.Close()
+	if err := l.Append(ctx, entry(1)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := l.Append(ctx, entry(2)); err == nil {
+		t.Error("append on a closed store succeeded")
+	}
+}
+
+func TestIntervalCheckpoint(t *testing.T) {
+	db := open(t, t.TempDir())
+	s := newSigner("k")
+	l := audit.New(db, s, audit.Options{CheckpointInterval: 50 * time.Millisecond})
+	defer l.Close()
+	l.Append(ctx, entry(1))
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if cps, _ := db.Checkpoints(ctx); len(cps) == 1 && cps[0].Seq == 1 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("no checkpoint within the interval")
+}
+
+// tamper runs statements on audit.db through a connection of its own, with
+// the append-only triggers dropped, as an attacker with file access would.
+func tamper(t *testing.T, dir string, stmts ...string) {
+	t.Helper()
+	raw, err := sql.Open("sqlite", filepath.Join(dir, sqlite.AuditFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range append([]string{`DROP TRIGGER IF EXISTS audit_log_no_update`, `DROP TRIGGER IF EXISTS audit_log_no_delete`}, stmts...) {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestTamperingIsFound(t *testing.T) {
+	cases := []struct {
+		name   string
+		stmts  []string
+		broken int64
+		reason string
+	}{
+		{"changed field", []string{`UPDATE audit_log SET purpose = 'marketing' WHERE seq = 7`}, 7, "changed"},
+		{"changed fields list", []string{`UPDATE audit_log SET fields = 'email' WHERE seq = 3`}, 3, "changed"},
+		{"removed entry", []string{`DELETE FROM audit_log WHERE seq = 12`}, 12, "missing"},
+		{"removed and renumbered", []string{`DELETE FROM audit_log WHERE seq = 12`, `UPDATE audit_log SET seq = seq - 1 WHERE seq > 12`}, 12, "follow"},
+		{"inserted entry", []string{`UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 9`, `UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1009`,
+			`INSERT INTO audit_log SELECT 9, time, 'forger', action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash FROM audit_log WHERE seq = 8`}, 9, ""},
+		{"reordered entries", []string{`UPDATE audit_log SET seq = -5 WHERE seq = 5`, `UPDATE audit_log SET seq = 5 WHERE seq = 6`, `UPDATE audit_log SET seq = 6 WHERE seq = -5`}, 5, "follow"},
+		{"truncated before the last checkpoint", []string{`DELETE FROM audit_log WHERE seq > 17`}, 18, "truncated"},
+		{"checkpoint signature altered", []string{`UPDATE audit_checkpoints SET signature = zeroblob(64) WHERE seq = 10`}, 10, "signature"},
+		{"checkpoint by an unknown key", []string{`UPDATE audit_checkpoints SET key_id = 'other' WHERE seq = 20`}, 20, "unknown key"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db := open(t, dir)
+			s := newSigner("k1")
+			fill(t, db, s, 25, 10)
+			tamper(t, dir, c.stmts...)
+			rep := verify(t, db, s)
+			if rep.OK || rep.FirstBroken == nil || *rep.FirstBroken != c.broken || !strings.Contains(rep.Reason, c.reason) {
+				t.Errorf("report %+v (first broken %v), want broken at %d (%s)", rep, deref(rep.FirstBroken), c.broken, c.reason)
+			}
+		})
+	}
+}
+
+func deref(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// TestRecomputedChainIsFound: an attacker who changes an entry and
+// recomputes every hash after it, without the signing key, is caught by the
+// next checkpoint.
+func TestRecomputedChainIsFound(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, dir)
+	s := newSigner("k1")
+	fill(t, db, s, 25, 10)
+	entries, _ := db.AuditEntries(ctx, 1, 100)
+	raw, _ := sql.Open("sqlite", filepath.Join(dir, sqlite.AuditFile))
+	defer raw.Close()
+	raw.Exec(`DROP TRIGGER audit_log_no_update`)
+	var prev []byte
+	for i := range entries {
+		e := &entries[i]
+		if e.Seq == 4 {
+			e.Purpose = "marketing"
+		}
+		e.PrevHash = prev
+		e.Hash = audit.Hash(prev, e)
+		prev = e.Hash
+		if _, err := raw.Exec(`UPDATE audit_log SET purpose = ?, prev_hash = ?, hash = ? WHERE seq = ?`, e.Purpose, e.PrevHash, e.Hash, e.Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := verify(t, db, s)
+	if rep.OK || deref(rep.FirstBroken) != int64(10) || !strings.Contains(rep.Reason, "checkpoint") {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// TestTruncationAfterLastCheckpoint documents the limit: entries after the
+// last checkpoint can be cut off unnoticed, which is why checkpoints are
+// frequent.
+func TestTruncationAfterLastCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	db := open(t, dir)
+	s := newSigner("k1")
+	l := audit.New(db, s, audit.Options{CheckpointEvery: 10})
+	for i := range 25 {
+		l.Append(ctx, entry(i))
+	}
+	// Stop without Close (a crash): no final checkpoint; the last is at 20.
+	tamper(t, dir, `DELETE FROM audit_log WHERE seq > 22`)
+	if rep := verify(t, db, s); !rep.OK || rep.Entries != 22 {
+		t.Errorf("report %+v", rep)
+	}
+	l.Close()
+}
+
+func TestHashCoversEveryField(t *testing.T) {
+	base := candor.AuditEntry{Seq: 3, Time: time.Unix(1700000000, 5).UTC(), Actor: "a", Action: "read", Purpose: "p", SubjectID: "s", Fields: []string{"x", "y"}, Decision: "allow", Reason: "r", RequestID: "q"}
+	prev := []byte("prev")
+	h := audit.Hash(prev, &base)
+	if string(audit.Hash(prev, &base)) != string(h) {
+		t.Fatal("not deterministic")
+	}
+	changes := map[string]func(e *candor.AuditEntry){
+		"seq":       func(e *candor.AuditEntry) { e.Seq = 4 },
+		"time":      func(e *candor.AuditEntry) { e.Time = e.Time.Add(time.Nanosecond) },
+		"actor":     func(e *candor.AuditEntry) { e.Actor = "b" },
+		"action":    func(e *candor.AuditEntry) { e.Action = "write" },
+		"purpose":   func(e *candor.AuditEntry) { e.Purpose = "q" },
+		"subject":   func(e *candor.AuditEntry) { e.SubjectID = "t" },
+		"fields":    func(e *candor.AuditEntry) { e.Fields = []string{"xy"} },
+		"field set": func(e *candor.AuditEntry) { e.Fields = []string{"x"} },
+		"decision":  func(e *candor.AuditEntry) { e.Decision = "deny" },
+		"reason":    func(e *candor.AuditEntry) { e.Reason = "s" },
+		"request":   func(e *candor.AuditEntry) { e.RequestID = "z" },
+		"boundary":  func(e *candor.AuditEntry) { e.Actor, e.Action = "ar", "ead" },
+	}
+	for name, change := range changes {
+		e := base
+		e.Fields = append([]string(nil), base.Fields...)
+		change(&e)
+		if string(audit.Hash(prev, &e)) == string(h) {
+			t.Errorf("changing %s keeps the hash", name)
+		}
+	}
+	if string(audit.Hash([]byte("other"), &base)) == string(h) {
+		t.Error("changing the previous hash keeps the hash")
+	}
+}
+
+func BenchmarkAppendParallel(b *testing.B) {
+	db, err := sqlite.Open(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	l := audit.New(db, newSigner("k"), audit.Options{})
+	defer l.Close()
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if err := l.Append(ctx, entry(i)); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+func BenchmarkAppendSerial(b *testing.B) {
+	db, err := sqlite.Open(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	l := audit.New(db, newSigner("k"), audit.Options{})
+	defer l.Close()
+	b.ResetTimer()
+	for i := range b.N {
+		if err := l.Append(ctx, entry(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

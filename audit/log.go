@@ -1,0 +1,270 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/candorhq/candor"
+)
+
+// ErrClosed is returned by [Log.Append] after [Log.Close].
+var ErrClosed = errors.New("audit: log closed")
+
+// Signer signs checkpoints; the vault provides an Ed25519 one.
+type Signer interface {
+	KeyID() string
+	Sign(msg []byte) []byte
+}
+
+// Options configures a [Log].
+type Options struct {
+	// CheckpointEvery is how many entries lie between checkpoints; default 1000.
+	CheckpointEvery int64
+	// CheckpointInterval bounds how long an entry waits for a checkpoint; default 60s.
+	CheckpointInterval time.Duration
+	// MaxBatch is how many entries one transaction commits at most; default 256.
+	MaxBatch int
+	Now      func() time.Time
+	Logger   *slog.Logger
+}
+
+// Log appends to the audit log. Concurrent appends are group-committed by
+// one writer goroutine: it takes every pending entry (up to MaxBatch),
+// commits them in one transaction and wakes each caller with the result.
+type Log struct {
+	store  candor.AuditStore
+	signer Signer
+	opts   Options
+
+	mu     sync.RWMutex // held for reading while queueing, for writing by Close
+	closed bool
+	reqs   chan *request
+	quit   chan struct{}
+	done   chan struct{}
+
+	// Owned by the writer goroutine.
+	headSeq  int64
+	headHash []byte
+	lastCP   int64
+	timer    *time.Timer
+	armed    bool
+}
+
+type request struct {
+	entries []candor.AuditEntry
+	done    chan error
+}
+
+// New returns a log on store and starts its writer. It reads the store's
+// last checkpoint, so a restarted process continues where it stopped.
+func New(store candor.AuditStore, signer Signer, opts Options) *Log {
+	if opts.CheckpointEvery <= 0 {
+		opts.CheckpointEvery = 1000
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = time.Minute
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	l := &Log{store: store, signer: signer, opts: opts, reqs: make(chan *request, 1024), quit: make(chan struct{}), done: make(chan struct{})}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if cps, err := store.Checkpoints(ctx); err == nil && len(cps) > 0 {
+		l.lastCP = cps[len(cps)-1].Seq
+	}
+	if seq, hash, err := store.AuditHead(ctx); err == nil {
+		l.headSeq, l.headHash = seq, hash
+	}
+	l.timer = time.NewTimer(time.Hour)
+	l.timer.Stop()
+	if l.headSeq > l.lastCP {
+		l.armTimer()
+	}
+	go l.run()
+	return l
+}
+
+// Append writes e and returns once it is committed. Seq, PrevHash, Hash
+// and, when zero, Time are set by the log. An error means the entry was not
+// written: the caller must fail closed. ctx bounds the wait to be queued;
+// once queued, the entry is either committed or reported failed.
+func (l *Log) Append(ctx context.Context, e candor.AuditEntry) error {
+	return l.AppendMany(ctx, []candor.AuditEntry{e})
+}
+
+// AppendMany writes several entries together, in order, with one wait.
+func (l *Log) AppendMany(ctx context.Context, es []candor.AuditEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	r := &request{entries: es, done: make(chan error, 1)}
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		return ctx.Err()
+	}
+	l.mu.RUnlock()
+	return <-r.done
+}
+
+// Checkpoint signs a checkpoint of the head now, if entries are not yet covered.
+func (l *Log) Checkpoint(ctx context.Context) error {
+	r := &request{done: make(chan error, 1)} // an empty request asks for a checkpoint
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case l.reqs <- r:
+	case <-ctx.Done():
+		l.mu.RUnlock()
+		return ctx.Err()
+	}
+	l.mu.RUnlock()
+	return <-r.done
+}
+
+// Close commits what is queued, writes a final checkpoint and stops the
+// writer. Appends after Close return [ErrClosed].
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		<-l.done
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.quit)
+	<-l.done
+	return nil
+}
+
+func (l *Log) run() {
+	defer close(l.done)
+	for {
+		select {
+		case r := <-l.reqs:
+			l.handle(r)
+		case <-l.timer.C:
+			l.armed = false
+			l.checkpoint()
+		case <-l.quit:
+			for {
+				select {
+				case r := <-l.reqs:
+					l.handle(r)
+					continue
+				default:
+				}
+				break
+			}
+			l.timer.Stop()
+			l.checkpoint()
+			return
+		}
+	}
+}
+
+// handle commits r and whatever else is queued, up to MaxBatch entries.
+func (l *Log) handle(first *request) {
+	batch := []*request{first}
+	n := len(first.entries)
+	for n < l.opts.MaxBatch {
+		select {
+		case r := <-l.reqs:
+			batch = append(batch, r)
+			n += len(r.entries)
+			continue
+		default:
+		}
+		break
+	}
+	ptrs := make([]*candor.AuditEntry, 0, n)
+	wantCP := false
+	now := l.opts.Now().UTC()
+	for _, r := range batch {
+		if len(r.entries) == 0 {
+			wantCP = true
+		}
+		for i := range r.entries {
+			e := &r.entries[i]
+			if e.Time.IsZero() {
+				e.Time = now
+			}
+			// Microseconds: what every store keeps exactly.
+			e.Time = e.Time.UTC().Truncate(time.Microsecond)
+			ptrs = append(ptrs, e)
+		}
+	}
+	var err error
+	if len(ptrs) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = l.store.AppendAudit(ctx, ptrs, seal)
+		cancel()
+		if err != nil {
+			err = fmt.Errorf("audit: append: %w", err)
+		} else {
+			last := ptrs[len(ptrs)-1]
+			l.headSeq, l.headHash = last.Seq, last.Hash
+		}
+	}
+	if err == nil && (wantCP || l.headSeq-l.lastCP >= l.opts.CheckpointEvery) {
+		if cerr := l.checkpoint(); wantCP {
+			err = cerr
+		}
+	} else if err == nil && l.headSeq > l.lastCP {
+		l.armTimer()
+	}
+	for _, r := range batch {
+		r.done <- err
+	}
+}
+
+// armTimer starts the checkpoint timer unless it runs already, so that an
+// uncovered entry waits at most CheckpointInterval.
+func (l *Log) armTimer() {
+	if !l.armed {
+		l.armed = true
+		l.timer.Reset(l.opts.CheckpointInterval)
+	}
+}
+
+// checkpoint signs the head if it is not covered. A failure is logged and
+// retried at the next opportunity; it does not fail appends.
+func (l *Log) checkpoint() error {
+	if l.headSeq <= l.lastCP {
+		return nil
+	}
+	c := candor.AuditCheckpoint{Seq: l.headSeq, Hash: l.headHash, Time: l.opts.Now().UTC().Truncate(time.Microsecond), KeyID: l.signer.KeyID()}
+	c.Signature = l.signer.Sign(CheckpointMessage(c))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := l.store.PutCheckpoint(ctx, c); err != nil {
+		l.opts.Logger.Warn("audit: checkpoint failed; will retry", "seq", c.Seq, "err", err)
+		l.armTimer()
+		return fmt.Errorf("audit: checkpoint: %w", err)
+	}
+	l.lastCP = c.Seq
+	l.timer.Stop()
+	l.armed = false
+	return nil
+}
