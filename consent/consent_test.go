@@ -1,0 +1,120 @@
+package consent_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/internal/testenv"
+	"github.com/candorhq/candor/subjects"
+)
+
+func TestLedgerAppendsOnly(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	id := e.MustSubject(t, subjects.Input{UserID: "l"}, consent.ScopeAll)
+	res, err := e.Ledger.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"marketing.email": false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Records) != 1 || res.Records[0].State != candor.ConsentWithdrawn {
+		t.Errorf("withdrawal recorded as %+v", res.Records)
+	}
+	hist, _ := e.Ledger.History(ctx, id)
+	granted := 0
+	for _, h := range hist {
+		if h.Purpose == "marketing.email" && h.State == candor.ConsentGranted {
+			granted++
+		}
+	}
+	if granted != 1 {
+		t.Errorf("the grant is no longer in the ledger: %+v", hist)
+	}
+}
+
+func TestRecordRefuses(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	id := e.MustSubject(t, subjects.Input{UserID: "r"}, "")
+	cases := []struct {
+		name string
+		c    consent.Choice
+		code string
+	}{
+		{"no notice", consent.Choice{Scope: consent.ScopeAll}, candor.EINVALID},
+		{"unknown notice", consent.Choice{NoticeVersion: "0000", Scope: consent.ScopeAll}, candor.EINVALID},
+		{"unknown purpose", consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"nope": true}}, candor.EINVALID},
+		{"bad scope", consent.Choice{NoticeVersion: e.Version, Scope: "most"}, candor.EINVALID},
+		{"nothing", consent.Choice{NoticeVersion: e.Version}, candor.EINVALID},
+		{"guardian without method", consent.Choice{NoticeVersion: e.Version, Scope: consent.ScopeAll, Guardian: &consent.Guardian{Relation: "parent"}}, candor.EINVALID},
+	}
+	for _, c := range cases {
+		if _, err := e.Ledger.Record(ctx, testenv.Admin, "", id, c.c); candor.ErrorCode(err) != c.code {
+			t.Errorf("%s: %v, want %s", c.name, err, c.code)
+		}
+	}
+	if _, err := e.Ledger.Record(ctx, testenv.Admin, "", "sub_aaaaaaaaaaaaaaaaaaaaaaaaaa", consent.Choice{NoticeVersion: e.Version, Scope: consent.ScopeAll}); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Errorf("unknown subject: %v", err)
+	}
+	if hist, _ := e.Ledger.History(ctx, id); len(hist) != 0 {
+		t.Errorf("refused requests wrote %d entries", len(hist))
+	}
+}
+
+// TestNoStaleStateUnderRace: decisions racing with writes never keep a
+// state older than the last write that finished before they began.
+func TestNoStaleStateUnderRace(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	id := e.MustSubject(t, subjects.Input{UserID: "race"}, "")
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					e.Gate.Decide(ctx, id, "analytics")
+				}
+			}
+		}()
+	}
+	for i := range 60 {
+		grant := i%2 == 0
+		if _, err := e.Ledger.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"analytics": grant}}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.Gate.Decide(ctx, id, "analytics")
+		if err != nil || d.Allow != grant {
+			t.Fatalf("write %d (grant=%v): decision %+v %v", i, grant, d, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestReceiptSignature(t *testing.T) {
+	s := testenv.NewSigner()
+	tok, err := consent.SignJWS(s, map[string]string{"a": "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]string
+	if err := consent.VerifyJWS(tok, s.Public(), &out); err != nil || out["a"] != "b" {
+		t.Fatalf("verify: %v %v", out, err)
+	}
+	bad := []byte(tok)
+	bad[10] ^= 1
+	if err := consent.VerifyJWS(string(bad), s.Public(), &out); err == nil {
+		t.Error("a changed token verified")
+	}
+	if err := consent.VerifyJWS(tok, testenv.NewSigner().Public(), &out); err == nil {
+		t.Error("another key verified it")
+	}
+}

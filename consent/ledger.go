@@ -1,0 +1,246 @@
+package consent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+)
+
+// Scopes of a consent request besides the purposes it names one by one.
+const (
+	ScopeAll  = "all"  // "accept all": every consent purpose that needs no separate consent
+	ScopeNone = "none" // "reject all": every consent purpose
+)
+
+// GuardianField is the pseudo-field under which guardian evidence is sealed.
+const GuardianField = "consent.guardian"
+
+// Ledger records consents and derives current state.
+type Ledger struct {
+	store   candor.Store
+	sealer  candor.Sealer
+	policy  *candor.Policy
+	notices *Notices
+	signer  candor.Signer
+	auditor candor.Auditor
+	now     func() time.Time
+	cache   *stateCache
+	loader  loader
+}
+
+// Options configures a [Ledger].
+type Options struct {
+	Store     candor.Store
+	Sealer    candor.Sealer
+	Policy    *candor.Policy
+	Notices   *Notices
+	Signer    candor.Signer // signs receipts
+	Auditor   candor.Auditor
+	Now       func() time.Time
+	CacheSize int // derived states kept in memory; default 20000
+}
+
+// New returns a ledger.
+func New(o Options) *Ledger {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Ledger{
+		store: o.Store, sealer: o.Sealer, policy: o.Policy, notices: o.Notices, signer: o.Signer,
+		auditor: o.Auditor, now: o.Now, cache: newStateCache(o.CacheSize),
+		loader: loader{store: o.Store, sealer: o.Sealer, policy: o.Policy},
+	}
+}
+
+// Notices returns the notice registry.
+func (l *Ledger) Notices() *Notices { return l.notices }
+
+// State returns the subject's current state. A subject that does not exist
+// has a state with Exists false.
+func (l *Ledger) State(ctx context.Context, subjectID string) (*State, error) {
+	st, gen, ok := l.cache.get(subjectID)
+	if ok {
+		return st, nil
+	}
+	st, err := l.loader.load(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	l.cache.put(subjectID, st, gen)
+	return st, nil
+}
+
+// Invalidate drops the subject's derived state, after any write that
+// changes it (consent, birth date, restriction, erasure).
+func (l *Ledger) Invalidate(subjectID string) { l.cache.invalidate(subjectID) }
+
+// Guardian is the evidence that a guardian gave consent for a child.
+type Guardian struct {
+	Relation  string `json:"relation"`            // parent, legal_guardian
+	Method    string `json:"method"`              // how it was checked: id_check, signed_form, …
+	Reference string `json:"reference,omitempty"` // a reference to the evidence, such as a ticket number
+}
+
+// Choice is one consent request: the person's choices against a notice.
+type Choice struct {
+	NoticeVersion string
+	Choices       map[string]bool
+	Scope         string // "", ScopeAll or ScopeNone
+	Channel       string
+	GPC           bool
+	Guardian      *Guardian
+	Language      string
+}
+
+// Result is what Record wrote.
+type Result struct {
+	ReceiptID string
+	Receipt   string // compact JWS
+	Records   []candor.Consent
+	// Overridden names purposes the person chose to grant that a Global
+	// Privacy Control signal denied.
+	Overridden []string
+	At         time.Time
+}
+
+// Record appends the consent entries that c implies for the subject, in one
+// transaction, audits them and returns a signed receipt. Separate-consent
+// purposes are granted only when named on their own, never by ScopeAll; a
+// GPC signal denies the purposes the policy marks gpc: deny.
+//
+// It returns EINVALID for an unknown notice version, an unknown purpose, a
+// purpose that does not rest on consent, or nothing to record; ENOTFOUND
+// when the subject does not exist.
+func (l *Ledger) Record(ctx context.Context, actor candor.Actor, requestID, subjectID string, c Choice) (*Result, error) {
+	notice, ok := l.notices.Resolve(c.NoticeVersion)
+	if c.NoticeVersion == "" {
+		return nil, candor.Invalid("notice_version is required: a consent is given against the notice the person was shown",
+			candor.FieldError{Field: "notice_version", Message: "required"})
+	}
+	if !ok {
+		return nil, candor.Invalid("unknown notice version", candor.FieldError{Field: "notice_version", Message: "no notice with this version or hash"})
+	}
+	var errs []candor.FieldError
+	for p := range c.Choices {
+		switch pp := l.policy.Purpose(p); {
+		case pp == nil:
+			errs = append(errs, candor.FieldError{Field: "choices." + p, Message: "unknown purpose"})
+		case !pp.NeedsConsent():
+			errs = append(errs, candor.FieldError{Field: "choices." + p, Message: fmt.Sprintf("purpose rests on %s, not consent; it cannot be granted or refused here", pp.Basis)})
+		}
+	}
+	switch c.Scope {
+	case "", ScopeAll, ScopeNone:
+	default:
+		errs = append(errs, candor.FieldError{Field: "scope", Message: `want "all" or "none"`})
+	}
+	if g := c.Guardian; g != nil && (strings.TrimSpace(g.Method) == "" || strings.TrimSpace(g.Relation) == "") {
+		errs = append(errs, candor.FieldError{Field: "guardian", Message: "relation and method are required"})
+	}
+	if len(c.Channel) > 40 || len(c.Language) > 20 {
+		errs = append(errs, candor.FieldError{Field: "channel", Message: "too long"})
+	}
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+		return nil, candor.Invalid("the consent request is not valid", errs...)
+	}
+	st, err := l.State(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Exists {
+		return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	if c.Channel == "" {
+		c.Channel = "api"
+	}
+	now := l.now().UTC()
+	res := &Result{ReceiptID: candor.NewID("rcpt_"), At: now}
+	var evidence []byte
+	if c.Guardian != nil {
+		b, _ := json.Marshal(c.Guardian)
+		if evidence, err = l.sealer.Seal(ctx, subjectID, GuardianField, b); err != nil {
+			return nil, fmt.Errorf("consent: seal guardian evidence: %w", err)
+		}
+	}
+	for i := range l.policy.Purposes {
+		p := &l.policy.Purposes[i]
+		if !p.NeedsConsent() {
+			continue
+		}
+		choice, named := c.Choices[p.ID]
+		gpcDenies := c.GPC && p.GPC == candor.GPCDeny
+		var grant bool
+		switch {
+		case named:
+			grant = choice
+		case c.Scope == ScopeAll:
+			if p.SeparateConsent {
+				if !gpcDenies {
+					continue // never granted by "accept all"
+				}
+				grant = false
+			} else {
+				grant = true
+			}
+		case c.Scope == ScopeNone:
+			grant = false
+		case gpcDenies:
+			grant = false
+		default:
+			continue
+		}
+		if grant && gpcDenies {
+			grant = false
+			if named {
+				res.Overridden = append(res.Overridden, p.ID)
+			}
+		}
+		state := candor.ConsentDenied
+		if grant {
+			state = candor.ConsentGranted
+		} else if prev := st.Latest[p.ID]; prev != nil && prev.State == candor.ConsentGranted {
+			state = candor.ConsentWithdrawn
+		}
+		rec := candor.Consent{
+			ID: candor.NewID("cns_"), ReceiptID: res.ReceiptID, SubjectID: subjectID, Purpose: p.ID, State: state,
+			NoticeHash: notice.Hash, Channel: c.Channel, GPC: c.GPC, Explicit: named, Actor: actor.ID, At: now,
+		}
+		if grant && c.Guardian != nil {
+			rec.Guardian, rec.GuardianEvidence = true, evidence
+		}
+		res.Records = append(res.Records, rec)
+	}
+	if len(res.Records) == 0 {
+		return nil, candor.Invalid("nothing to record: name purposes in choices, or give a scope", candor.FieldError{Field: "choices", Message: "empty"})
+	}
+	var summary []string
+	for _, r := range res.Records {
+		summary = append(summary, r.Purpose+"="+string(r.State))
+	}
+	if err := l.store.AppendConsents(ctx, res.Records); err != nil {
+		return nil, err
+	}
+	l.Invalidate(subjectID)
+	if err := l.auditor.Append(ctx, candor.AuditEntry{
+		Time: now, Actor: actor.ID, Action: "consent.record", SubjectID: subjectID, Decision: "ok",
+		Reason: strings.Join(summary, " "), RequestID: requestID,
+	}); err != nil {
+		return nil, fmt.Errorf("consent: audit: %w", err)
+	}
+	res.Receipt, err = l.receipt(subjectID, notice, c, res)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// History returns the subject's whole ledger, oldest first.
+func (l *Ledger) History(ctx context.Context, subjectID string) ([]candor.Consent, error) {
+	return l.store.Consents(ctx, subjectID)
+}

@@ -1,0 +1,266 @@
+// Package gate is the one door through which personal data leaves storage.
+//
+// Every read names an actor and a purpose. The gate decides from the actor's
+// role, the purpose's legal basis, the subject's current consent (separate
+// consent for sensitive data, a guardian's consent for children), the
+// subject's restriction and the fields declared for the purpose; it masks
+// what the role may see only partly; it writes the audit entry; and only then
+// does it return. If the audit entry cannot be written, the read fails.
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/vault"
+)
+
+// Decision codes: why a decision allowed or denied.
+const (
+	CodeGranted         = "granted"          // consent granted and current
+	CodeBasis           = "basis"            // the purpose rests on another basis than consent
+	CodeUnknownSubject  = "unknown_subject"  // no such subject
+	CodeNoConsent       = "no_consent"       // never asked, or never answered
+	CodeDenied          = "denied"           // the person said no
+	CodeWithdrawn       = "withdrawn"        // the person said yes, then no
+	CodeStale           = "reconsent_needed" // the purpose changed since the consent
+	CodeGuardian        = "guardian_needed"  // a child, without a guardian's consent
+	CodeRestricted      = "restricted"       // processing restricted by the person
+	CodeSeparateConsent = "separate_consent" // needs consent given to this purpose on its own
+	CodeRole            = "role"             // the actor's role may not use this purpose
+)
+
+// Decision says whether a subject's data may be processed for a purpose now.
+type Decision struct {
+	Allow     bool   `json:"allow"`
+	Code      string `json:"code"`
+	Reason    string `json:"reason"`
+	Reconsent bool   `json:"reconsent_needed,omitempty"`
+	Purpose   string `json:"purpose"`
+	Basis     string `json:"basis"`
+}
+
+// Gate decides and reads.
+type Gate struct {
+	policy  *candor.Policy
+	ledger  *consent.Ledger
+	store   candor.SubjectStore
+	sealer  candor.Sealer
+	auditor candor.Auditor
+	now     func() time.Time
+}
+
+// Options configures a [Gate].
+type Options struct {
+	Policy  *candor.Policy
+	Ledger  *consent.Ledger
+	Store   candor.SubjectStore
+	Sealer  candor.Sealer
+	Auditor candor.Auditor
+	Now     func() time.Time
+}
+
+// New returns a gate.
+func New(o Options) *Gate {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Gate{policy: o.Policy, ledger: o.Ledger, store: o.Store, sealer: o.Sealer, auditor: o.Auditor, now: o.Now}
+}
+
+// Decide says whether the subject's data may be processed for purpose now.
+// It returns EINVALID for an unknown purpose.
+func (g *Gate) Decide(ctx context.Context, subjectID, purpose string) (Decision, error) {
+	p := g.policy.Purpose(purpose)
+	if p == nil {
+		return Decision{}, candor.Invalid("unknown purpose", candor.FieldError{Field: "purpose", Message: "not declared in the policy"})
+	}
+	st, err := g.ledger.State(ctx, subjectID)
+	if err != nil {
+		return Decision{}, err
+	}
+	return g.evaluate(st, p), nil
+}
+
+// evaluate is the decision itself, from derived state and the policy.
+func (g *Gate) evaluate(st *consent.State, p *candor.Purpose) Decision {
+	d := Decision{Purpose: p.ID, Basis: string(p.Basis)}
+	deny := func(code, reason string) Decision {
+		d.Code, d.Reason = code, reason
+		return d
+	}
+	if !st.Exists {
+		return deny(CodeUnknownSubject, "no such subject")
+	}
+	if st.Restricted && p.Basis != candor.BasisLegalObligation {
+		return deny(CodeRestricted, "the person restricted the processing of their data")
+	}
+	if !p.NeedsConsent() {
+		d.Allow, d.Code, d.Reason = true, CodeBasis, fmt.Sprintf("%s rests on %s", p.ID, p.Basis)
+		return d
+	}
+	rec := st.Latest[p.ID]
+	switch {
+	case rec == nil:
+		return deny(CodeNoConsent, "no consent to "+p.ID+" recorded")
+	case rec.State == candor.ConsentDenied && rec.GPC && p.GPC == candor.GPCDeny:
+		return deny(CodeDenied, "denied by a Global Privacy Control signal on "+rec.At.Format(time.DateOnly))
+	case rec.State == candor.ConsentDenied:
+		return deny(CodeDenied, "the person declined "+p.ID+" on "+rec.At.Format(time.DateOnly))
+	case rec.State == candor.ConsentWithdrawn:
+		return deny(CodeWithdrawn, "the person withdrew consent to "+p.ID+" on "+rec.At.Format(time.DateOnly))
+	case p.SeparateConsent && !rec.Explicit:
+		return deny(CodeSeparateConsent, p.ID+" needs consent given to it on its own")
+	}
+	if !st.BirthDate.IsZero() && g.policy.IsChild(st.BirthDate, g.now()) && !rec.Guardian {
+		return deny(CodeGuardian, fmt.Sprintf("the person is under %d: a guardian's consent is needed", g.policy.AgeOfConsent()))
+	}
+	if g.ledger.Notices().Stale(rec.NoticeHash, p.ID) {
+		d.Reconsent = true
+		return deny(CodeStale, "re-consent needed: "+p.ID+" changed since the notice the consent was given against")
+	}
+	d.Allow, d.Code, d.Reason = true, CodeGranted, "consent to "+p.ID+" granted on "+rec.At.Format(time.DateOnly)
+	return d
+}
+
+// ReadRequest asks the gate for a subject's fields for a purpose.
+type ReadRequest struct {
+	Actor     candor.Actor
+	Purpose   string
+	SubjectID string
+	// Fields to read; nil means every field declared for the purpose.
+	Fields    []string
+	RequestID string
+}
+
+// ReadResult is what the gate lets through.
+type ReadResult struct {
+	SubjectID string            `json:"id"`
+	Purpose   string            `json:"purpose"`
+	Fields    map[string]string `json:"fields"`
+	Masked    []string          `json:"masked"`
+	// Withheld names fields declared for the purpose that the gate kept
+	// back, and why.
+	Withheld map[string]string `json:"withheld"`
+	Decision Decision          `json:"decision"`
+}
+
+// Read returns the subject's fields for the purpose, masked per the actor's
+// role, after writing the audit entry. A denied read is audited too.
+//
+// It returns EINVALID for an unknown purpose or field; EFORBIDDEN (with the
+// decision's code as Reason) when the role may not use the purpose, the
+// decision denies, or a field is not declared for the purpose; EGONE when the
+// subject's key was destroyed; and an internal error when the audit entry
+// could not be written.
+func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
+	p := g.policy.Purpose(r.Purpose)
+	if p == nil {
+		return nil, candor.Invalid("unknown purpose", candor.FieldError{Field: "purpose", Message: "not declared in the policy"})
+	}
+	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: "read", Purpose: p.ID, SubjectID: r.SubjectID, RequestID: r.RequestID}
+	refuse := func(code, reason string) (*ReadResult, error) {
+		entry.Time, entry.Decision, entry.Reason = g.now(), "deny", code
+		if err := g.auditor.Append(ctx, entry); err != nil {
+			return nil, fmt.Errorf("gate: audit: %w", err)
+		}
+		return nil, &candor.Error{Code: candor.EFORBIDDEN, Message: reason, Reason: code}
+	}
+	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
+		return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID))
+	}
+	declared := g.policy.FieldsFor(p.ID)
+	var fields []*candor.Field
+	if r.Fields == nil {
+		fields = declared
+	} else {
+		for _, name := range r.Fields {
+			f := g.policy.Field(name)
+			if f == nil {
+				return nil, candor.Invalid("unknown field", candor.FieldError{Field: "fields", Message: "not declared in the policy"})
+			}
+			if !contains(f.Purposes, p.ID) {
+				return refuse(CodeRole, "field "+f.ID+" is not declared for "+p.ID)
+			}
+			fields = append(fields, f)
+		}
+	}
+	st, err := g.ledger.State(ctx, r.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	d := g.evaluate(st, p)
+	if !d.Allow {
+		if d.Code == CodeUnknownSubject {
+			return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
+		}
+		return refuse(d.Code, d.Reason)
+	}
+	res := &ReadResult{SubjectID: r.SubjectID, Purpose: p.ID, Fields: map[string]string{}, Masked: []string{}, Withheld: map[string]string{}, Decision: d}
+	var names []string
+	for _, f := range fields {
+		if f.Sensitive && p.NeedsConsent() {
+			if rec := st.Latest[p.ID]; rec == nil || !rec.Explicit || !p.SeparateConsent {
+				res.Withheld[f.ID] = CodeSeparateConsent
+				continue
+			}
+		}
+		names = append(names, f.ID)
+	}
+	traits, err := g.store.Traits(ctx, r.SubjectID, names)
+	if err != nil {
+		return nil, err
+	}
+	var masked map[string]bool
+	if role := g.policy.Role(r.Actor.Role); role != nil {
+		masked = make(map[string]bool, len(role.Masked))
+		for _, m := range role.Masked {
+			masked[m] = true
+		}
+	}
+	var returned []string
+	for _, t := range traits {
+		v, err := g.sealer.Unseal(ctx, r.SubjectID, t.Field, t.Sealed)
+		if errors.Is(err, vault.ErrShredded) {
+			return nil, &candor.Error{Code: candor.EGONE, Message: "the subject was erased", Reason: "erased"}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gate: unseal %s: %w", t.Field, err)
+		}
+		s := string(v)
+		if masked[t.Field] {
+			s = Mask(g.policy.Field(t.Field), s)
+			res.Masked = append(res.Masked, t.Field)
+		}
+		res.Fields[t.Field] = s
+		returned = append(returned, t.Field)
+	}
+	entry.Time, entry.Fields, entry.Decision, entry.Reason = g.now(), returned, "allow", d.Code
+	if len(res.Withheld) > 0 {
+		var w []string
+		for f, why := range res.Withheld {
+			w = append(w, f+":"+why)
+		}
+		sort.Strings(w)
+		entry.Reason += " withheld=" + strings.Join(w, ",")
+	}
+	if err := g.auditor.Append(ctx, entry); err != nil {
+		return nil, fmt.Errorf("gate: audit: %w", err)
+	}
+	return res, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,340 @@
+package http
+
+import (
+	_ "embed"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/subjects"
+)
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	if err := s.Store.Ping(r.Context()); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openapiDoc)
+	return nil
+}
+
+func (s *Server) notice(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	lang := r.URL.Query().Get("lang")
+	if lang == "" {
+		lang = preferredLang(r.Header.Get("Accept-Language"))
+	}
+	if lang != candor.LangEN && lang != candor.LangZH {
+		return candor.Invalid("unknown language", candor.FieldError{Field: "lang", Message: `want "zh-CN" or "en"`})
+	}
+	w.Header().Set("Vary", "Accept-Language")
+	writeJSON(w, http.StatusOK, s.Ledger.Notices().Current().View(lang))
+	return nil
+}
+
+// preferredLang picks zh-CN or en from an Accept-Language header.
+func preferredLang(h string) string {
+	for _, part := range strings.Split(h, ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return candor.LangZH
+		case strings.HasPrefix(tag, "en"):
+			return candor.LangEN
+		}
+	}
+	return candor.LangEN
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	writeJSON(w, http.StatusOK, map[string]any{"keys": s.JWKs})
+	return nil
+}
+
+type subjectRequest struct {
+	UserID      string         `json:"user_id"`
+	AnonymousID string         `json:"anonymous_id"`
+	Email       string         `json:"email"`
+	Phone       string         `json:"phone"`
+	Traits      map[string]any `json:"traits"`
+}
+
+func (s *Server) createSubject(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req subjectRequest
+	if err := decode(w, r, MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	id, created, err := s.Subjects.Upsert(r.Context(), p.Actor, requestID(r.Context()), subjects.Input{
+		UserID: req.UserID, AnonymousID: req.AnonymousID, Email: req.Email, Phone: req.Phone, Traits: req.Traits,
+	})
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+		w.Header().Set("Location", "/v1/subjects/"+id)
+	}
+	writeJSON(w, status, map[string]any{"id": id, "created": created})
+	return nil
+}
+
+func (s *Server) readSubject(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	purpose := q.Get("purpose")
+	if purpose == "" {
+		return candor.Invalid("purpose is required: every read names why", candor.FieldError{Field: "purpose", Message: "required"})
+	}
+	if !candor.ValidID("sub_", id) {
+		return candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	var fields []string
+	if f := q.Get("fields"); f != "" {
+		fields = strings.Split(f, ",")
+	}
+	res, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: p.Actor, Purpose: purpose, SubjectID: id, Fields: fields, RequestID: requestID(r.Context())})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+type consentRequest struct {
+	SubjectID     string            `json:"subject_id"`
+	UserID        string            `json:"user_id"`
+	AnonymousID   string            `json:"anonymous_id"`
+	NoticeVersion string            `json:"notice_version"`
+	Choices       map[string]bool   `json:"choices"`
+	Scope         string            `json:"scope"`
+	Channel       string            `json:"channel"`
+	GPC           bool              `json:"gpc"`
+	Guardian      *consent.Guardian `json:"guardian"`
+	Language      string            `json:"language"`
+}
+
+// subjectFrom resolves the one identifier a request names. With create, an
+// unknown user or anonymous id makes a new subject.
+func (s *Server) subjectFrom(r *http.Request, p *principal, subjectID, userID, anonID string, create bool) (string, error) {
+	n := 0
+	for _, v := range []string{subjectID, userID, anonID} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return "", candor.Invalid("name the subject by exactly one of subject_id, user_id or anonymous_id",
+			candor.FieldError{Field: "subject_id", Message: "exactly one identifier required"})
+	}
+	if subjectID != "" {
+		if !candor.ValidID("sub_", subjectID) {
+			return "", candor.Errorf(candor.ENOTFOUND, "subject not found")
+		}
+		return subjectID, nil
+	}
+	kind, value := candor.IdentUserID, userID
+	if anonID != "" {
+		kind, value = candor.IdentAnonymousID, anonID
+	}
+	if create {
+		return s.Subjects.Resolve(r.Context(), p.Actor, requestID(r.Context()), kind, value)
+	}
+	return s.Subjects.Find(r.Context(), kind, value)
+}
+
+func (s *Server) recordConsent(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req consentRequest
+	if err := decode(w, r, 64<<10, &req); err != nil {
+		return err
+	}
+	id, err := s.subjectFrom(r, p, req.SubjectID, req.UserID, req.AnonymousID, true)
+	if err != nil {
+		return err
+	}
+	res, err := s.Ledger.Record(r.Context(), p.Actor, requestID(r.Context()), id, consent.Choice{
+		NoticeVersion: req.NoticeVersion, Choices: req.Choices, Scope: req.Scope, Channel: req.Channel,
+		GPC: req.GPC || r.Header.Get("Sec-GPC") == "1", Guardian: req.Guardian, Language: req.Language,
+	})
+	if err != nil {
+		return err
+	}
+	state, err := s.stateOf(r, id)
+	if err != nil {
+		return err
+	}
+	overridden := res.Overridden
+	if overridden == nil {
+		overridden = []string{}
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"subject_id": id, "receipt_id": res.ReceiptID, "receipt": res.Receipt, "state": state, "gpc_overrode": overridden,
+	})
+	return nil
+}
+
+// stateOf returns the decision for every consent purpose.
+func (s *Server) stateOf(r *http.Request, subjectID string) (map[string]gate.Decision, error) {
+	out := map[string]gate.Decision{}
+	for _, p := range s.Policy.Purposes {
+		if !p.NeedsConsent() {
+			continue
+		}
+		d, err := s.Gate.Decide(r.Context(), subjectID, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[p.ID] = d
+	}
+	return out, nil
+}
+
+type consentView struct {
+	Seq        int64     `json:"seq"`
+	ReceiptID  string    `json:"receipt_id"`
+	Purpose    string    `json:"purpose"`
+	State      string    `json:"state"`
+	Notice     string    `json:"notice_hash"`
+	Channel    string    `json:"channel"`
+	GPC        bool      `json:"gpc"`
+	Explicit   bool      `json:"explicit"`
+	Guardian   bool      `json:"guardian"`
+	Actor      string    `json:"actor"`
+	RecordedAt time.Time `json:"at"`
+}
+
+func (s *Server) consents(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id := r.PathValue("id")
+	if !candor.ValidID("sub_", id) {
+		return candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	if _, err := s.Store.Subject(r.Context(), id); err != nil {
+		return err
+	}
+	hist, err := s.Ledger.History(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	state, err := s.stateOf(r, id)
+	if err != nil {
+		return err
+	}
+	views := make([]consentView, 0, len(hist))
+	for _, c := range hist {
+		views = append(views, consentView{c.Seq, c.ReceiptID, c.Purpose, string(c.State), c.NoticeHash, c.Channel, c.GPC, c.Explicit, c.Guardian, c.Actor, c.At})
+	}
+	if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: "consents.read", Purpose: "accountability",
+		SubjectID: id, Decision: "allow", RequestID: requestID(r.Context())}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"subject_id": id, "state": state, "history": views})
+	return nil
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, p *principal) error {
+	q := r.URL.Query()
+	purpose := q.Get("purpose")
+	if purpose == "" {
+		return candor.Invalid("purpose is required", candor.FieldError{Field: "purpose", Message: "required"})
+	}
+	if s.Policy.Purpose(purpose) == nil {
+		return candor.Invalid("unknown purpose", candor.FieldError{Field: "purpose", Message: "not declared in the policy"})
+	}
+	id, err := s.subjectFrom(r, p, q.Get("subject_id"), q.Get("user_id"), q.Get("anonymous_id"), false)
+	var d gate.Decision
+	switch {
+	case candor.ErrorCode(err) == candor.ENOTFOUND:
+		// Unknown subjects are denied like any other: the answer does not
+		// say more than "no".
+		d = gate.Decision{Purpose: purpose, Basis: string(s.Policy.Purpose(purpose).Basis), Code: gate.CodeUnknownSubject, Reason: "no such subject"}
+	case err != nil:
+		return err
+	default:
+		if d, err = s.Gate.Decide(r.Context(), id, purpose); err != nil {
+			return err
+		}
+	}
+	allow := "false"
+	if d.Allow {
+		allow = "true"
+	}
+	s.decided.WithLabelValues(purpose, allow).Inc()
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	rep, err := audit.Verify(r.Context(), s.Store, s.AuditKeys, nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+type keyRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+func (s *Server) issueKey(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var req keyRequest
+	if err := decode(w, r, 4096, &req); err != nil {
+		return err
+	}
+	var errs []candor.FieldError
+	if n := strings.TrimSpace(req.Name); n == "" || len(n) > 100 {
+		errs = append(errs, candor.FieldError{Field: "name", Message: "required, at most 100 bytes"})
+	}
+	if req.Role != candor.RoleAdmin && req.Role != candor.RoleWrite && s.Policy.Role(req.Role) == nil {
+		errs = append(errs, candor.FieldError{Field: "role", Message: "not a role of the policy, nor admin or write"})
+	}
+	if len(errs) > 0 {
+		return candor.Invalid("the key request is not valid", errs...)
+	}
+	rec, key, err := s.Keys.Issue(r.Context(), strings.TrimSpace(req.Name), req.Role)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": rec.ID, "name": rec.Name, "role": rec.Role, "key": key, "created_at": rec.CreatedAt})
+	return nil
+}
+
+func (s *Server) listKeys(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	keys, err := s.Store.APIKeys(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]map[string]any, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, map[string]any{"id": k.ID, "name": k.Name, "role": k.Role, "created_at": k.CreatedAt, "revoked_at": k.RevokedAt})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i]["id"].(string) < out[j]["id"].(string) })
+	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+	return nil
+}
+
+func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id := r.PathValue("id")
+	if p.key != nil && p.key.ID == id {
+		return candor.Errorf(candor.ECONFLICT, "a key cannot revoke itself")
+	}
+	if err := s.Keys.Revoke(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,92 @@
+package http
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/candorhq/candor"
+)
+
+// statuses maps each error code to its HTTP status: the one table of it.
+var statuses = map[string]int{
+	candor.EINVALID:      http.StatusUnprocessableEntity,
+	candor.EMALFORMED:    http.StatusBadRequest,
+	candor.ENOTFOUND:     http.StatusNotFound,
+	candor.ECONFLICT:     http.StatusConflict,
+	candor.EUNAUTHORIZED: http.StatusUnauthorized,
+	candor.EFORBIDDEN:    http.StatusForbidden,
+	candor.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	candor.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	candor.EGONE:         http.StatusGone,
+	candor.EINTERNAL:     http.StatusInternalServerError,
+}
+
+var titles = map[string]string{
+	candor.EINVALID:      "The request is not valid",
+	candor.EMALFORMED:    "The request could not be read",
+	candor.ENOTFOUND:     "Not found",
+	candor.ECONFLICT:     "Conflict",
+	candor.EUNAUTHORIZED: "Authentication required",
+	candor.EFORBIDDEN:    "Forbidden",
+	candor.ETOOLARGE:     "Too large",
+	candor.EUNAVAILABLE:  "Temporarily unavailable",
+	candor.EGONE:         "Gone",
+	candor.EINTERNAL:     "Internal error",
+}
+
+// Problem is an RFC 9457 problem detail.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail"`
+	Code      string              `json:"code,omitempty"`
+	Reason    string              `json:"reason,omitempty"`
+	Errors    []candor.FieldError `json:"errors,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+}
+
+// ProblemType returns the type URI of a problem code.
+func ProblemType(code string) string { return "urn:candor:problem:" + code }
+
+// writeError writes err as problem+json. An internal error is logged in
+// full and shown to the client only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := candor.ErrorCode(err)
+	status, ok := statuses[code]
+	if !ok {
+		status, code = http.StatusInternalServerError, candor.EINTERNAL
+	}
+	p := Problem{Type: ProblemType(code), Title: titles[code], Status: status, Detail: candor.ErrorMessage(err), Code: code, RequestID: requestID(r.Context())}
+	var e *candor.Error
+	if errors.As(err, &e) {
+		p.Errors, p.Reason = e.Fields, e.Reason
+	}
+	if code == candor.EINTERNAL {
+		s.log.ErrorContext(r.Context(), "internal error", "request_id", p.RequestID, "route", r.Pattern, "err", err)
+	} else if code == candor.EUNAVAILABLE {
+		w.Header().Set("Retry-After", "1")
+		s.log.WarnContext(r.Context(), "unavailable", "request_id", p.RequestID, "route", r.Pattern, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="candor"`)
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// writeJSON writes v as JSON with the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		slog.Debug("write response", "err", err)
+	}
+}

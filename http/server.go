@@ -1,0 +1,280 @@
+// Package http serves Candor's JSON API over the standard library's
+// ServeMux: problem+json errors, API-key authentication with roles from the
+// policy, request ids, body limits, metrics, and the OpenAPI document that a
+// test checks against the routes registered here.
+package http
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/apikeys"
+	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/subjects"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Limits.
+const (
+	MaxBodyBytes = 1 << 20 // 1 MiB for API requests
+)
+
+// Server is Candor's HTTP API.
+type Server struct {
+	Policy   *candor.Policy
+	Store    candor.Store
+	Keys     *apikeys.Keys
+	Subjects *subjects.Service
+	Ledger   *consent.Ledger
+	Gate     *gate.Gate
+	Auditor  candor.Auditor
+	// AuditKeys finds the public key that verifies audit checkpoints.
+	AuditKeys func(keyID string) ed25519.PublicKey
+	// JWKs are the public keys published at /.well-known/candor/keys.json.
+	JWKs []map[string]string
+	// Metrics registers the server's metrics; nil makes a new registry.
+	Metrics *prometheus.Registry
+	// MetricsOnMain serves /metrics on the API handler too (when no admin
+	// address is set).
+	MetricsOnMain bool
+	Logger        *slog.Logger
+	Now           func() time.Time
+
+	log      *slog.Logger
+	mux      *http.ServeMux
+	routes   []Route
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	decided  *prometheus.CounterVec
+}
+
+// Route is one registered route, as the OpenAPI test sees it.
+type Route struct {
+	Method, Path string
+	// Roles may call it; empty means anyone. "staff" means any role but write.
+	Roles []string
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) error
+
+// principal is the authenticated caller.
+type principal struct {
+	candor.Actor
+	key *candor.APIKey
+}
+
+// Handler builds the routes and returns the API handler.
+func (s *Server) Handler() http.Handler {
+	s.log = s.Logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Metrics == nil {
+		s.Metrics = prometheus.NewRegistry()
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "candor_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "candor_http_request_seconds", Help: "HTTP request latency by route.", Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1}}, []string{"route"})
+	s.decided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "candor_decisions_total", Help: "Decisions by purpose and outcome."}, []string{"purpose", "allow"})
+	s.Metrics.MustRegister(s.requests, s.latency, s.decided)
+
+	s.mux = http.NewServeMux()
+	admin, dpo, service, write := candor.RoleAdmin, "dpo", "service", candor.RoleWrite
+	s.handle("GET /healthz", nil, s.healthz)
+	s.handle("GET /v1/openapi.json", nil, s.openapi)
+	s.handle("GET /v1/notice", nil, s.notice)
+	s.handle("GET /.well-known/candor/keys.json", nil, s.jwks)
+	s.handle("POST /v1/subjects", []string{admin, service}, s.createSubject)
+	s.handle("GET /v1/subjects/{id}", []string{"staff"}, s.readSubject)
+	s.handle("POST /v1/consents", []string{admin, write}, s.recordConsent)
+	s.handle("GET /v1/subjects/{id}/consents", []string{admin, dpo}, s.consents)
+	s.handle("GET /v1/decisions", []string{admin, write, service}, s.decide)
+	s.handle("GET /v1/audit/verify", []string{admin, dpo}, s.auditVerify)
+	s.handle("POST /v1/apikeys", []string{admin}, s.issueKey)
+	s.handle("GET /v1/apikeys", []string{admin}, s.listKeys)
+	s.handle("DELETE /v1/apikeys/{id}", []string{admin}, s.revokeKey)
+	if s.MetricsOnMain {
+		s.routes = append(s.routes, Route{Method: "GET", Path: "/metrics"})
+		s.mux.Handle("GET /metrics", s.MetricsHandler())
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, candor.Errorf(candor.ENOTFOUND, "no such endpoint"))
+	})
+	return s.middleware(s.mux)
+}
+
+// MetricsHandler serves the Prometheus metrics.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{})
+}
+
+// Routes returns the registered routes.
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) handle(pattern string, roles []string, h handlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, Route{Method: method, Path: path, Roles: roles})
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		var p *principal
+		if roles != nil {
+			var err error
+			if p, err = s.authenticate(r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if !roleIn(p.Role, roles) {
+				s.writeError(w, r, candor.Errorf(candor.EFORBIDDEN, "role %s may not call this endpoint", p.Role))
+				return
+			}
+			setActor(r.Context(), p.ID)
+		}
+		if err := h(w, r, p); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+func roleIn(role string, roles []string) bool {
+	if slices.Contains(roles, role) || role == candor.RoleAdmin {
+		return true
+	}
+	return slices.Contains(roles, "staff") && role != candor.RoleWrite
+}
+
+// authenticate finds the caller's key: "Authorization: Bearer KEY", or HTTP
+// Basic with the key as user name (the Segment convention).
+func (s *Server) authenticate(r *http.Request) (*principal, error) {
+	var key string
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		key = strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	} else if u, _, ok := r.BasicAuth(); ok {
+		key = u
+	}
+	if key == "" {
+		return nil, candor.Errorf(candor.EUNAUTHORIZED, "an API key is required: Authorization: Bearer KEY")
+	}
+	rec, err := s.Keys.Check(r.Context(), key)
+	if err != nil {
+		return nil, err
+	}
+	return &principal{Actor: candor.Actor{ID: "apikey:" + rec.ID, Role: rec.Role}, key: rec}, nil
+}
+
+// ctxKey holds per-request values.
+type ctxKey struct{}
+
+type reqInfo struct {
+	id    string
+	actor string
+}
+
+func requestID(ctx context.Context) string {
+	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
+		return ri.id
+	}
+	return ""
+}
+
+func setActor(ctx context.Context, actor string) {
+	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
+		ri.actor = actor
+	}
+}
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+func newRequestID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// middleware adds a request id, security headers, panic recovery, metrics
+// and an access log line without personal data (the route pattern, not the
+// URL; no query string, no body).
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID.MatchString(id) {
+			id = newRequestID()
+		}
+		ri := &reqInfo{id: id}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "request_id", id, "route", r.Pattern, "panic", v)
+				if sw.status == 0 {
+					s.writeError(sw, r, candor.Errorf(candor.EINTERNAL, "internal error"))
+				}
+			}
+			route := r.Pattern
+			if route == "" || route == "/" {
+				route = "other"
+			}
+			d := time.Since(start)
+			s.requests.WithLabelValues(route, itoa(sw.status)).Inc()
+			s.latency.WithLabelValues(route).Observe(d.Seconds())
+			s.log.Info("request", "request_id", id, "method", r.Method, "route", route, "status", sw.status, "ms", float64(d.Microseconds())/1000, "actor", ri.actor)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [8]byte
+	i := len(b)
+	for n > 0 && i > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

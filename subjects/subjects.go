@@ -1,0 +1,358 @@
+// Package subjects creates, merges and finds subjects: the people whose data
+// Candor holds. Identifiers (user id, anonymous id, e-mail, phone) are found
+// through the keyed blind index; traits are checked against the policy and
+// sealed under the subject's key before they reach the store.
+package subjects
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/vault"
+)
+
+// Limits on what a subject write may carry.
+const (
+	MaxTraits      = 100
+	MaxStringBytes = 1024
+	MaxIDBytes     = 200
+)
+
+// Keys is what the service needs of the vault.
+type Keys interface {
+	candor.Sealer
+	NewSubjectKey(ctx context.Context, subjectID string) error
+	BlindIndex(kind, normalized string) []byte
+}
+
+// Service creates, merges and finds subjects.
+type Service struct {
+	store   candor.SubjectStore
+	keys    Keys
+	policy  *candor.Policy
+	auditor candor.Auditor
+	now     func() time.Time
+	// changed is told of every subject written, so derived state is dropped.
+	changed func(subjectID string)
+}
+
+// Options configures a [Service].
+type Options struct {
+	Store   candor.SubjectStore
+	Keys    Keys
+	Policy  *candor.Policy
+	Auditor candor.Auditor
+	Now     func() time.Time
+	Changed func(subjectID string)
+}
+
+// New returns a service.
+func New(o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Changed == nil {
+		o.Changed = func(string) {}
+	}
+	return &Service{store: o.Store, keys: o.Keys, policy: o.Policy, auditor: o.Auditor, now: o.Now, changed: o.Changed}
+}
+
+// Input is a create-or-merge request.
+type Input struct {
+	UserID      string
+	AnonymousID string
+	Email       string
+	Phone       string
+	Traits      map[string]any
+}
+
+// Upsert creates a subject, or merges into the one its identifiers name.
+// It reports the subject id and whether it was created.
+//
+// It returns EINVALID naming every undeclared trait or bad value, and
+// ECONFLICT when the identifiers name two different subjects.
+func (s *Service) Upsert(ctx context.Context, actor candor.Actor, requestID string, in Input) (string, bool, error) {
+	idents, traits, err := s.validate(in)
+	if err != nil {
+		return "", false, err
+	}
+	if len(idents) == 0 {
+		return "", false, candor.Invalid("at least one identifier is required: user_id, anonymous_id, email or phone",
+			candor.FieldError{Field: "user_id", Message: "required unless another identifier is given"})
+	}
+	for attempt := 0; ; attempt++ {
+		id, created, err := s.upsert(ctx, idents, traits)
+		if candor.ErrorCode(err) == candor.ECONFLICT && attempt < 3 {
+			// A concurrent write took one of the identifiers; look again.
+			continue
+		}
+		if err != nil {
+			return "", false, err
+		}
+		action := "subject.merge"
+		if created {
+			action = "subject.create"
+		}
+		names := make([]string, 0, len(traits))
+		for _, t := range traits {
+			names = append(names, t.field)
+		}
+		if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: action, SubjectID: id, Fields: names, Decision: "ok", RequestID: requestID}); err != nil {
+			return "", false, fmt.Errorf("subjects: audit: %w", err)
+		}
+		return id, created, nil
+	}
+}
+
+type ident struct{ kind, value string }
+type trait struct{ field, value string }
+
+func (s *Service) upsert(ctx context.Context, idents []ident, traits []trait) (string, bool, error) {
+	blinds := make([][]byte, len(idents))
+	id := ""
+	for i, x := range idents {
+		blinds[i] = s.keys.BlindIndex(x.kind, x.value)
+		found, err := s.store.FindSubject(ctx, x.kind, blinds[i])
+		switch {
+		case candor.ErrorCode(err) == candor.ENOTFOUND:
+		case err != nil:
+			return "", false, err
+		case id != "" && found != id:
+			return "", false, &candor.Error{Code: candor.ECONFLICT, Message: "the identifiers belong to different subjects", Reason: "identifier_conflict",
+				Fields: []candor.FieldError{{Field: x.kind, Message: "belongs to another subject than the other identifiers"}}}
+		default:
+			id = found
+		}
+	}
+	created := id == ""
+	if created {
+		id = candor.NewID("sub_")
+		if err := s.keys.NewSubjectKey(ctx, id); err != nil {
+			return "", false, err
+		}
+	}
+	w := candor.SubjectWrite{SubjectID: id, Create: created, At: s.now()}
+	for i, x := range idents {
+		sealed, err := s.keys.Seal(ctx, id, "identifier:"+x.kind, []byte(x.value))
+		if err != nil {
+			return "", false, err
+		}
+		w.Identifiers = append(w.Identifiers, candor.Identifier{Kind: x.kind, Blind: blinds[i], Sealed: sealed})
+	}
+	for _, t := range traits {
+		sealed, err := s.keys.Seal(ctx, id, t.field, []byte(t.value))
+		if err != nil {
+			return "", false, err
+		}
+		w.Traits = append(w.Traits, candor.Trait{Field: t.field, Sealed: sealed})
+	}
+	if err := s.store.WriteSubject(ctx, w); err != nil {
+		return "", false, err // a key made for a subject never written seals nothing
+	}
+	s.changed(id)
+	return id, created, nil
+}
+
+// validate checks and normalizes the input against the policy, collecting
+// every problem. Messages name fields, never values.
+func (s *Service) validate(in Input) ([]ident, []trait, error) {
+	var errs []candor.FieldError
+	var idents []ident
+	var traits []trait
+	add := func(kind, v string) {
+		if v == "" {
+			return
+		}
+		if len(v) > MaxIDBytes || !utf8.ValidString(v) || strings.ContainsAny(v, "\x00\r\n") {
+			errs = append(errs, candor.FieldError{Field: kind, Message: "not a valid identifier"})
+			return
+		}
+		idents = append(idents, ident{kind, v})
+	}
+	add(candor.IdentUserID, strings.TrimSpace(in.UserID))
+	add(candor.IdentAnonymousID, strings.TrimSpace(in.AnonymousID))
+	contact := func(kind, category, raw string) {
+		f := s.policy.FieldByCategory(category)
+		if f == nil {
+			errs = append(errs, candor.FieldError{Field: kind, Message: "the policy declares no field of category " + category})
+			return
+		}
+		v, err := normalize(f, raw)
+		if err != nil {
+			errs = append(errs, candor.FieldError{Field: kind, Message: err.Error()})
+			return
+		}
+		idents = append(idents, ident{kind, v})
+		traits = append(traits, trait{f.ID, v})
+	}
+	if in.Email != "" {
+		contact(candor.IdentEmail, candor.CategoryEmail, in.Email)
+	}
+	if in.Phone != "" {
+		contact(candor.IdentPhone, candor.CategoryPhone, in.Phone)
+	}
+	if len(in.Traits) > MaxTraits {
+		errs = append(errs, candor.FieldError{Field: "traits", Message: fmt.Sprintf("more than %d traits", MaxTraits)})
+	}
+	names := make([]string, 0, len(in.Traits))
+	for k := range in.Traits {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f := s.policy.Field(name)
+		if f == nil {
+			errs = append(errs, candor.FieldError{Field: "traits." + safeName(name), Message: "undeclared: the policy declares no field " + safeName(name)})
+			continue
+		}
+		v, err := traitValue(f, in.Traits[name])
+		if err != nil {
+			errs = append(errs, candor.FieldError{Field: "traits." + name, Message: err.Error()})
+			continue
+		}
+		if v == "" {
+			continue
+		}
+		switch {
+		case f.Category == candor.CategoryEmail && in.Email == "":
+			idents = append(idents, ident{candor.IdentEmail, v})
+		case f.Category == candor.CategoryPhone && in.Phone == "":
+			idents = append(idents, ident{candor.IdentPhone, v})
+		case f.Category == candor.CategoryEmail || f.Category == candor.CategoryPhone:
+			errs = append(errs, candor.FieldError{Field: "traits." + name, Message: "give it once, as a trait or at the top level"})
+			continue
+		}
+		traits = append(traits, trait{f.ID, v})
+	}
+	if len(errs) > 0 {
+		return nil, nil, candor.Invalid("the subject is not valid", errs...)
+	}
+	return idents, traits, nil
+}
+
+// safeName shortens a member name from the input for use in a message.
+func safeName(s string) string {
+	if len(s) > 64 || !utf8.ValidString(s) {
+		return "(a long or invalid name)"
+	}
+	return s
+}
+
+func normalize(f *candor.Field, raw string) (string, error) {
+	switch f.Type {
+	case "email":
+		v, err := vault.NormalizeEmail(raw)
+		if err != nil {
+			return "", fmt.Errorf("not a valid e-mail address")
+		}
+		return v, nil
+	case "phone":
+		v, err := vault.NormalizePhone(raw, "CN")
+		if err != nil {
+			return "", fmt.Errorf("not a valid phone number")
+		}
+		return v, nil
+	}
+	return raw, nil
+}
+
+// traitValue checks a JSON value against the field's type and returns its
+// normalized text form.
+func traitValue(f *candor.Field, v any) (string, error) {
+	if v == nil {
+		return "", nil
+	}
+	switch f.Type {
+	case "number":
+		switch n := v.(type) {
+		case float64:
+			if math.IsNaN(n) || math.IsInf(n, 0) {
+				return "", fmt.Errorf("want a number")
+			}
+			return strconv.FormatFloat(n, 'f', -1, 64), nil
+		case interface{ String() string }: // json.Number
+			if _, err := strconv.ParseFloat(n.String(), 64); err != nil {
+				return "", fmt.Errorf("want a number")
+			}
+			return n.String(), nil
+		}
+		return "", fmt.Errorf("want a number")
+	case "boolean":
+		b, ok := v.(bool)
+		if !ok {
+			return "", fmt.Errorf("want true or false")
+		}
+		return strconv.FormatBool(b), nil
+	}
+	str, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("want a string")
+	}
+	str = strings.TrimSpace(str)
+	if len(str) > MaxStringBytes || !utf8.ValidString(str) || strings.ContainsRune(str, 0) {
+		return "", fmt.Errorf("too long or not valid text")
+	}
+	switch f.Type {
+	case "email", "phone":
+		return normalize(f, str)
+	case "date":
+		t, err := time.Parse(time.DateOnly, str)
+		if err != nil {
+			return "", fmt.Errorf("want a date as YYYY-MM-DD")
+		}
+		if t.Year() < 1900 || t.After(time.Now().AddDate(0, 0, 1)) {
+			return "", fmt.Errorf("date out of range")
+		}
+		return t.Format(time.DateOnly), nil
+	}
+	return str, nil
+}
+
+// Find returns the id of the subject an identifier names, or ENOTFOUND.
+func (s *Service) Find(ctx context.Context, kind, value string) (string, error) {
+	value = strings.TrimSpace(value)
+	var err error
+	switch kind {
+	case candor.IdentEmail:
+		value, err = vault.NormalizeEmail(value)
+	case candor.IdentPhone:
+		value, err = vault.NormalizePhone(value, "CN")
+	case candor.IdentUserID, candor.IdentAnonymousID:
+		if value == "" || len(value) > MaxIDBytes {
+			err = candor.Errorf(candor.EINVALID, "not a valid identifier")
+		}
+	default:
+		return "", candor.Errorf(candor.EINVALID, "unknown identifier kind")
+	}
+	if err != nil {
+		return "", candor.Invalid("not a valid "+kind, candor.FieldError{Field: kind, Message: "not valid"})
+	}
+	return s.store.FindSubject(ctx, kind, s.keys.BlindIndex(kind, value))
+}
+
+// Resolve returns the subject an identifier names, creating it with that
+// identifier when there is none (a visitor's first consent, say).
+func (s *Service) Resolve(ctx context.Context, actor candor.Actor, requestID, kind, value string) (string, error) {
+	id, err := s.Find(ctx, kind, value)
+	if candor.ErrorCode(err) != candor.ENOTFOUND {
+		return id, err
+	}
+	in := Input{}
+	switch kind {
+	case candor.IdentUserID:
+		in.UserID = value
+	case candor.IdentAnonymousID:
+		in.AnonymousID = value
+	default:
+		return "", err
+	}
+	id, _, err = s.Upsert(ctx, actor, requestID, in)
+	return id, err
+}
