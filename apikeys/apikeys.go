@@ -4,6 +4,7 @@
 package apikeys
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -103,37 +104,49 @@ func (k *Keys) Issue(ctx context.Context, name, role string) (*candor.APIKey, st
 	return &rec, key, nil
 }
 
-// Ensure makes sure a key with the given name exists. If key is not empty
-// (it came from the environment or a file), it is stored unless stored
-// already, and "" is returned. Otherwise, when no live key with that name
-// exists, a new one is generated and returned, to be shown once.
+// Ensure makes sure the key named name is the one given. If key is not
+// empty (it came from the environment or a file), it is stored unless stored
+// already, and any other live key of that name is revoked: the variable is
+// the key, so changing it replaces the old one. "" is returned. Otherwise,
+// when no live key with that name exists, a new one is generated and
+// returned, to be shown once.
 func (k *Keys) Ensure(ctx context.Context, name, role, key string) (string, error) {
-	if key != "" {
-		if !strings.HasPrefix(key, Prefix) || len(key) < len(Prefix)+32 {
-			return "", candor.Errorf(candor.EINVALID, "a %s key must start with %q and hold at least 32 random characters after it", name, Prefix)
-		}
-		rec, err := k.store.APIKeyByHash(ctx, Hash(key))
-		switch {
-		case err == nil && rec.Role == role && rec.RevokedAt == nil:
-			return "", nil
-		case err == nil:
-			return "", candor.Errorf(candor.ECONFLICT, "the %s key given is stored already with another role or revoked", name)
-		case candor.ErrorCode(err) != candor.ENOTFOUND:
-			return "", err
-		}
-		return "", k.store.PutAPIKey(ctx, candor.APIKey{ID: candor.NewID("key_"), Name: name, Role: role, Hash: Hash(key), CreatedAt: k.now().UTC()})
-	}
 	all, err := k.store.APIKeys(ctx)
 	if err != nil {
 		return "", err
 	}
+	if key == "" {
+		for _, r := range all {
+			if r.Name == name && r.RevokedAt == nil {
+				return "", nil
+			}
+		}
+		_, key, err = k.Issue(ctx, name, role)
+		return key, err
+	}
+	if !strings.HasPrefix(key, Prefix) || len(key) < len(Prefix)+32 {
+		return "", candor.Errorf(candor.EINVALID, "a %s key must start with %q and hold at least 32 random characters after it", name, Prefix)
+	}
+	h := Hash(key)
+	rec, err := k.store.APIKeyByHash(ctx, h)
+	switch {
+	case err == nil && (rec.Role != role || rec.RevokedAt != nil):
+		return "", candor.Errorf(candor.ECONFLICT, "the %s key given is stored already with another role, or was revoked", name)
+	case candor.ErrorCode(err) == candor.ENOTFOUND:
+		if err := k.store.PutAPIKey(ctx, candor.APIKey{ID: candor.NewID("key_"), Name: name, Role: role, Hash: h, CreatedAt: k.now().UTC()}); err != nil {
+			return "", err
+		}
+	case err != nil:
+		return "", err
+	}
 	for _, r := range all {
-		if r.Name == name && r.RevokedAt == nil {
-			return "", nil
+		if r.Name == name && r.RevokedAt == nil && !bytes.Equal(r.Hash, h) {
+			if err := k.Revoke(ctx, r.ID); err != nil {
+				return "", err
+			}
 		}
 	}
-	_, key, err = k.Issue(ctx, name, role)
-	return key, err
+	return "", nil
 }
 
 // Revoke revokes a key and forgets it at once.

@@ -21,6 +21,7 @@ var statuses = map[string]int{
 	candor.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	candor.EGONE:         http.StatusGone,
 	candor.EINTERNAL:     http.StatusInternalServerError,
+	"method_not_allowed": http.StatusMethodNotAllowed,
 }
 
 var titles = map[string]string{
@@ -33,6 +34,7 @@ var titles = map[string]string{
 	candor.ETOOLARGE:     "Too large",
 	candor.EUNAVAILABLE:  "Temporarily unavailable",
 	candor.EGONE:         "Gone",
+	"method_not_allowed": "Method not allowed",
 	candor.EINTERNAL:     "Internal error",
 }
 

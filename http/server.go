@@ -110,10 +110,30 @@ func (s *Server) Handler() http.Handler {
 		s.routes = append(s.routes, Route{Method: "GET", Path: "/metrics"})
 		s.mux.Handle("GET /metrics", s.MetricsHandler())
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return s.middleware(http.HandlerFunc(s.route))
+}
+
+// route serves a request through the mux, answering an unknown path with
+// 404 and a known path with the wrong method with 405, as problem+json.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	var allow []string
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		c := r.Clone(r.Context())
+		c.Method = m
+		if _, pattern := s.mux.Handler(c); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
 		s.writeError(w, r, candor.Errorf(candor.ENOTFOUND, "no such endpoint"))
-	})
-	return s.middleware(s.mux)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.writeError(w, r, &candor.Error{Code: "method_not_allowed", Message: "method not allowed; allowed: " + strings.Join(allow, ", ")})
 }
 
 // MetricsHandler serves the Prometheus metrics.

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/sqlite"
+	"github.com/candorhq/candor/vault"
+)
+
+// Names of the system signing keys.
+const (
+	auditSigningKey   = "audit-signing"
+	receiptSigningKey = "receipt-signing"
+)
+
+// stack is the storage and crypto every command needs: the store, the
+// vault and the audit log.
+type stack struct {
+	store    *sqlite.DB
+	vault    *vault.Vault
+	audit    *audit.Log
+	auditSig *vault.Signer
+}
+
+// openStack opens the store in dataDir (or fails for a db URL: the
+// PostgreSQL store is not built yet), the vault and the audit log.
+func openStack(ctx context.Context, dataDir, dbURL string, createMaster bool, log *slog.Logger, stderr io.Writer) (*stack, error) {
+	if dbURL != "" {
+		return nil, errors.New("the PostgreSQL store is not available yet; use the embedded store (-data DIR)")
+	}
+	if dataDir == "" {
+		return nil, errors.New("-data: a data directory is required")
+	}
+	store, err := sqlite.Open(ctx, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	keyFile := os.Getenv("CANDOR_MASTER_KEY_FILE")
+	create := false
+	if keyFile == "" {
+		keyFile = filepath.Join(dataDir, "master-key.json")
+		create = createMaster
+	}
+	v, err := vault.Open(ctx, store.Keys(), vault.Options{MasterKeyFile: keyFile, CreateMasterKey: create})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if v.CreatedMasterKey() {
+		fmt.Fprintf(stderr, "\n%s\n  WARNING: generated a new master key in %s.\n  It is kept next to the data: fine for a demo, NOT for production.\n  In production keep it elsewhere and name it with CANDOR_MASTER_KEY_FILE.\n%s\n\n",
+			strings.Repeat("!", 72), keyFile, strings.Repeat("!", 72))
+	}
+	sig, err := v.Signer(ctx, auditSigningKey)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	return &stack{store: store, vault: v, auditSig: sig, audit: audit.New(store, sig, audit.Options{Logger: log})}, nil
+}
+
+// auditKeys finds the public key of an audit checkpoint signer.
+func (s *stack) auditKeys(keyID string) ed25519.PublicKey {
+	if keyID == s.auditSig.KeyID() {
+		return s.auditSig.Public()
+	}
+	return nil
+}
+
+func (s *stack) Close() error {
+	err := s.audit.Close()
+	return errors.Join(err, s.store.Close())
+}
+
+// jobActor is the actor for work Candor does by itself.
+func jobActor(name string) candor.Actor {
+	return candor.Actor{ID: "job:" + name, Role: candor.RoleAdmin}
+}

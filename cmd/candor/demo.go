@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/demo"
+	"github.com/candorhq/candor/subjects"
+)
+
+// seedDemo fills an empty store with the demo shop's customers and their
+// consents. A store that holds subjects already is left as it is.
+func seedDemo(ctx context.Context, st *stack, subj *subjects.Service, ledger *consent.Ledger, notices *consent.Notices, pol *candor.Policy, n int, out io.Writer) error {
+	count, err := st.store.CountSubjects(ctx)
+	if err != nil || count > 0 {
+		return err
+	}
+	fmt.Fprintf(out, "Creating the demo shop: %d synthetic customers…\n", n)
+	start := time.Now()
+	customers := demo.Customers(1, n, time.Now())
+	actor := jobActor("demo")
+	version := notices.Current().Version
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	// Enough workers that the audit log's group commit has company.
+	const workers = 16
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(customers) || ctx.Err() != nil {
+					return
+				}
+				if err := seedCustomer(ctx, subj, ledger, pol, actor, version, &customers[i]); err != nil {
+					errs <- fmt.Errorf("customer %d: %w", i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Demo shop ready in %s.\n\n", time.Since(start).Round(time.Millisecond))
+	return ctx.Err()
+}
+
+func seedCustomer(ctx context.Context, subj *subjects.Service, ledger *consent.Ledger, pol *candor.Policy, actor candor.Actor, version string, c *demo.Customer) error {
+	traits := map[string]any{}
+	for field, v := range map[string]string{"name": c.Name, "city": c.City, "gender": c.Gender, "birth_date": c.BirthDate} {
+		if v != "" && pol.Field(field) != nil {
+			traits[field] = v
+		}
+	}
+	id, _, err := subj.Upsert(ctx, actor, "demo", subjects.Input{UserID: c.UserID, Email: c.Email, Phone: c.Phone, Traits: traits})
+	if err != nil {
+		return err
+	}
+	choice := consent.Choice{NoticeVersion: version, Channel: c.Channel, GPC: c.GPC, Choices: c.Choices}
+	switch {
+	case c.AcceptAll:
+		choice.Scope = consent.ScopeAll
+	case len(c.Choices) == 0:
+		choice.Scope = consent.ScopeNone
+	}
+	if c.Guardian {
+		choice.Guardian = &consent.Guardian{Relation: "parent", Method: "signed_form", Reference: "demo"}
+	}
+	if _, err := ledger.Record(ctx, actor, "demo", id, choice); err != nil {
+		return err
+	}
+	if len(c.Withdrawn) > 0 {
+		w := map[string]bool{}
+		for _, p := range c.Withdrawn {
+			w[p] = false
+		}
+		if _, err := ledger.Record(ctx, actor, "demo", id, consent.Choice{NoticeVersion: version, Channel: "portal", Choices: w}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+// Command candor runs Candor: precision marketing with personal-data
+// protection built into every path.
+//
+//	candor serve   [-config FILE] [-data DIR] [-db URL] [-addr HOST:PORT] [-admin-addr HOST:PORT] [-demo]
+//	candor check   [-config FILE]
+//	candor audit verify   [-data DIR | -db URL]
+//	candor keys status|rotate   [-data DIR | -db URL]
+//	candor backup  [-data DIR | -db URL] -to FILE
+//	candor restore -from FILE [-data DIR | -db URL]
+//	candor bench   decide|read|seal [flags]
+//	candor version
+//
+// Every flag also reads from the environment (CANDOR_CONFIG, CANDOR_DATA,
+// CANDOR_DB, CANDOR_ADDR, CANDOR_ADMIN_ADDR). Secrets come only from the
+// environment or files: CANDOR_ADMIN_KEY(_FILE), CANDOR_WRITE_KEY(_FILE),
+// CANDOR_MASTER_KEY_FILE.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…".
+var Version = "dev"
+
+// errUsage is returned for a usage error: exit status 2.
+var errUsage = errors.New("usage")
+
+// exitError carries an exit status without a message of its own.
+type exitError int
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return int(ee)
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	fmt.Fprintln(stderr, "candor:", err)
+	return 1
+}
+
+const usage = `Candor: precision marketing with personal-data protection built in.
+
+Usage:
+  candor serve   [-config FILE] [-data DIR] [-db URL] [-addr HOST:PORT] [-admin-addr HOST:PORT] [-demo]
+  candor check   [-config FILE]
+  candor audit verify   [-data DIR | -db URL]
+  candor keys status|rotate   [-data DIR | -db URL]
+  candor backup  [-data DIR | -db URL] -to FILE
+  candor restore -from FILE [-data DIR | -db URL]
+  candor bench   decide|read|seal [-n N] [-c N] [-data DIR]
+  candor version
+
+Run "candor COMMAND -h" for the flags of a command.
+`
+
+// runMain dispatches a command line.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serveCmd(ctx, rest, stdout, stderr)
+	case "check":
+		return checkCmd(rest, stdout, stderr)
+	case "audit":
+		return auditCmd(ctx, rest, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, rest, stdout, stderr)
+	case "backup":
+		return backupCmd(ctx, rest, stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, rest, stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "candor", Version)
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "candor: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+// newFlags returns a flag set that reports errors on stderr and returns
+// errUsage instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("candor "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}
+
+// env returns the environment variable, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// secret reads a secret from NAME or the file named by NAME_FILE.
+func secret(name string) (string, error) {
+	if v := os.Getenv(name); v != "" {
+		return strings.TrimSpace(v), nil
+	}
+	if f := os.Getenv(name + "_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", fmt.Errorf("read %s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return "", nil
+}
+
+// storeFlags adds -data and -db.
+func storeFlags(fs *flag.FlagSet) (data, db *string) {
+	data = fs.String("data", env("CANDOR_DATA", "./candor-data"), "data directory of the embedded store (CANDOR_DATA)")
+	db = fs.String("db", env("CANDOR_DB", ""), "PostgreSQL URL instead of the embedded store (CANDOR_DB)")
+	return data, db
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/apikeys"
+	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/examples"
+	"github.com/candorhq/candor/gate"
+	chttp "github.com/candorhq/candor/http"
+	"github.com/candorhq/candor/policy"
+	"github.com/candorhq/candor/subjects"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Config is everything serve needs, parsed from flags and the environment.
+// Tests build one in code.
+type Config struct {
+	PolicyFile string // empty with Demo: the built-in demo policy
+	DataDir    string
+	DB         string
+	Addr       string
+	AdminAddr  string // serves /metrics; empty: /metrics on Addr
+	Demo       bool
+	DemoSize   int // customers the demo creates; default 1000
+
+	AdminKey string // from CANDOR_ADMIN_KEY(_FILE)
+	WriteKey string // from CANDOR_WRITE_KEY(_FILE)
+
+	Stdout io.Writer
+	Log    io.Writer // the JSON log; default Stderr
+	Stderr io.Writer
+	// Ready is called with the API's address once it listens.
+	Ready func(addr string)
+}
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	cfg := Config{Stdout: stdout, Stderr: stderr}
+	fs.StringVar(&cfg.PolicyFile, "config", env("CANDOR_CONFIG", ""), "policy file (CANDOR_CONFIG); default candor.yaml, or the demo policy with -demo")
+	data, db := storeFlags(fs)
+	fs.StringVar(&cfg.Addr, "addr", env("CANDOR_ADDR", "127.0.0.1:8080"), "address to listen on (CANDOR_ADDR)")
+	fs.StringVar(&cfg.AdminAddr, "admin-addr", env("CANDOR_ADMIN_ADDR", ""), "address for /metrics (CANDOR_ADMIN_ADDR); empty serves it on -addr")
+	fs.BoolVar(&cfg.Demo, "demo", false, "load the demo policy and a demo shop with synthetic customers")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg.DataDir, cfg.DB = *data, *db
+	if !cfg.Demo && cfg.PolicyFile == "" {
+		cfg.PolicyFile = "candor.yaml"
+	}
+	var err error
+	if cfg.AdminKey, err = secret("CANDOR_ADMIN_KEY"); err != nil {
+		return err
+	}
+	if cfg.WriteKey, err = secret("CANDOR_WRITE_KEY"); err != nil {
+		return err
+	}
+	return Run(ctx, cfg)
+}
+
+// loadPolicy loads the policy file, or the demo policy.
+func loadPolicy(file string) (*candor.Policy, error) {
+	var p *candor.Policy
+	var findings []policy.Finding
+	if file == "" {
+		p, findings = policy.Parse("examples/candor.yaml", examples.Policy)
+	} else {
+		var err error
+		if p, findings, err = policy.Load(file); err != nil {
+			return nil, err
+		}
+	}
+	if len(findings) > 0 {
+		var b strings.Builder
+		for _, f := range findings {
+			b.WriteString(f.String() + "\n")
+		}
+		return nil, fmt.Errorf("the policy has %d problem(s); run candor check:\n%s", len(findings), strings.TrimSuffix(b.String(), "\n"))
+	}
+	return p, nil
+}
+
+// Run runs the server until ctx is done.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	if cfg.Log == nil {
+		cfg.Log = cfg.Stderr
+	}
+	log := slog.New(slog.NewJSONHandler(cfg.Log, nil))
+	pol, err := loadPolicy(cfg.PolicyFile)
+	if err != nil {
+		return err
+	}
+	st, err := openStack(ctx, cfg.DataDir, cfg.DB, true, log, cfg.Stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	now := time.Now
+	notices, err := consent.LoadNotices(ctx, st.store, policy.NewNotice(pol), now())
+	if err != nil {
+		return err
+	}
+	receiptSig, err := st.vault.Signer(ctx, receiptSigningKey)
+	if err != nil {
+		return err
+	}
+	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now})
+	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Now: now, Changed: ledger.Invalidate})
+	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
+	keys := apikeys.New(st.store, 0)
+
+	adminKey, err := keys.Ensure(ctx, "admin", candor.RoleAdmin, cfg.AdminKey)
+	if err != nil {
+		return fmt.Errorf("admin key: %w", err)
+	}
+	writeKey, err := keys.Ensure(ctx, "write", candor.RoleWrite, cfg.WriteKey)
+	if err != nil {
+		return fmt.Errorf("write key: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	srv := &chttp.Server{
+		Policy: pol, Store: st.store, Keys: keys, Subjects: subj, Ledger: ledger, Gate: g, Auditor: st.audit,
+		AuditKeys: st.auditKeys, JWKs: []map[string]string{receiptSig.JWK(), st.auditSig.JWK()},
+		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
+	}
+	handler := srv.Handler()
+
+	if cfg.Demo {
+		n := cfg.DemoSize
+		if n == 0 {
+			n = 1000
+		}
+		if err := seedDemo(ctx, st, subj, ledger, notices, pol, n, cfg.Stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 2)
+	go func() { errc <- hs.Serve(ln) }()
+	var admin *http.Server
+	if cfg.AdminAddr != "" {
+		aln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		admin = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go func() { errc <- admin.Serve(aln) }()
+	}
+	addr := ln.Addr().String()
+	printBanner(cfg, addr, adminKey, writeKey, notices)
+	log.Info("listening", "addr", addr, "policy", pol.Source, "notice", notices.Current().Version)
+	if cfg.Ready != nil {
+		cfg.Ready(addr)
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = hs.Shutdown(sctx)
+	if admin != nil {
+		admin.Shutdown(sctx)
+	}
+	log.Info("stopped")
+	return err
+}
+
+func printBanner(cfg Config, addr, adminKey, writeKey string, notices *consent.Notices) {
+	w := cfg.Stdout
+	base := "http://" + addr
+	fmt.Fprintf(w, "Candor is running on %s (notice version %s)\n", base, notices.Current().Version)
+	if adminKey != "" || writeKey != "" {
+		fmt.Fprintln(w, "\nNew API keys, shown once. Keep them safe; only their hashes are stored:")
+		if adminKey != "" {
+			fmt.Fprintf(w, "  admin key: %s\n", adminKey)
+		}
+		if writeKey != "" {
+			fmt.Fprintf(w, "  write key: %s\n", writeKey)
+		}
+		if cfg.Demo && adminKey != "" {
+			if err := os.WriteFile(demoKeyFile(cfg.DataDir), []byte(adminKey+"\n"), 0o600); err == nil {
+				fmt.Fprintf(w, "  (demo only: the admin key is also in %s)\n", demoKeyFile(cfg.DataDir))
+			}
+		}
+	} else if cfg.Demo {
+		fmt.Fprintf(w, "The demo's admin key was printed at its first start; it is in %s\n", demoKeyFile(cfg.DataDir))
+	}
+	fmt.Fprintf(w, `
+Try:
+  curl %[1]s/v1/notice?lang=en
+  curl %[1]s/.well-known/candor/keys.json
+  curl -H "Authorization: Bearer $ADMIN_KEY" "%[1]s/v1/audit/verify"
+  curl %[1]s/v1/openapi.json
+`, base)
+}
+
+func demoKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/demo-admin-key" }
