@@ -108,25 +108,17 @@ func (l *Log) AppendMany(ctx context.Context, es []candor.AuditEntry) error {
 	if len(es) == 0 {
 		return nil
 	}
-	r := &request{entries: es, done: make(chan error, 1)}
-	l.mu.RLock()
-	if l.closed {
-		l.mu.RUnlock()
-		return ErrClosed
-	}
-	select {
-	case l.reqs <- r:
-	case <-ctx.Done():
-		l.mu.RUnlock()
-		return ctx.Err()
-	}
-	l.mu.RUnlock()
-	return <-r.done
+	return l.enqueue(ctx, es)
 }
 
 // Checkpoint signs a checkpoint of the head now, if entries are not yet covered.
 func (l *Log) Checkpoint(ctx context.Context) error {
-	r := &request{done: make(chan error, 1)} // an empty request asks for a checkpoint
+	return l.enqueue(ctx, nil) // an empty request asks for a checkpoint
+}
+
+// enqueue hands entries to the writer and waits for the result.
+func (l *Log) enqueue(ctx context.Context, es []candor.AuditEntry) error {
+	r := &request{entries: es, done: make(chan error, 1)}
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()

@@ -23,17 +23,18 @@ import (
 
 // Decision codes: why a decision allowed or denied.
 const (
-	CodeGranted         = "granted"          // consent granted and current
-	CodeBasis           = "basis"            // the purpose rests on another basis than consent
-	CodeUnknownSubject  = "unknown_subject"  // no such subject
-	CodeNoConsent       = "no_consent"       // never asked, or never answered
-	CodeDenied          = "denied"           // the person said no
-	CodeWithdrawn       = "withdrawn"        // the person said yes, then no
-	CodeStale           = "reconsent_needed" // the purpose changed since the consent
-	CodeGuardian        = "guardian_needed"  // a child, without a guardian's consent
-	CodeRestricted      = "restricted"       // processing restricted by the person
-	CodeSeparateConsent = "separate_consent" // needs consent given to this purpose on its own
-	CodeRole            = "role"             // the actor's role may not use this purpose
+	CodeGranted         = "granted"            // consent granted and current
+	CodeBasis           = "basis"              // the purpose rests on another basis than consent
+	CodeUnknownSubject  = "unknown_subject"    // no such subject
+	CodeNoConsent       = "no_consent"         // never asked, or never answered
+	CodeDenied          = "denied"             // the person said no
+	CodeWithdrawn       = "withdrawn"          // the person said yes, then no
+	CodeStale           = "reconsent_needed"   // the purpose changed since the consent
+	CodeGuardian        = "guardian_needed"    // a child, without a guardian's consent
+	CodeRestricted      = "restricted"         // processing restricted by the person
+	CodeSeparateConsent = "separate_consent"   // needs consent given to this purpose on its own
+	CodeRole            = "role"               // the actor's role may not use this purpose
+	CodeUndeclared      = "field_not_declared" // a field asked for is not declared for the purpose
 )
 
 // Decision says whether a subject's data may be processed for a purpose now.
@@ -186,7 +187,7 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 				return nil, candor.Invalid("unknown field", candor.FieldError{Field: "fields", Message: "not declared in the policy"})
 			}
 			if !contains(f.Purposes, p.ID) {
-				return refuse(CodeRole, "field "+f.ID+" is not declared for "+p.ID)
+				return refuse(CodeUndeclared, "field "+f.ID+" is not declared for "+p.ID)
 			}
 			fields = append(fields, f)
 		}

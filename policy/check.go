@@ -293,21 +293,8 @@ func (c *checker) purposes(n *yaml.Node, org orgDecl) []*purposeDecl {
 	if ok && len(items) == 0 {
 		c.errf(n, "purposes is an empty list: declare at least one purpose")
 	}
-	var out []*purposeDecl
-	seen := map[string]*purposeDecl{}
-	for _, it := range items {
-		d := c.purpose(it, org)
-		if d == nil || d.ID == "" {
-			continue
-		}
-		if first, dup := seen[d.ID]; dup {
-			c.errf(d.id, "duplicate purpose id %q (first on line %d)", d.ID, first.id.Line)
-			continue
-		}
-		seen[d.ID] = d
-		out = append(out, d)
-	}
-	return out
+	return uniqueDecls(c, items, "purpose id", func(it *yaml.Node) *purposeDecl { return c.purpose(it, org) },
+		func(d *purposeDecl) (string, *yaml.Node) { return d.ID, d.id })
 }
 
 func (c *checker) purpose(n *yaml.Node, org orgDecl) *purposeDecl {
@@ -380,21 +367,7 @@ func (c *checker) fields(n *yaml.Node) []*fieldDecl {
 		return nil
 	}
 	items, _ := c.list(n, "fields")
-	var out []*fieldDecl
-	seen := map[string]*fieldDecl{}
-	for _, it := range items {
-		d := c.field(it)
-		if d == nil || d.ID == "" {
-			continue
-		}
-		if first, dup := seen[d.ID]; dup {
-			c.errf(d.id, "duplicate field id %q (first on line %d)", d.ID, first.id.Line)
-			continue
-		}
-		seen[d.ID] = d
-		out = append(out, d)
-	}
-	return out
+	return uniqueDecls(c, items, "field id", c.field, func(d *fieldDecl) (string, *yaml.Node) { return d.ID, d.id })
 }
 
 func (c *checker) field(n *yaml.Node) *fieldDecl {
@@ -483,21 +456,7 @@ func (c *checker) events(n *yaml.Node) []*eventDecl {
 		return nil
 	}
 	items, _ := c.list(n, "events")
-	var out []*eventDecl
-	seen := map[string]*eventDecl{}
-	for _, it := range items {
-		d := c.event(it)
-		if d == nil || d.Name == "" {
-			continue
-		}
-		if first, dup := seen[d.Name]; dup {
-			c.errf(d.name, "duplicate event %q (first on line %d)", short(d.Name), first.name.Line)
-			continue
-		}
-		seen[d.Name] = d
-		out = append(out, d)
-	}
-	return out
+	return uniqueDecls(c, items, "event", c.event, func(d *eventDecl) (string, *yaml.Node) { return d.Name, d.name })
 }
 
 func (c *checker) event(n *yaml.Node) *eventDecl {
@@ -555,18 +514,28 @@ func (c *checker) recipients(n *yaml.Node) []*recipientDecl {
 		return nil
 	}
 	items, _ := c.list(n, "recipients")
-	var out []*recipientDecl
-	seen := map[string]*recipientDecl{}
+	return uniqueDecls(c, items, "recipient id", c.recipient, func(d *recipientDecl) (string, *yaml.Node) { return d.ID, d.id })
+}
+
+// uniqueDecls reads each item and keeps the first declaration of each key,
+// reporting the others as duplicates with the line of the first.
+func uniqueDecls[D any](c *checker, items []*yaml.Node, what string, read func(*yaml.Node) *D, key func(*D) (string, *yaml.Node)) []*D {
+	var out []*D
+	seen := map[string]*yaml.Node{}
 	for _, it := range items {
-		d := c.recipient(it)
-		if d == nil || d.ID == "" {
+		d := read(it)
+		if d == nil {
 			continue
 		}
-		if first, dup := seen[d.ID]; dup {
-			c.errf(d.id, "duplicate recipient id %q (first on line %d)", d.ID, first.id.Line)
+		k, at := key(d)
+		if k == "" {
 			continue
 		}
-		seen[d.ID] = d
+		if first, dup := seen[k]; dup {
+			c.errf(at, "duplicate %s %q (first on line %d)", what, short(k), first.Line)
+			continue
+		}
+		seen[k] = at
 		out = append(out, d)
 	}
 	return out

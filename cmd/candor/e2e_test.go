@@ -691,3 +691,17 @@ func TestBackupRestore(t *testing.T) {
 		t.Errorf("audit after restore: %v", rep)
 	}
 }
+
+func TestReadOnlyDeclaredFields(t *testing.T) {
+	s := startServer(t, t.TempDir(), "")
+	id := s.newSubject(map[string]any{"user_id": "f", "email": "fields@example.com", "traits": map[string]any{"city": "上海"}})
+	// city is declared for personalization, not for service.
+	code, out, _ := s.do("GET", "/v1/subjects/"+id+"?purpose=service&fields=email,city", s.admin, nil)
+	if code != 403 || !strings.Contains(string(out), "field_not_declared") || strings.Contains(string(out), "上海") {
+		t.Errorf("asking for an undeclared field: %d %s", code, out)
+	}
+	got := s.json("GET", "/v1/subjects/"+id+"?purpose=service", s.admin, nil, 200)["fields"].(map[string]any)
+	if _, ok := got["city"]; ok {
+		t.Errorf("a read for service returned city: %v", got)
+	}
+}
