@@ -42,7 +42,7 @@ type Options struct {
 	Signer    candor.Signer // signs receipts
 	Auditor   candor.Auditor
 	Now       func() time.Time
-	CacheSize int // derived states kept in memory; default 20000
+	CacheSize int // derived states kept in memory; 0 means 20,000, negative none
 }
 
 // New returns a ledger.

@@ -83,8 +83,10 @@ type cacheEntry struct {
 	st *State
 }
 
+// newStateCache returns a cache of max states: 0 means 20,000; a negative
+// max, no cache at all.
 func newStateCache(max int) *stateCache {
-	if max <= 0 {
+	if max == 0 {
 		max = 20000
 	}
 	return &stateCache{max: max, ll: list.New(), items: map[string]*list.Element{}}
@@ -103,7 +105,7 @@ func (c *stateCache) get(id string) (*State, uint64, bool) {
 func (c *stateCache) put(id string, st *State, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen.Load() != gen {
+	if c.max < 0 || c.gen.Load() != gen {
 		return
 	}
 	if e, ok := c.items[id]; ok {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/sqlite"
 	"github.com/candorhq/candor/vault"
 )
@@ -26,26 +27,49 @@ const (
 // stack is the storage and crypto every command needs: the store, the
 // vault and the audit log.
 type stack struct {
-	store    *sqlite.DB
+	store    candor.Store
+	shared   bool // the store is shared by several nodes (PostgreSQL)
 	vault    *vault.Vault
 	audit    *audit.Log
 	auditSig *vault.Signer
 }
 
-// openStack opens the store in dataDir (or fails for a db URL: the
-// PostgreSQL store is not built yet), the vault and the audit log.
+// openStack opens the store (PostgreSQL at dbURL, else the embedded store
+// in dataDir), the vault and the audit log. The master key file is
+// CANDOR_MASTER_KEY_FILE, or master-key.json in dataDir.
 func openStack(ctx context.Context, dataDir, dbURL string, createMaster bool, log *slog.Logger, stderr io.Writer) (*stack, error) {
-	if dbURL != "" {
-		return nil, errors.New("the PostgreSQL store is not available yet; use the embedded store (-data DIR)")
-	}
+	return openStackWith(ctx, storeConfig{DataDir: dataDir, DB: dbURL, DBSchema: os.Getenv("CANDOR_DB_SCHEMA"), KeysDB: os.Getenv("CANDOR_KEYS_DB"),
+		MasterKeyFile: os.Getenv("CANDOR_MASTER_KEY_FILE")}, createMaster, log, stderr)
+}
+
+// storeConfig names the stores and the master key.
+type storeConfig struct {
+	DataDir       string
+	DB            string // PostgreSQL URL; empty: the embedded store in DataDir
+	DBSchema      string // schema prefix on PostgreSQL; default candor
+	KeysDB        string // a separate PostgreSQL database for the key store
+	MasterKeyFile string // default DataDir/master-key.json
+}
+
+func openStackWith(ctx context.Context, sc storeConfig, createMaster bool, log *slog.Logger, stderr io.Writer) (*stack, error) {
+	dataDir, dbURL := sc.DataDir, sc.DB
 	if dataDir == "" {
 		return nil, errors.New("-data: a data directory is required")
 	}
-	store, err := sqlite.Open(ctx, dataDir)
+	var store candor.Store
+	var err error
+	if dbURL != "" {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, err
+		}
+		store, err = postgres.Open(ctx, dbURL, postgres.Options{KeysURL: sc.KeysDB, Prefix: sc.DBSchema})
+	} else {
+		store, err = sqlite.Open(ctx, dataDir)
+	}
 	if err != nil {
 		return nil, err
 	}
-	keyFile := os.Getenv("CANDOR_MASTER_KEY_FILE")
+	keyFile := sc.MasterKeyFile
 	create := false
 	if keyFile == "" {
 		keyFile = filepath.Join(dataDir, "master-key.json")
@@ -65,7 +89,7 @@ func openStack(ctx context.Context, dataDir, dbURL string, createMaster bool, lo
 		store.Close()
 		return nil, err
 	}
-	return &stack{store: store, vault: v, auditSig: sig, audit: audit.New(store, sig, audit.Options{Logger: log})}, nil
+	return &stack{store: store, shared: dbURL != "", vault: v, auditSig: sig, audit: audit.New(store, sig, audit.Options{Logger: log})}, nil
 }
 
 // auditKeys finds the public key of an audit checkpoint signer.

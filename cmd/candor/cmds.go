@@ -162,7 +162,11 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	if err := st.store.Backup(ctx, *to); err != nil {
+	lite, ok := st.store.(*sqlite.DB)
+	if !ok {
+		return fmt.Errorf("candor backup does not support PostgreSQL yet; use pg_dump --schema=candor_data")
+	}
+	if err := lite.Backup(ctx, *to); err != nil {
 		return err
 	}
 	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:backup", Action: "backup", Decision: "ok", Reason: "data store backed up (keys excluded)"}); err != nil {
@@ -184,7 +188,7 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errUsage
 	}
 	if *db != "" {
-		return fmt.Errorf("the PostgreSQL store is not available yet")
+		return fmt.Errorf("candor restore does not support PostgreSQL yet")
 	}
 	if err := sqlite.Restore(ctx, *data, *from); err != nil {
 		return err

@@ -30,13 +30,16 @@ type Config struct {
 	PolicyFile string // empty with Demo: the built-in demo policy
 	DataDir    string
 	DB         string
+	DBSchema   string // schema prefix on PostgreSQL (CANDOR_DB_SCHEMA)
+	KeysDB     string // separate database for the key store (CANDOR_KEYS_DB)
 	Addr       string
 	AdminAddr  string // serves /metrics; empty: /metrics on Addr
 	Demo       bool
 	DemoSize   int // customers the demo creates; default 1000
 
-	AdminKey string // from CANDOR_ADMIN_KEY(_FILE)
-	WriteKey string // from CANDOR_WRITE_KEY(_FILE)
+	MasterKeyFile string // CANDOR_MASTER_KEY_FILE; default DataDir/master-key.json
+	AdminKey      string // from CANDOR_ADMIN_KEY(_FILE)
+	WriteKey      string // from CANDOR_WRITE_KEY(_FILE)
 
 	Stdout io.Writer
 	Log    io.Writer // the JSON log; default Stderr
@@ -57,6 +60,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.DataDir, cfg.DB = *data, *db
+	cfg.DBSchema, cfg.KeysDB, cfg.MasterKeyFile = os.Getenv("CANDOR_DB_SCHEMA"), os.Getenv("CANDOR_KEYS_DB"), os.Getenv("CANDOR_MASTER_KEY_FILE")
 	if !cfg.Demo && cfg.PolicyFile == "" {
 		cfg.PolicyFile = "candor.yaml"
 	}
@@ -108,7 +112,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStack(ctx, cfg.DataDir, cfg.DB, true, log, cfg.Stderr)
+	st, err := openStackWith(ctx, storeConfig{DataDir: cfg.DataDir, DB: cfg.DB, DBSchema: cfg.DBSchema, KeysDB: cfg.KeysDB, MasterKeyFile: cfg.MasterKeyFile}, true, log, cfg.Stderr)
 	if err != nil {
 		return err
 	}
@@ -123,7 +127,13 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now})
+	cacheSize := 0
+	if st.shared {
+		// Several nodes write the ledger: a per-node cache could miss
+		// another node's withdrawal, so decisions read the store.
+		cacheSize = -1
+	}
+	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, CacheSize: cacheSize})
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Now: now, Changed: ledger.Invalidate})
 	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
 	keys := apikeys.New(st.store, 0)

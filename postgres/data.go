@@ -1,0 +1,243 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/jackc/pgx/v5"
+)
+
+// WriteSubject implements [candor.SubjectStore].
+func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if w.Create {
+			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.subjects (id, created_at, updated_at) VALUES ($1, $2, $2)`), w.SubjectID, w.At); err != nil {
+				if pgCode(err) == uniqueViolation {
+					return candor.Errorf(candor.ECONFLICT, "subject exists")
+				}
+				return err
+			}
+		} else {
+			tag, err := tx.Exec(ctx, db.q(`UPDATE {data}.subjects SET updated_at = $1 WHERE id = $2`), w.At, w.SubjectID)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return candor.Errorf(candor.ENOTFOUND, "subject not found")
+			}
+		}
+		for _, id := range w.Identifiers {
+			// Insert, or find who holds it: the unique key settles racing writers.
+			var owner string
+			err := tx.QueryRow(ctx, db.q(`INSERT INTO {data}.identifiers (kind, blind, subject_id, sealed) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (kind, blind) DO UPDATE SET kind = excluded.kind RETURNING subject_id`), id.Kind, id.Blind, w.SubjectID, id.Sealed).Scan(&owner)
+			if err != nil {
+				return err
+			}
+			if owner != w.SubjectID {
+				return &candor.Error{Code: candor.ECONFLICT, Message: "the " + id.Kind + " belongs to another subject", Reason: "identifier_conflict"}
+			}
+		}
+		for _, t := range w.Traits {
+			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.traits (subject_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`), w.SubjectID, t.Field, t.Sealed, w.At); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("write subject", err)
+}
+
+// Subject implements [candor.SubjectStore].
+func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
+	var s candor.Subject
+	err := db.pool.QueryRow(ctx, db.q(`SELECT id, created_at, updated_at, restricted FROM {data}.subjects WHERE id = $1`), id).Scan(&s.ID, &s.CreatedAt, &s.UpdatedAt, &s.Restricted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	if err != nil {
+		return nil, wrap("subject", err)
+	}
+	s.CreatedAt, s.UpdatedAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC()
+	return &s, nil
+}
+
+// FindSubject implements [candor.SubjectStore].
+func (db *DB) FindSubject(ctx context.Context, kind string, blind []byte) (string, error) {
+	var id string
+	err := db.pool.QueryRow(ctx, db.q(`SELECT subject_id FROM {data}.identifiers WHERE kind = $1 AND blind = $2`), kind, blind).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	return id, wrap("find subject", err)
+}
+
+// Identifiers implements [candor.SubjectStore].
+func (db *DB) Identifiers(ctx context.Context, subjectID string) ([]candor.Identifier, error) {
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT kind, blind, sealed FROM {data}.identifiers WHERE subject_id = $1 ORDER BY kind, blind`), subjectID)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Identifier, error) {
+		var id candor.Identifier
+		return id, r.Scan(&id.Kind, &id.Blind, &id.Sealed)
+	})
+	return out, wrap("identifiers", err)
+}
+
+// Traits implements [candor.SubjectStore].
+func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]candor.Trait, error) {
+	if fields != nil && len(fields) == 0 {
+		return nil, nil
+	}
+	q := db.q(`SELECT field, sealed, updated_at FROM {data}.traits WHERE subject_id = $1 AND ($2::text[] IS NULL OR field = ANY($2)) ORDER BY field`)
+	rows, _ := db.pool.Query(ctx, q, subjectID, fields)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Trait, error) {
+		var t candor.Trait
+		err := r.Scan(&t.Field, &t.Sealed, &t.UpdatedAt)
+		t.UpdatedAt = t.UpdatedAt.UTC()
+		return t, err
+	})
+	return out, wrap("traits", err)
+}
+
+// SetRestricted implements [candor.SubjectStore].
+func (db *DB) SetRestricted(ctx context.Context, subjectID string, restricted bool, at time.Time) error {
+	tag, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.subjects SET restricted = $1, updated_at = $2 WHERE id = $3`), restricted, at, subjectID)
+	if err != nil {
+		return wrap("set restricted", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	return nil
+}
+
+// CountSubjects implements [candor.SubjectStore].
+func (db *DB) CountSubjects(ctx context.Context) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, db.q(`SELECT count(*) FROM {data}.subjects`)).Scan(&n)
+	return n, wrap("count subjects", err)
+}
+
+// SubjectIDs implements [candor.SubjectStore].
+func (db *DB) SubjectIDs(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT id FROM {data}.subjects WHERE id > $1 ORDER BY id LIMIT $2`), after, limit)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, wrap("subject ids", err)
+}
+
+// AppendConsents implements [candor.ConsentStore].
+func (db *DB) AppendConsents(ctx context.Context, records []candor.Consent) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		for i := range records {
+			r := &records[i]
+			err := tx.QueryRow(ctx, db.q(`INSERT INTO {data}.consents (id, receipt_id, subject_id, purpose, state, notice_hash, channel, gpc, explicit, guardian, guardian_evidence, actor, at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq`),
+				r.ID, r.ReceiptID, r.SubjectID, r.Purpose, string(r.State), r.NoticeHash, r.Channel, r.GPC, r.Explicit, r.Guardian, r.GuardianEvidence, r.Actor, r.At).Scan(&r.Seq)
+			switch pgCode(err) {
+			case uniqueViolation:
+				return candor.Errorf(candor.ECONFLICT, "consent record exists")
+			case foreignKeyViolation:
+				return candor.Errorf(candor.ENOTFOUND, "subject not found")
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("append consents", err)
+}
+
+// Consents implements [candor.ConsentStore].
+func (db *DB) Consents(ctx context.Context, subjectID string) ([]candor.Consent, error) {
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT seq, id, receipt_id, subject_id, purpose, state, notice_hash, channel, gpc, explicit, guardian, guardian_evidence, actor, at
+		FROM {data}.consents WHERE subject_id = $1 ORDER BY seq`), subjectID)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (candor.Consent, error) {
+		var r candor.Consent
+		var state string
+		err := row.Scan(&r.Seq, &r.ID, &r.ReceiptID, &r.SubjectID, &r.Purpose, &state, &r.NoticeHash, &r.Channel, &r.GPC, &r.Explicit, &r.Guardian, &r.GuardianEvidence, &r.Actor, &r.At)
+		r.State, r.At = candor.ConsentState(state), r.At.UTC()
+		return r, err
+	})
+	return out, wrap("consents", err)
+}
+
+// PutNotice implements [candor.NoticeStore].
+func (db *DB) PutNotice(ctx context.Context, n candor.StoredNotice) error {
+	ph, err := json.Marshal(n.PurposeHashes)
+	if err != nil {
+		return err
+	}
+	_, err = db.pool.Exec(ctx, db.q(`INSERT INTO {data}.notices (hash, version, canonical, purpose_hashes, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (hash) DO NOTHING`),
+		n.Hash, n.Version, n.Canonical, ph, n.CreatedAt)
+	return wrap("put notice", err)
+}
+
+// Notices implements [candor.NoticeStore].
+func (db *DB) Notices(ctx context.Context) ([]candor.StoredNotice, error) {
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT hash, version, canonical, purpose_hashes, created_at FROM {data}.notices ORDER BY created_at, hash`))
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.StoredNotice, error) {
+		var n candor.StoredNotice
+		var ph []byte
+		if err := r.Scan(&n.Hash, &n.Version, &n.Canonical, &ph, &n.CreatedAt); err != nil {
+			return n, err
+		}
+		n.CreatedAt = n.CreatedAt.UTC()
+		return n, json.Unmarshal(ph, &n.PurposeHashes)
+	})
+	return out, wrap("notices", err)
+}
+
+// PutAPIKey implements [candor.APIKeyStore].
+func (db *DB) PutAPIKey(ctx context.Context, k candor.APIKey) error {
+	_, err := db.pool.Exec(ctx, db.q(`INSERT INTO {data}.api_keys (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)`), k.ID, k.Name, k.Role, k.Hash, k.CreatedAt)
+	if pgCode(err) == uniqueViolation {
+		return candor.Errorf(candor.ECONFLICT, "API key exists")
+	}
+	return wrap("put api key", err)
+}
+
+// APIKeyByHash implements [candor.APIKeyStore].
+func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*candor.APIKey, error) {
+	keys, err := db.apiKeys(ctx, `WHERE hash = $1`, hash)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, candor.Errorf(candor.ENOTFOUND, "API key not found")
+	}
+	return &keys[0], nil
+}
+
+// APIKeys implements [candor.APIKeyStore].
+func (db *DB) APIKeys(ctx context.Context) ([]candor.APIKey, error) { return db.apiKeys(ctx, ``) }
+
+func (db *DB) apiKeys(ctx context.Context, where string, args ...any) ([]candor.APIKey, error) {
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT id, name, role, hash, created_at, revoked_at FROM {data}.api_keys `+where+` ORDER BY created_at, id`), args...)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.APIKey, error) {
+		var k candor.APIKey
+		err := r.Scan(&k.ID, &k.Name, &k.Role, &k.Hash, &k.CreatedAt, &k.RevokedAt)
+		k.CreatedAt = k.CreatedAt.UTC()
+		if k.RevokedAt != nil {
+			t := k.RevokedAt.UTC()
+			k.RevokedAt = &t
+		}
+		return k, err
+	})
+	return out, wrap("api keys", err)
+}
+
+// RevokeAPIKey implements [candor.APIKeyStore].
+func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	tag, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.api_keys SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2`), at, id)
+	if err != nil {
+		return wrap("revoke api key", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return candor.Errorf(candor.ENOTFOUND, "API key not found")
+	}
+	return nil
+}
