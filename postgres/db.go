@@ -132,6 +132,9 @@ func redact(err error) error {
 	return errors.New("cannot reach the database")
 }
 
+// Prefix returns the schema prefix.
+func (db *DB) Prefix() string { return db.prefix }
+
 // q puts the schema names into a statement.
 func (db *DB) q(sql string) string { return db.schemas.Replace(sql) }
 
@@ -251,4 +254,44 @@ func wrap(op string, err error) error {
 		return &candor.Error{Code: candor.EUNAVAILABLE, Message: "store unavailable; try again"}
 	}
 	return fmt.Errorf("postgres: %s: %w", op, redact(err))
+}
+
+// Values returns every text, bytea, json and array value stored in every
+// table of the store's schemas, for tests that look for plaintext personal
+// data.
+func (db *DB) Values(ctx context.Context) ([][]byte, error) {
+	var out [][]byte
+	for _, s := range []struct {
+		pool   *pgxpool.Pool
+		schema string
+	}{{db.pool, db.q("{data}")}, {db.keysPool, db.q("{keys}")}, {db.pool, db.q("{audit}")}} {
+		rows, _ := s.pool.Query(ctx, `SELECT table_name, column_name, data_type FROM information_schema.columns
+			WHERE table_schema = $1 AND data_type IN ('text', 'bytea', 'jsonb', 'json', 'ARRAY', 'character varying')`, s.schema)
+		type col struct{ table, column, typ string }
+		cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (col, error) {
+			var c col
+			return c, r.Scan(&c.table, &c.column, &c.typ)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cols {
+			expr := pgx.Identifier{c.column}.Sanitize() // bytea comes back as its bytes, not as hex
+			switch c.typ {
+			case "ARRAY":
+				expr = "array_to_string(" + expr + ", ',')::bytea"
+			case "text", "character varying", "json", "jsonb":
+				expr = "convert_to(" + expr + "::text, 'UTF8')"
+			}
+			q := fmt.Sprintf(`SELECT %s FROM %s.%s WHERE %s IS NOT NULL`, expr,
+				pgx.Identifier{s.schema}.Sanitize(), pgx.Identifier{c.table}.Sanitize(), pgx.Identifier{c.column}.Sanitize())
+			rows, _ := s.pool.Query(ctx, q)
+			vals, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, vals...)
+		}
+	}
+	return out, nil
 }

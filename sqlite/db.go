@@ -265,3 +265,59 @@ func isForeignKey(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
+
+// Values returns every text and blob value stored in every table of the
+// three files, for tests that look for plaintext personal data.
+func (db *DB) Values(ctx context.Context) ([][]byte, error) {
+	var out [][]byte
+	for _, c := range []*conn{db.data, db.keys, db.audit} {
+		rows, err := c.r.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table'`)
+		if err != nil {
+			return nil, err
+		}
+		var tables []string
+		for rows.Next() {
+			var t string
+			rows.Scan(&t)
+			tables = append(tables, t)
+		}
+		rows.Close()
+		for _, t := range tables {
+			vals, err := tableValues(ctx, c.r, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, vals...)
+		}
+	}
+	return out, nil
+}
+
+func tableValues(ctx context.Context, db *sql.DB, table string) ([][]byte, error) {
+	rows, err := db.QueryContext(ctx, `SELECT * FROM "`+strings.ReplaceAll(table, `"`, `""`)+`"`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]byte
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			switch v := v.(type) {
+			case string:
+				out = append(out, []byte(v))
+			case []byte:
+				out = append(out, v)
+			}
+		}
+	}
+	return out, rows.Err()
+}

@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"KeyStore", testKeyStore},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
+		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
@@ -38,17 +40,43 @@ type stack struct {
 // in dataDir), the vault and the audit log. The master key file is
 // CANDOR_MASTER_KEY_FILE, or master-key.json in dataDir.
 func openStack(ctx context.Context, dataDir, dbURL string, createMaster bool, log *slog.Logger, stderr io.Writer) (*stack, error) {
-	return openStackWith(ctx, storeConfig{DataDir: dataDir, DB: dbURL, DBSchema: os.Getenv("CANDOR_DB_SCHEMA"), KeysDB: os.Getenv("CANDOR_KEYS_DB"),
-		MasterKeyFile: os.Getenv("CANDOR_MASTER_KEY_FILE")}, createMaster, log, stderr)
+	sc, err := storeConfigFromEnv(dataDir, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	return openStackWith(ctx, sc, createMaster, log, stderr)
+}
+
+// storeConfigFromEnv reads the store's settings from the environment.
+func storeConfigFromEnv(dataDir, dbURL string) (storeConfig, error) {
+	sc := storeConfig{DataDir: dataDir, DB: dbURL, DBSchema: os.Getenv("CANDOR_DB_SCHEMA"), KeysDB: os.Getenv("CANDOR_KEYS_DB"),
+		MasterKeyFile: os.Getenv("CANDOR_MASTER_KEY_FILE")}
+	if v := os.Getenv("CANDOR_DB_MAX_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return sc, fmt.Errorf("CANDOR_DB_MAX_CONNS: want a number from 1 to 1000")
+		}
+		sc.MaxConns = int32(n)
+	}
+	if v := os.Getenv("CANDOR_DB_STATEMENT_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Millisecond {
+			return sc, fmt.Errorf("CANDOR_DB_STATEMENT_TIMEOUT: want a duration such as 5s")
+		}
+		sc.StatementTimeout = d
+	}
+	return sc, nil
 }
 
 // storeConfig names the stores and the master key.
 type storeConfig struct {
-	DataDir       string
-	DB            string // PostgreSQL URL; empty: the embedded store in DataDir
-	DBSchema      string // schema prefix on PostgreSQL; default candor
-	KeysDB        string // a separate PostgreSQL database for the key store
-	MasterKeyFile string // default DataDir/master-key.json
+	DataDir          string
+	DB               string        // PostgreSQL URL; empty: the embedded store in DataDir
+	DBSchema         string        // schema prefix on PostgreSQL; default candor
+	KeysDB           string        // a separate PostgreSQL database for the key store
+	MasterKeyFile    string        // default DataDir/master-key.json
+	MaxConns         int32         // PostgreSQL pool size per database
+	StatementTimeout time.Duration // PostgreSQL statement timeout
 }
 
 func openStackWith(ctx context.Context, sc storeConfig, createMaster bool, log *slog.Logger, stderr io.Writer) (*stack, error) {
@@ -62,7 +90,7 @@ func openStackWith(ctx context.Context, sc storeConfig, createMaster bool, log *
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, err
 		}
-		store, err = postgres.Open(ctx, dbURL, postgres.Options{KeysURL: sc.KeysDB, Prefix: sc.DBSchema})
+		store, err = postgres.Open(ctx, dbURL, postgres.Options{KeysURL: sc.KeysDB, Prefix: sc.DBSchema, MaxConns: sc.MaxConns, StatementTimeout: sc.StatementTimeout})
 	} else {
 		store, err = sqlite.Open(ctx, dataDir)
 	}

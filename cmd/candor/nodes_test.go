@@ -24,19 +24,13 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "t" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: schema})
-		if err == nil {
-			db.DropSchemas(context.Background())
-			db.Close()
-		}
-	})
-	shared := func(c *Config) { c.DB, c.DBSchema = url, schema }
+	t.Cleanup(func() { dropSchemas(url, schema) })
+	shared := func(c *Config) { c.DB, c.Store.DBSchema = url, schema }
 	// The first node makes the master key in its data directory; the
 	// second is given the same file, as every node must be.
 	a := startServer(t, dir, "", shared, func(c *Config) { c.DataDir = filepath.Join(dir, "node-a") })
 	keyFile := filepath.Join(dir, "node-a", "master-key.json")
-	bn := startServer(t, dir, "", shared, func(c *Config) { c.DataDir, c.MasterKeyFile = filepath.Join(dir, "node-b"), keyFile })
+	bn := startServer(t, dir, "", shared, func(c *Config) { c.DataDir, c.Store.MasterKeyFile = filepath.Join(dir, "node-b"), keyFile })
 
 	id := a.newSubject(map[string]any{"user_id": "two-nodes", "email": "two.nodes@example.com"})
 	got := bn.json("GET", "/v1/subjects/"+id+"?purpose=service", bn.admin, nil, 200)["fields"].(map[string]any)
@@ -70,5 +64,14 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	rep, err := audit.Verify(context.Background(), db, st.auditKeys, nil)
 	if err != nil || !rep.OK || rep.Entries != 22 { // 1 create, 1 read, 20 consents
 		t.Errorf("audit after two nodes: %+v %v", rep, err)
+	}
+}
+
+// dropSchemas removes a test's schemas.
+func dropSchemas(url, schema string) {
+	db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: schema})
+	if err == nil {
+		db.DropSchemas(context.Background())
+		db.Close()
 	}
 }

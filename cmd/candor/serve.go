@@ -30,16 +30,16 @@ type Config struct {
 	PolicyFile string // empty with Demo: the built-in demo policy
 	DataDir    string
 	DB         string
-	DBSchema   string // schema prefix on PostgreSQL (CANDOR_DB_SCHEMA)
-	KeysDB     string // separate database for the key store (CANDOR_KEYS_DB)
-	Addr       string
-	AdminAddr  string // serves /metrics; empty: /metrics on Addr
-	Demo       bool
-	DemoSize   int // customers the demo creates; default 1000
+	// Store holds the PostgreSQL settings beyond DB (schema prefix, key
+	// database, pool size, statement timeout) and the master key file.
+	Store     storeConfig
+	Addr      string
+	AdminAddr string // serves /metrics; empty: /metrics on Addr
+	Demo      bool
+	DemoSize  int // customers the demo creates; default 1000
 
-	MasterKeyFile string // CANDOR_MASTER_KEY_FILE; default DataDir/master-key.json
-	AdminKey      string // from CANDOR_ADMIN_KEY(_FILE)
-	WriteKey      string // from CANDOR_WRITE_KEY(_FILE)
+	AdminKey string // from CANDOR_ADMIN_KEY(_FILE)
+	WriteKey string // from CANDOR_WRITE_KEY(_FILE)
 
 	Stdout io.Writer
 	Log    io.Writer // the JSON log; default Stderr
@@ -60,11 +60,13 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.DataDir, cfg.DB = *data, *db
-	cfg.DBSchema, cfg.KeysDB, cfg.MasterKeyFile = os.Getenv("CANDOR_DB_SCHEMA"), os.Getenv("CANDOR_KEYS_DB"), os.Getenv("CANDOR_MASTER_KEY_FILE")
+	var err error
+	if cfg.Store, err = storeConfigFromEnv(*data, *db); err != nil {
+		return err
+	}
 	if !cfg.Demo && cfg.PolicyFile == "" {
 		cfg.PolicyFile = "candor.yaml"
 	}
-	var err error
 	if cfg.AdminKey, err = secret("CANDOR_ADMIN_KEY"); err != nil {
 		return err
 	}
@@ -112,7 +114,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStackWith(ctx, storeConfig{DataDir: cfg.DataDir, DB: cfg.DB, DBSchema: cfg.DBSchema, KeysDB: cfg.KeysDB, MasterKeyFile: cfg.MasterKeyFile}, true, log, cfg.Stderr)
+	sc := cfg.Store
+	sc.DataDir, sc.DB = cfg.DataDir, cfg.DB
+	st, err := openStackWith(ctx, sc, true, log, cfg.Stderr)
 	if err != nil {
 		return err
 	}
