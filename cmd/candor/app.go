@@ -137,3 +137,13 @@ func (s *stack) Close() error {
 func jobActor(name string) candor.Actor {
 	return candor.Actor{ID: "job:" + name, Role: candor.RoleAdmin}
 }
+
+// dropSchemas removes the schemas of a PostgreSQL store: for benchmarks
+// and tests that made their own.
+func dropSchemas(url, schema string) {
+	db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: schema})
+	if err == nil {
+		db.DropSchemas(context.Background())
+		db.Close()
+	}
+}

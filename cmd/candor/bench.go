@@ -35,6 +35,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	conc := fs.Int("c", 16, "concurrent workers")
 	dur := fs.Duration("d", 3*time.Second, "how long each measurement runs")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	dbURL := fs.String("db", env("CANDOR_DB", ""), "PostgreSQL URL: measure there instead of the embedded store (in schemas of its own, dropped afterwards)")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -47,12 +48,19 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b, err := newBenchEnv(ctx, dir, *n, stderr)
+	sc := storeConfig{DataDir: dir, DB: *dbURL}
+	store := "sqlite"
+	if *dbURL != "" {
+		store = "postgres"
+		sc.DBSchema = fmt.Sprintf("bench%d", os.Getpid())
+		defer dropSchemas(*dbURL, sc.DBSchema)
+	}
+	b, err := newBenchEnv(ctx, sc, *n, stderr)
 	if err != nil {
 		return err
 	}
 	defer b.close()
-	out := map[string]any{"workload": which, "subjects": *n, "concurrency": *conc, "gomaxprocs": runtime.GOMAXPROCS(0)}
+	out := map[string]any{"workload": which, "store": store, "subjects": *n, "concurrency": *conc, "gomaxprocs": runtime.GOMAXPROCS(0)}
 	switch which {
 	case "decide":
 		ops := b.parallel(ctx, *conc, *dur, func(i int) error {
@@ -60,7 +68,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		})
 		out["decisions_per_sec"] = ops
-		p50, p99, rps, err := b.httpDecide(ctx, dir, *conc, *dur)
+		p50, p99, rps, err := b.httpDecide(ctx, sc, *conc, *dur)
 		if err != nil {
 			return err
 		}
@@ -104,12 +112,12 @@ type benchEnv struct {
 	ids  []string
 }
 
-func newBenchEnv(ctx context.Context, dir string, n int, stderr io.Writer) (*benchEnv, error) {
+func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (*benchEnv, error) {
 	pol, err := loadPolicy("")
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStack(ctx, dir, "", true, quietLog(), io.Discard)
+	st, err := openStackWith(ctx, sc, true, quietLog(), io.Discard)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +129,11 @@ func newBenchEnv(ctx context.Context, dir string, n int, stderr io.Writer) (*ben
 	if err != nil {
 		return nil, err
 	}
-	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: sig, Auditor: st.audit})
+	cacheSize := 0
+	if st.shared {
+		cacheSize = -1 // as serve does on a shared store
+	}
+	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: sig, Auditor: st.audit, CacheSize: cacheSize})
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Changed: ledger.Invalidate})
 	b := &benchEnv{st: st, gate: gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit})}
 	actor := jobActor("bench")
@@ -179,14 +191,14 @@ func (b *benchEnv) parallel(ctx context.Context, conc int, d time.Duration, fn f
 }
 
 // httpDecide serves the API on loopback and measures GET /v1/decisions.
-func (b *benchEnv) httpDecide(ctx context.Context, dir string, conc int, d time.Duration) (p50, p99, rps float64, err error) {
+func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, conc int, d time.Duration) (p50, p99, rps float64, err error) {
 	b.close() // Run opens the store itself
 	key := "cndr_benchbenchbenchbenchbenchbenchbench"
 	ready := make(chan string, 1)
 	cctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(cctx, Config{DataDir: dir, Addr: "127.0.0.1:0", WriteKey: key, Demo: true, DemoSize: 1, Ready: func(a string) { ready <- a }})
+		done <- Run(cctx, Config{DataDir: sc.DataDir, DB: sc.DB, Store: sc, Addr: "127.0.0.1:0", WriteKey: key, Demo: true, DemoSize: 1, Ready: func(a string) { ready <- a }})
 	}()
 	var addr string
 	select {

@@ -66,12 +66,3 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 		t.Errorf("audit after two nodes: %+v %v", rep, err)
 	}
 }
-
-// dropSchemas removes a test's schemas.
-func dropSchemas(url, schema string) {
-	db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: schema})
-	if err == nil {
-		db.DropSchemas(context.Background())
-		db.Close()
-	}
-}
