@@ -20,6 +20,9 @@ type Subject struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Restricted bool // processing restricted (PIPL Art. 44, GDPR Art. 18): only legal obligations may proceed
+	// Version grows with every write that can change a decision about the
+	// subject: its consents, its restriction, its traits.
+	Version int64
 }
 
 // Identifier is a sealed identifier with its blind index.

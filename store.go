@@ -19,6 +19,8 @@ type SubjectStore interface {
 	WriteSubject(ctx context.Context, w SubjectWrite) error
 	// Subject returns the subject with the given id, or ENOTFOUND.
 	Subject(ctx context.Context, id string) (*Subject, error)
+	// SubjectVersion returns the subject's version, or ENOTFOUND.
+	SubjectVersion(ctx context.Context, id string) (int64, error)
 	// FindSubject returns the id of the subject that holds the identifier,
 	// or ENOTFOUND.
 	FindSubject(ctx context.Context, kind string, blind []byte) (string, error)
@@ -37,7 +39,8 @@ type SubjectStore interface {
 
 // ConsentStore keeps the consent ledger: appended, never updated.
 type ConsentStore interface {
-	// AppendConsents appends the records in one transaction and sets their Seq.
+	// AppendConsents appends the records in one transaction and sets their
+	// Seq; the same transaction bumps each subject's version.
 	AppendConsents(ctx context.Context, records []Consent) error
 	// Consents returns the subject's ledger in the order it was written.
 	Consents(ctx context.Context, subjectID string) ([]Consent, error)

@@ -118,3 +118,48 @@ func TestReceiptSignature(t *testing.T) {
 		t.Error("another key verified it")
 	}
 }
+
+// TestSharedStoreCaches: two shared ledgers on one store stand for two
+// nodes. A consent written through one is seen by the very next read
+// through the other, though both cache.
+func TestSharedStoreCaches(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	node := func() *consent.Ledger {
+		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, Policy: e.Policy, Notices: e.Ledger.Notices(),
+			Signer: testenv.NewSigner(), Auditor: e.Audit, Shared: true})
+	}
+	a, b := node(), node()
+	id := e.MustSubject(t, subjects.Input{UserID: "shared"}, "")
+	for i := range 10 {
+		grant := i%2 == 0
+		writer, reader := a, b
+		if i%3 == 0 {
+			writer, reader = b, a
+		}
+		if _, err := reader.State(ctx, id); err != nil { // the reader caches the old state
+			t.Fatal(err)
+		}
+		if _, err := writer.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"analytics": grant}}); err != nil {
+			t.Fatal(err)
+		}
+		st, err := reader.State(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Latest["analytics"].State == candor.ConsentGranted; got != grant {
+			t.Fatalf("round %d: wrote %v through one node, the other reads %v", i, grant, got)
+		}
+	}
+	// A subject cached as absent is found once another node creates it.
+	const later = "sub_aaaaaaaaaaaaaaaaaaaaaaaaaa"
+	if st, _ := a.State(ctx, later); st.Exists {
+		t.Fatal("exists before it was created")
+	}
+	if err := e.Store.WriteSubject(ctx, candor.SubjectWrite{SubjectID: later, Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := a.State(ctx, later); !st.Exists {
+		t.Error("a subject created elsewhere is still absent")
+	}
+}

@@ -30,6 +30,7 @@ type Ledger struct {
 	auditor candor.Auditor
 	now     func() time.Time
 	cache   *stateCache
+	shared  bool
 	loader  loader
 }
 
@@ -43,6 +44,9 @@ type Options struct {
 	Auditor   candor.Auditor
 	Now       func() time.Time
 	CacheSize int // derived states kept in memory; 0 means 20,000, negative none
+	// Shared says other nodes write the same store: a cached state is then
+	// used only after checking the subject's version in the store.
+	Shared bool
 }
 
 // New returns a ledger.
@@ -52,7 +56,7 @@ func New(o Options) *Ledger {
 	}
 	return &Ledger{
 		store: o.Store, sealer: o.Sealer, policy: o.Policy, notices: o.Notices, signer: o.Signer,
-		auditor: o.Auditor, now: o.Now, cache: newStateCache(o.CacheSize),
+		auditor: o.Auditor, now: o.Now, cache: newStateCache(o.CacheSize), shared: o.Shared,
 		loader: loader{store: o.Store, sealer: o.Sealer, policy: o.Policy},
 	}
 }
@@ -61,11 +65,26 @@ func New(o Options) *Ledger {
 func (l *Ledger) Notices() *Notices { return l.notices }
 
 // State returns the subject's current state. A subject that does not exist
-// has a state with Exists false.
+// has a state with Exists false. On a shared store a cached state is used
+// only if the subject's version in the store still matches it, so a write
+// through any node is seen by the next decision on every node.
 func (l *Ledger) State(ctx context.Context, subjectID string) (*State, error) {
 	st, gen, ok := l.cache.get(subjectID)
-	if ok {
+	if ok && !l.shared {
 		return st, nil
+	}
+	if ok {
+		v, err := l.store.SubjectVersion(ctx, subjectID)
+		switch {
+		case err == nil && st.Exists && v == st.Version:
+			return st, nil
+		case candor.ErrorCode(err) == candor.ENOTFOUND && !st.Exists:
+			return st, nil
+		case err != nil && candor.ErrorCode(err) != candor.ENOTFOUND:
+			return nil, err
+		}
+		l.cache.invalidate(subjectID)
+		_, gen, _ = l.cache.get(subjectID)
 	}
 	st, err := l.loader.load(ctx, subjectID)
 	if err != nil {

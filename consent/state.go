@@ -17,6 +17,9 @@ type State struct {
 	SubjectID  string
 	Exists     bool
 	Restricted bool
+	// Version is the subject's version when the state was read; the
+	// subject record is read first, so the state is at least that new.
+	Version int64
 	// BirthDate is the subject's birth date, if known (zero otherwise). It
 	// is used to decide whether a guardian's consent is needed; it never
 	// leaves the decision.
@@ -41,7 +44,7 @@ func (l *loader) load(ctx context.Context, subjectID string) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	st.Exists, st.Restricted = true, s.Restricted
+	st.Exists, st.Restricted, st.Version = true, s.Restricted, s.Version
 	if f := l.policy.FieldByCategory(candor.CategoryBirthDate); f != nil {
 		traits, err := l.store.Traits(ctx, subjectID, []string{f.ID})
 		if err != nil {

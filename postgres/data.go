@@ -21,7 +21,7 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 				return err
 			}
 		} else {
-			tag, err := tx.Exec(ctx, db.q(`UPDATE {data}.subjects SET updated_at = $1 WHERE id = $2`), w.At, w.SubjectID)
+			tag, err := tx.Exec(ctx, db.q(`UPDATE {data}.subjects SET updated_at = $1, version = version + 1 WHERE id = $2`), w.At, w.SubjectID)
 			if err != nil {
 				return err
 			}
@@ -55,7 +55,7 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 // Subject implements [candor.SubjectStore].
 func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
 	var s candor.Subject
-	err := db.pool.QueryRow(ctx, db.q(`SELECT id, created_at, updated_at, restricted FROM {data}.subjects WHERE id = $1`), id).Scan(&s.ID, &s.CreatedAt, &s.UpdatedAt, &s.Restricted)
+	err := db.pool.QueryRow(ctx, db.q(`SELECT id, created_at, updated_at, restricted, version FROM {data}.subjects WHERE id = $1`), id).Scan(&s.ID, &s.CreatedAt, &s.UpdatedAt, &s.Restricted, &s.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
@@ -64,6 +64,16 @@ func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
 	}
 	s.CreatedAt, s.UpdatedAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC()
 	return &s, nil
+}
+
+// SubjectVersion implements [candor.SubjectStore].
+func (db *DB) SubjectVersion(ctx context.Context, id string) (int64, error) {
+	var v int64
+	err := db.pool.QueryRow(ctx, db.q(`SELECT version FROM {data}.subjects WHERE id = $1`), id).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	return v, wrap("subject version", err)
 }
 
 // FindSubject implements [candor.SubjectStore].
@@ -104,7 +114,7 @@ func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]
 
 // SetRestricted implements [candor.SubjectStore].
 func (db *DB) SetRestricted(ctx context.Context, subjectID string, restricted bool, at time.Time) error {
-	tag, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.subjects SET restricted = $1, updated_at = $2 WHERE id = $3`), restricted, at, subjectID)
+	tag, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.subjects SET restricted = $1, updated_at = $2, version = version + 1 WHERE id = $3`), restricted, at, subjectID)
 	if err != nil {
 		return wrap("set restricted", err)
 	}
@@ -144,6 +154,15 @@ func (db *DB) AppendConsents(ctx context.Context, records []candor.Consent) erro
 			}
 			if err != nil {
 				return err
+			}
+		}
+		bumped := map[string]bool{}
+		for _, r := range records {
+			if !bumped[r.SubjectID] {
+				bumped[r.SubjectID] = true
+				if _, err := tx.Exec(ctx, db.q(`UPDATE {data}.subjects SET version = version + 1 WHERE id = $1`), r.SubjectID); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -26,7 +26,7 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 			return wrap("write subject", err)
 		}
 	} else {
-		res, err := tx.ExecContext(ctx, `UPDATE subjects SET updated_at = ? WHERE id = ?`, at, w.SubjectID)
+		res, err := tx.ExecContext(ctx, `UPDATE subjects SET updated_at = ?, version = version + 1 WHERE id = ?`, at, w.SubjectID)
 		if err != nil {
 			return wrap("write subject", err)
 		}
@@ -61,7 +61,7 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
 	var s candor.Subject
 	var c, u string
-	err := db.data.r.QueryRowContext(ctx, `SELECT id, created_at, updated_at, restricted FROM subjects WHERE id = ?`, id).Scan(&s.ID, &c, &u, &s.Restricted)
+	err := db.data.r.QueryRowContext(ctx, `SELECT id, created_at, updated_at, restricted, version FROM subjects WHERE id = ?`, id).Scan(&s.ID, &c, &u, &s.Restricted, &s.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
@@ -70,6 +70,16 @@ func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
 	}
 	s.CreatedAt, s.UpdatedAt = parseTS(c), parseTS(u)
 	return &s, nil
+}
+
+// SubjectVersion implements [candor.SubjectStore].
+func (db *DB) SubjectVersion(ctx context.Context, id string) (int64, error) {
+	var v int64
+	err := db.data.r.QueryRowContext(ctx, `SELECT version FROM subjects WHERE id = ?`, id).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	return v, wrap("subject version", err)
 }
 
 // FindSubject implements [candor.SubjectStore].
@@ -133,7 +143,7 @@ func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]
 
 // SetRestricted implements [candor.SubjectStore].
 func (db *DB) SetRestricted(ctx context.Context, subjectID string, restricted bool, at time.Time) error {
-	res, err := db.data.w.ExecContext(ctx, `UPDATE subjects SET restricted = ?, updated_at = ? WHERE id = ?`, restricted, ts(at), subjectID)
+	res, err := db.data.w.ExecContext(ctx, `UPDATE subjects SET restricted = ?, updated_at = ?, version = version + 1 WHERE id = ?`, restricted, ts(at), subjectID)
 	if err != nil {
 		return wrap("set restricted", err)
 	}
@@ -188,6 +198,15 @@ func (db *DB) AppendConsents(ctx context.Context, records []candor.Consent) erro
 				return candor.Errorf(candor.ENOTFOUND, "subject not found")
 			}
 			return wrap("append consents", err)
+		}
+	}
+	bumped := map[string]bool{}
+	for _, r := range records {
+		if !bumped[r.SubjectID] {
+			bumped[r.SubjectID] = true
+			if _, err := tx.ExecContext(ctx, `UPDATE subjects SET version = version + 1 WHERE id = ?`, r.SubjectID); err != nil {
+				return wrap("append consents: version", err)
+			}
 		}
 	}
 	return wrap("append consents: commit", tx.Commit())

@@ -99,9 +99,18 @@ func testSubjects(t *testing.T, s candor.Store) {
 	}
 	_, err = s.FindSubject(ctx, "email", []byte("p-a")) // same bytes, other kind
 	code(t, err, candor.ENOTFOUND)
+	v1, err := s.SubjectVersion(ctx, "sub_a")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.SetRestricted(ctx, "sub_a", true, at(9)); err != nil {
 		t.Fatal(err)
 	}
+	if v2, _ := s.SubjectVersion(ctx, "sub_a"); v2 <= v1 {
+		t.Errorf("restricting did not bump the version: %d then %d", v1, v2)
+	}
+	_, err = s.SubjectVersion(ctx, "sub_nobody")
+	code(t, err, candor.ENOTFOUND)
 	if sub, _ := s.Subject(ctx, "sub_a"); !sub.Restricted {
 		t.Error("not restricted")
 	}
@@ -173,8 +182,12 @@ func testConsents(t *testing.T, s candor.Store) {
 		{ID: "c2", ReceiptID: "r1", SubjectID: "sub_c", Purpose: "p2", State: candor.ConsentDenied, NoticeHash: "sha256:n", Channel: "api", GPC: true, Actor: "a", At: at(1)},
 		{ID: "c3", ReceiptID: "r2", SubjectID: "sub_c", Purpose: "p1", State: candor.ConsentWithdrawn, NoticeHash: "sha256:n", Channel: "portal", Guardian: true, GuardianEvidence: []byte("sealed"), Actor: "a", At: at(2)},
 	}
+	v0, _ := s.SubjectVersion(ctx, "sub_c")
 	if err := s.AppendConsents(ctx, recs); err != nil {
 		t.Fatal(err)
+	}
+	if v1, _ := s.SubjectVersion(ctx, "sub_c"); v1 <= v0 {
+		t.Errorf("appending consents did not bump the version: %d then %d", v0, v1)
 	}
 	if recs[0].Seq == 0 || recs[1].Seq <= recs[0].Seq || recs[2].Seq <= recs[1].Seq {
 		t.Errorf("seqs not increasing: %d %d %d", recs[0].Seq, recs[1].Seq, recs[2].Seq)

@@ -129,11 +129,7 @@ func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	cacheSize := 0
-	if st.shared {
-		cacheSize = -1 // as serve does on a shared store
-	}
-	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: sig, Auditor: st.audit, CacheSize: cacheSize})
+	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: sig, Auditor: st.audit, Shared: st.shared})
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Changed: ledger.Invalidate})
 	b := &benchEnv{st: st, gate: gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit})}
 	actor := jobActor("bench")

@@ -131,13 +131,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	cacheSize := 0
-	if st.shared {
-		// Several nodes write the ledger: a per-node cache could miss
-		// another node's withdrawal, so decisions read the store.
-		cacheSize = -1
-	}
-	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, CacheSize: cacheSize})
+	// Several nodes write a shared store: each cached state is checked
+	// against the subject's version before a decision uses it.
+	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, Shared: st.shared})
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Now: now, Changed: ledger.Invalidate})
 	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
 	keys := apikeys.New(st.store, 0)

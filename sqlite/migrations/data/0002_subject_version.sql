@@ -1,0 +1,4 @@
+-- A version per subject, bumped in the same transaction as every write that
+-- can change a decision (consents, restriction, traits), so that a node can
+-- validate a cached state with one look-up.
+ALTER TABLE subjects ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
