@@ -8,7 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
+
+	"github.com/candorhq/candor"
 )
 
 // lockFile is held shared by every process that has the store open, and
@@ -114,4 +118,136 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// WriteBackupFile writes the rows that produce emits (as
+// [candor.DataTables] describes them) into a new data store file at path,
+// which must not exist: the backup format of every store.
+func WriteBackupFile(ctx context.Context, path string, produce func(emit func(candor.Row) error) error) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("sqlite: backup: %s exists", path)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(DELETE)&_pragma=foreign_keys(1)")
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := migrate(ctx, db, "data"); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	defer tx.Rollback()
+	stmts := map[string]*sql.Stmt{}
+	for _, t := range candor.DataTables {
+		names := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			names[i] = c.Name
+		}
+		if stmts[t.Name], err = tx.PrepareContext(ctx, `INSERT INTO `+t.Name+` (`+strings.Join(names, ", ")+`) VALUES (`+placeholders(len(names))+`)`); err != nil {
+			return fmt.Errorf("sqlite: backup: %w", err)
+		}
+	}
+	err = produce(func(row candor.Row) error {
+		vals := make([]any, len(row.Values))
+		for i, v := range row.Values {
+			switch v := v.(type) {
+			case time.Time:
+				vals[i] = ts(v)
+			default:
+				vals[i] = v
+			}
+		}
+		st := stmts[row.Table]
+		if st == nil {
+			return fmt.Errorf("sqlite: backup: unknown table %q", row.Table)
+		}
+		if _, err := st.ExecContext(ctx, vals...); err != nil {
+			return fmt.Errorf("sqlite: backup: %s: %w", row.Table, err)
+		}
+		return nil
+	})
+	if err != nil {
+		os.Remove(path)
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	return os.Chmod(path, 0o600)
+}
+
+// ReadBackupFile checks a backup file and calls fn for each row, table by
+// table in [candor.DataTables] order, with values as that list describes.
+func ReadBackupFile(ctx context.Context, path string, fn func(candor.Row) error) error {
+	if err := checkBackup(ctx, path); err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	defer db.Close()
+	for _, t := range candor.DataTables {
+		names := make([]string, len(t.Columns))
+		for i, c := range t.Columns {
+			names[i] = c.Name
+		}
+		rows, err := db.QueryContext(ctx, `SELECT `+strings.Join(names, ", ")+` FROM `+t.Name)
+		if err != nil {
+			return fmt.Errorf("sqlite: restore: %s: %w", t.Name, err)
+		}
+		for rows.Next() {
+			raw := make([]any, len(names))
+			ptrs := make([]any, len(names))
+			for i := range raw {
+				ptrs[i] = &raw[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlite: restore: %s: %w", t.Name, err)
+			}
+			for i, c := range t.Columns {
+				raw[i] = fromSQLite(raw[i], c.Kind)
+			}
+			if err := fn(candor.Row{Table: t.Name, Values: raw}); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlite: restore: %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+// fromSQLite turns a value as SQLite returns it into the kind's type.
+func fromSQLite(v any, kind string) any {
+	if v == nil {
+		return nil
+	}
+	switch kind {
+	case candor.KindTime:
+		if s, ok := v.(string); ok {
+			return parseTS(s)
+		}
+	case candor.KindBool:
+		if n, ok := v.(int64); ok {
+			return n != 0
+		}
+	case candor.KindText, candor.KindJSON:
+		if b, ok := v.([]byte); ok {
+			return string(b)
+		}
+	case candor.KindBytes:
+		if s, ok := v.(string); ok {
+			return []byte(s)
+		}
+	}
+	return v
 }

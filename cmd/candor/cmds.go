@@ -12,6 +12,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
 	"github.com/candorhq/candor/policy"
+	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/sqlite"
 )
 
@@ -162,11 +163,15 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	lite, ok := st.store.(*sqlite.DB)
-	if !ok {
-		return fmt.Errorf("candor backup does not support PostgreSQL yet; use pg_dump --schema=candor_data")
+	switch db := st.store.(type) {
+	case *sqlite.DB:
+		err = db.Backup(ctx, *to)
+	case *postgres.DB:
+		err = sqlite.WriteBackupFile(ctx, *to, func(emit func(candor.Row) error) error { return db.Export(ctx, emit) })
+	default:
+		err = fmt.Errorf("backup: unknown store %T", st.store)
 	}
-	if err := lite.Backup(ctx, *to); err != nil {
+	if err != nil {
 		return err
 	}
 	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:backup", Action: "backup", Decision: "ok", Reason: "data store backed up (keys excluded)"}); err != nil {
@@ -187,20 +192,30 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "candor restore: -from FILE is required")
 		return errUsage
 	}
-	if *db != "" {
-		return fmt.Errorf("candor restore does not support PostgreSQL yet")
+	var st *stack
+	if *db == "" {
+		if err := sqlite.Restore(ctx, *data, *from); err != nil {
+			return err
+		}
+		var err error
+		if st, err = openExisting(ctx, *data, *db, stderr); err != nil {
+			return err
+		}
+		defer st.Close()
+	} else {
+		var err error
+		if st, err = openExisting(ctx, *data, *db, stderr); err != nil {
+			return err
+		}
+		defer st.Close()
+		err = st.store.(*postgres.DB).Import(ctx, func(emit func(candor.Row) error) error { return sqlite.ReadBackupFile(ctx, *from, emit) })
+		if err != nil {
+			return err
+		}
 	}
-	if err := sqlite.Restore(ctx, *data, *from); err != nil {
-		return err
-	}
-	st, err := openExisting(ctx, *data, *db, stderr)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
 	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:restore", Action: "restore", Decision: "ok", Reason: "data store restored from a backup"}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored the data store in %s from %s\n", *data, *from)
+	fmt.Fprintf(stdout, "restored the data store from %s\n", *from)
 	return nil
 }

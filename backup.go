@@ -1,0 +1,44 @@
+package candor
+
+// Column kinds of the data store's tables, as a backup carries them.
+const (
+	KindText  = "text"
+	KindBytes = "bytes"
+	KindInt   = "int"
+	KindBool  = "bool"
+	KindTime  = "time"
+	KindJSON  = "json"
+)
+
+// Column is one column of a data-store table.
+type Column struct {
+	Name string
+	Kind string
+}
+
+// Table is one table of the data store, as a backup carries it.
+type Table struct {
+	Name    string
+	Columns []Column
+}
+
+// DataTables lists the data store's tables in an order that respects their
+// references, with their columns. A backup holds these and only these: never
+// the key store, never the audit log. Values travel as string, []byte,
+// int64, bool, time.Time (UTC) or nil.
+var DataTables = []Table{
+	{"subjects", []Column{{"id", KindText}, {"created_at", KindTime}, {"updated_at", KindTime}, {"restricted", KindBool}, {"version", KindInt}}},
+	{"identifiers", []Column{{"kind", KindText}, {"blind", KindBytes}, {"subject_id", KindText}, {"sealed", KindBytes}}},
+	{"traits", []Column{{"subject_id", KindText}, {"field", KindText}, {"sealed", KindBytes}, {"updated_at", KindTime}}},
+	{"consents", []Column{{"seq", KindInt}, {"id", KindText}, {"receipt_id", KindText}, {"subject_id", KindText}, {"purpose", KindText}, {"state", KindText},
+		{"notice_hash", KindText}, {"channel", KindText}, {"gpc", KindBool}, {"explicit", KindBool}, {"guardian", KindBool}, {"guardian_evidence", KindBytes},
+		{"actor", KindText}, {"at", KindTime}}},
+	{"notices", []Column{{"hash", KindText}, {"version", KindText}, {"canonical", KindBytes}, {"purpose_hashes", KindJSON}, {"created_at", KindTime}}},
+	{"api_keys", []Column{{"id", KindText}, {"name", KindText}, {"role", KindText}, {"hash", KindBytes}, {"created_at", KindTime}, {"revoked_at", KindTime}}},
+}
+
+// Row is one row of a data-store table, its values in column order.
+type Row struct {
+	Table  string
+	Values []any
+}
