@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -26,7 +27,7 @@ import (
 // (or -data), and prints one line per figure, or JSON with -json.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: candor bench decide|read|seal [-subjects N] [-c N] [-d DURATION] [-json]")
+		fmt.Fprintln(stderr, "usage: candor bench stores|decide|read|seal [-db URL] [-subjects N] [-c N] [-d DURATION] [-json]")
 		return errUsage
 	}
 	which := args[0]
@@ -39,8 +40,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
+	if which == "stores" {
+		return benchStores(ctx, *dbURL, *n, *conc, *dur, *asJSON, stdout, stderr)
+	}
 	if which != "decide" && which != "read" && which != "seal" {
-		fmt.Fprintf(stderr, "candor bench: unknown workload %q (want decide, read or seal)\n", which)
+		fmt.Fprintf(stderr, "candor bench: unknown workload %q (want stores, decide, read or seal)\n", which)
 		return errUsage
 	}
 	dir, err := os.MkdirTemp("", "candor-bench-")
@@ -107,9 +111,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 type benchEnv struct {
-	st   *stack
-	gate *gate.Gate
-	ids  []string
+	st       *stack
+	gate     *gate.Gate
+	ledger   *consent.Ledger
+	subjects *subjects.Service
+	notices  *consent.Notices
+	ids      []string
 }
 
 func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (*benchEnv, error) {
@@ -131,7 +138,8 @@ func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (
 	}
 	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: sig, Auditor: st.audit, Shared: st.shared})
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Changed: ledger.Invalidate})
-	b := &benchEnv{st: st, gate: gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit})}
+	b := &benchEnv{st: st, ledger: ledger, subjects: subj, notices: notices,
+		gate: gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit})}
 	actor := jobActor("bench")
 	for i := range n {
 		id, _, err := subj.Upsert(ctx, actor, "", subjects.Input{
@@ -168,8 +176,8 @@ func (b *benchEnv) parallel(ctx context.Context, conc int, d time.Duration, fn f
 		go func() {
 			defer wg.Done()
 			for i := w * 7919; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
-				for range 64 {
-					if err := fn(i); err != nil {
+				for k := range 64 {
+					if err := fn(i*64 + k); err != nil {
 						failed.Store(err)
 						return
 					}
@@ -269,4 +277,83 @@ func peakRSSMB() float64 {
 		}
 	}
 	return 0
+}
+
+// benchStores runs the same store workloads (subject create, consent
+// append, decision, gate read) on the embedded store and, when dbURL is
+// set, on PostgreSQL, in one run, and prints both with their ratio.
+func benchStores(ctx context.Context, dbURL string, n, conc int, d time.Duration, asJSON bool, stdout, stderr io.Writer) error {
+	type result map[string]float64
+	run := func(sc storeConfig) (result, error) {
+		b, err := newBenchEnv(ctx, sc, n, stderr)
+		if err != nil {
+			return nil, err
+		}
+		defer b.close()
+		actor := jobActor("bench")
+		version := b.notices.Current().Version
+		var created atomic.Int64
+		r := result{}
+		r["subject_create_per_sec"] = b.parallel(ctx, conc, d, func(int) error {
+			i := created.Add(1)
+			_, _, err := b.subjects.Upsert(ctx, actor, "", subjects.Input{UserID: fmt.Sprint("new", i), Email: fmt.Sprintf("new%d@example.com", i),
+				Traits: map[string]any{"name": "New User", "city": "Suzhou"}})
+			return err
+		})
+		r["consent_append_per_sec"] = b.parallel(ctx, conc, d, func(i int) error {
+			_, err := b.ledger.Record(ctx, actor, "", b.ids[i%len(b.ids)], consent.Choice{NoticeVersion: version, Choices: map[string]bool{"analytics": i%2 == 0}})
+			return err
+		})
+		r["decision_per_sec"] = b.parallel(ctx, conc, d, func(i int) error {
+			_, err := b.gate.Decide(ctx, b.ids[i%len(b.ids)], "marketing.email")
+			return err
+		})
+		admin := candor.Actor{ID: "bench", Role: candor.RoleAdmin}
+		r["gate_read_per_sec"] = b.parallel(ctx, conc, d, func(i int) error {
+			_, err := b.gate.Read(ctx, gate.ReadRequest{Actor: admin, Purpose: "service", SubjectID: b.ids[i%len(b.ids)], Fields: []string{"email", "phone", "name"}})
+			return err
+		})
+		return r, nil
+	}
+	dir, err := os.MkdirTemp("", "candor-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	out := map[string]any{"subjects": n, "concurrency": conc, "gomaxprocs": runtime.GOMAXPROCS(0)}
+	lite, err := run(storeConfig{DataDir: filepath.Join(dir, "sqlite")})
+	if err != nil {
+		return err
+	}
+	out["sqlite"] = lite
+	var pg result
+	if dbURL != "" {
+		sc := storeConfig{DataDir: filepath.Join(dir, "pg"), DB: dbURL, DBSchema: fmt.Sprintf("bench%d", os.Getpid())}
+		defer dropSchemas(dbURL, sc.DBSchema)
+		if pg, err = run(sc); err != nil {
+			return err
+		}
+		out["postgres"] = pg
+		slower := result{}
+		for k, v := range lite {
+			if pg[k] > 0 {
+				slower[k] = float64(int64(v/pg[k]*10)) / 10
+			}
+		}
+		out["postgres_slower_by"] = slower
+	}
+	out["peak_rss_mb"] = peakRSSMB()
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	fmt.Fprintf(stdout, "%-24s %14s %14s %8s\n", "operation", "sqlite /s", "postgres /s", "slower")
+	for _, k := range []string{"subject_create_per_sec", "consent_append_per_sec", "decision_per_sec", "gate_read_per_sec"} {
+		p, ratio := "-", "-"
+		if pg != nil {
+			p, ratio = fmt.Sprintf("%.0f", pg[k]), fmt.Sprintf("%.1f×", lite[k]/pg[k])
+		}
+		fmt.Fprintf(stdout, "%-24s %14.0f %14s %8s\n", strings.TrimSuffix(k, "_per_sec"), lite[k], p, ratio)
+	}
+	fmt.Fprintf(stdout, "peak RSS %.1f MB; %d callers, %d subjects, GOMAXPROCS %d\n", out["peak_rss_mb"], conc, n, runtime.GOMAXPROCS(0))
+	return nil
 }

@@ -7,7 +7,7 @@
 //	candor keys status|rotate   [-data DIR | -db URL]
 //	candor backup  [-data DIR | -db URL] -to FILE
 //	candor restore -from FILE [-data DIR | -db URL]
-//	candor bench   decide|read|seal [flags]
+//	candor bench   stores|decide|read|seal [flags]
 //	candor version
 //
 // Every flag also reads from the environment (CANDOR_CONFIG, CANDOR_DATA,
@@ -71,7 +71,7 @@ Usage:
   candor keys status|rotate   [-data DIR | -db URL]
   candor backup  [-data DIR | -db URL] -to FILE
   candor restore -from FILE [-data DIR | -db URL]
-  candor bench   decide|read|seal [-n N] [-c N] [-data DIR]
+  candor bench   stores|decide|read|seal [-db URL] [-subjects N] [-c N] [-d DURATION] [-json]
   candor version
 
 Run "candor COMMAND -h" for the flags of a command.
