@@ -3,31 +3,20 @@ package storetest
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/candorhq/candor"
-	"github.com/candorhq/candor/audit"
 	"github.com/candorhq/candor/consent"
-	"github.com/candorhq/candor/examples"
-	"github.com/candorhq/candor/policy"
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/subjects"
-	"github.com/candorhq/candor/vault"
 )
 
 // Valuer lists every text and binary value a store holds, in every table.
 type Valuer interface {
 	Values(ctx context.Context) ([][]byte, error)
 }
-
-type signer struct{ key ed25519.PrivateKey }
-
-func (s signer) KeyID() string          { return "storetest" }
-func (s signer) Sign(msg []byte) []byte { return ed25519.Sign(s.key, msg) }
 
 // testNoPlaintext writes subjects through the real vault, subjects service
 // and consent ledger, then reads every value of every table and looks for
@@ -37,52 +26,39 @@ func testNoPlaintext(t *testing.T, s candor.Store) {
 	if !ok {
 		t.Fatalf("%T does not list its values", s)
 	}
-	pol, findings := policy.Parse("candor.yaml", examples.Policy)
-	if len(findings) > 0 {
-		t.Fatal(findings)
-	}
-	vt, err := vault.Open(ctx, s.Keys(), vault.Options{MasterKeyFile: filepath.Join(t.TempDir(), "master.json"), CreateMasterKey: true})
+	e, err := testenv.Wire(s, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	log := audit.New(s, signer{key}, audit.Options{})
-	defer log.Close()
-	notices, err := consent.LoadNotices(ctx, s, policy.NewNotice(pol), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ledger := consent.New(consent.Options{Store: s, Sealer: vt, Policy: pol, Notices: notices, Signer: signer{key}, Auditor: log})
-	svc := subjects.New(subjects.Options{Store: s, Keys: vt, Policy: pol, Auditor: log, Changed: ledger.Invalidate})
-	actor := candor.Actor{ID: "storetest", Role: candor.RoleAdmin}
+	defer e.Close()
+	actor := testenv.Admin
+	tag := fmt.Sprintf("%x", time.Now().UnixNano())
 	var needles [][]byte
 	var ids []string
 	for i := range 10 {
-		email := fmt.Sprintf("plain.%d.%x@example.com", i, key[:4])
+		email := fmt.Sprintf("plain.%d.%s@example.com", i, tag)
 		phone := fmt.Sprintf("1390%07d", 1234567+i)
-		city := fmt.Sprintf("Wuzhen%x", key[4+i:6+i])
-		id, _, err := svc.Upsert(ctx, actor, "", subjects.Input{UserID: fmt.Sprint("u", i), Email: email, Phone: phone,
+		city := fmt.Sprintf("Wuzhen%s%d", tag, i)
+		id, _, err := e.Subjects.Upsert(ctx, actor, "", subjects.Input{UserID: fmt.Sprint("u", i), Email: email, Phone: phone,
 			Traits: map[string]any{"city": city, "name": "Plain Name"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ledger.Record(ctx, actor, "", id, consent.Choice{NoticeVersion: notices.Current().Version, Scope: consent.ScopeAll,
+		if _, err := e.Ledger.Record(ctx, actor, "", id, consent.Choice{NoticeVersion: e.Version, Scope: consent.ScopeAll,
 			Guardian: &consent.Guardian{Relation: "parent", Method: "id_check", Reference: "guardian of " + email}}); err != nil {
 			t.Fatal(err)
 		}
 		needles = append(needles, []byte(email), []byte(phone), []byte(city))
 		ids = append(ids, id)
 	}
-	if err := log.Close(); err != nil {
-		t.Fatal(err)
-	}
+	e.Close() // flush the audit log
 	values, err := v.Values(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen, notice := 0, false
 	for _, val := range values {
-		notice = notice || bytes.Contains(val, []byte(pol.Organization.Contact))
+		notice = notice || bytes.Contains(val, []byte(e.Policy.Organization.Contact))
 		for _, n := range needles {
 			if bytes.Contains(val, n) {
 				t.Errorf("a stored value holds the plaintext %q", n)

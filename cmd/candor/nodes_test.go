@@ -16,15 +16,8 @@ import (
 // written through one is read through the other, and a consent given or
 // withdrawn through one decides the very next request on the other.
 func TestTwoNodesOnePostgres(t *testing.T) {
-	url := os.Getenv("CANDOR_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("CANDOR_TEST_POSTGRES is not set")
-	}
+	url, schema := pgSchema(t)
 	dir := t.TempDir()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t" + hex.EncodeToString(b)
-	t.Cleanup(func() { dropSchemas(url, schema) })
 	shared := func(c *Config) { c.DB, c.Store.DBSchema = url, schema }
 	// The first node makes the master key in its data directory; the
 	// second is given the same file, as every node must be.
@@ -65,4 +58,19 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	if err != nil || !rep.OK || rep.Entries != 22 { // 1 create, 1 read, 20 consents
 		t.Errorf("audit after two nodes: %+v %v", rep, err)
 	}
+}
+
+// pgSchema returns the test PostgreSQL's URL and a schema prefix of the
+// test's own, dropped when it ends; it skips without CANDOR_TEST_POSTGRES.
+func pgSchema(t *testing.T) (url, schema string) {
+	t.Helper()
+	url = os.Getenv("CANDOR_TEST_POSTGRES")
+	if url == "" {
+		t.Skip("CANDOR_TEST_POSTGRES is not set")
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema = "t" + hex.EncodeToString(b)
+	t.Cleanup(func() { dropSchemas(url, schema) })
+	return url, schema
 }

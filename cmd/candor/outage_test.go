@@ -1,12 +1,9 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -77,10 +74,7 @@ func (p *proxy) cut() {
 // TestDatabaseOutage: while PostgreSQL is unreachable, requests fail with
 // 503 problem+json; when it returns, the server recovers by itself.
 func TestDatabaseOutage(t *testing.T) {
-	dbURL := os.Getenv("CANDOR_TEST_POSTGRES")
-	if dbURL == "" {
-		t.Skip("CANDOR_TEST_POSTGRES is not set")
-	}
+	dbURL, schema := pgSchema(t)
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -91,10 +85,6 @@ func TestDatabaseOutage(t *testing.T) {
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
 	dir := t.TempDir()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t" + hex.EncodeToString(b)
-	t.Cleanup(func() { dropSchemas(dbURL, schema) })
 	s := startServer(t, dir, "", func(c *Config) { c.DB, c.Store.DBSchema, c.DataDir = u.String(), schema, filepath.Join(dir, "node") })
 	id := s.newSubject(map[string]any{"user_id": "outage"})
 

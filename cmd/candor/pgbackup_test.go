@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,15 +14,8 @@ import (
 // store and the audit log are not rolled back; the backup holds no
 // plaintext personal data.
 func TestBackupRestorePostgres(t *testing.T) {
-	url := os.Getenv("CANDOR_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("CANDOR_TEST_POSTGRES is not set")
-	}
+	url, schema := pgSchema(t)
 	dir := t.TempDir()
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t" + hex.EncodeToString(b)
-	t.Cleanup(func() { dropSchemas(url, schema) })
 	data := filepath.Join(dir, "node")
 	onPG := func(c *Config) { c.DB, c.Store.DBSchema, c.DataDir = url, schema, data }
 	s := startServer(t, dir, "", onPG)

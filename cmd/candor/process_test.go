@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,10 +52,7 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *testS
 // PostgreSQL: what one writes the other reads, and a consent changed
 // through one decides the very next request on the other.
 func TestTwoProcesses(t *testing.T) {
-	url := os.Getenv("CANDOR_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("CANDOR_TEST_POSTGRES is not set")
-	}
+	url, schema := pgSchema(t)
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -66,10 +61,6 @@ func TestTwoProcesses(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v: %s", err, out)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "t" + hex.EncodeToString(b)
-	t.Cleanup(func() { dropSchemas(url, schema) })
 	admin, write := apikeys.Generate(), apikeys.Generate()
 	policyFile := filepath.Join(dir, "candor.yaml")
 	env := []string{"CANDOR_DB=" + url, "CANDOR_DB_SCHEMA=" + schema, "CANDOR_ADMIN_KEY=" + admin, "CANDOR_WRITE_KEY=" + write, "CANDOR_CONFIG=" + policyFile}

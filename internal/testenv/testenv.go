@@ -43,7 +43,8 @@ func (s Signer) Public() ed25519.PublicKey { return s.Key.Public().(ed25519.Publ
 
 // Env is the wired parts.
 type Env struct {
-	Store    *sqlite.DB
+	Store    candor.Store
+	Sqlite   *sqlite.DB // the store, when Build made it
 	Vault    *vault.Vault
 	Audit    *audit.Log
 	Ledger   *consent.Ledger
@@ -69,27 +70,39 @@ func New(tb testing.TB, auditStore candor.AuditStore) *Env {
 	return e
 }
 
-// Build builds an Env in dir.
+// Build builds an Env on a new SQLite store in dir.
 func Build(dir string, auditStore candor.AuditStore) (*Env, error) {
+	store, err := sqlite.Open(context.Background(), filepath.Join(dir, "data"))
+	if err != nil {
+		return nil, err
+	}
+	e, err := Wire(store, dir, auditStore)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	e.Sqlite = store
+	e.close = func() { e.Audit.Close(); store.Close() }
+	return e, nil
+}
+
+// Wire builds an Env on any store, with its master key file in dir. The
+// caller closes the store; Close closes the audit log.
+func Wire(store candor.Store, dir string, auditStore candor.AuditStore) (*Env, error) {
 	ctx := context.Background()
 	pol, findings := policy.Parse("candor.yaml", examples.Policy)
 	if len(findings) > 0 {
 		return nil, fmt.Errorf("example policy: %v", findings)
 	}
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "data"))
-	if err != nil {
-		return nil, err
-	}
 	v, err := vault.Open(ctx, store.Keys(), vault.Options{MasterKeyFile: filepath.Join(dir, "master.json"), CreateMasterKey: true})
 	if err != nil {
-		store.Close()
 		return nil, err
 	}
 	if auditStore == nil {
 		auditStore = store
 	}
 	log := audit.New(auditStore, NewSigner(), audit.Options{})
-	e := &Env{Store: store, Vault: v, Audit: log, Policy: pol, close: func() { log.Close(); store.Close() }}
+	e := &Env{Store: store, Vault: v, Audit: log, Policy: pol, close: func() { log.Close() }}
 	notices, err := consent.LoadNotices(ctx, store, policy.NewNotice(pol), time.Now())
 	if err != nil {
 		e.Close()
