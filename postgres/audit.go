@@ -3,45 +3,66 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/candorhq/candor"
 	"github.com/jackc/pgx/v5"
 )
 
-// auditLock is the advisory lock key that serializes audit appends across
-// every node, so that the chain stays one chain.
-const auditLock = 0x617564697400 // "audit"
-
-// AppendAudit implements [candor.AuditStore]. A transaction-scoped
-// advisory lock serializes appends from every node; the head is read under
-// it, so the chain cannot fork.
+// AppendAudit implements [candor.AuditStore] without a lock: the entries
+// are sealed after the last head this node knows and inserted in one
+// statement, and the primary key on seq is the serialization point. If
+// another node appended meanwhile, the insert conflicts on seq; the head is
+// read again and the entries are sealed anew. Entries never change, so an
+// insert at seq N+1 that succeeds proves that its previous hash is entry
+// N's: the chain cannot fork. One round trip per batch when one node writes.
 func (db *DB) AppendAudit(ctx context.Context, entries []*candor.AuditEntry, seal func(prevSeq int64, prevHash []byte, e *candor.AuditEntry)) error {
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLock); err != nil {
-			return err
+	if len(entries) == 0 {
+		return nil
+	}
+	db.auditMu.Lock()
+	defer db.auditMu.Unlock()
+	for attempt := 0; attempt < 100; attempt++ {
+		if !db.auditHeadKnown {
+			seq, hash, err := db.AuditHead(ctx)
+			if err != nil {
+				return err
+			}
+			db.auditSeq, db.auditHash, db.auditHeadKnown = seq, hash, true
 		}
-		var seq int64
-		var hash []byte
-		err := tx.QueryRow(ctx, db.q(`SELECT seq, hash FROM {audit}.audit_log ORDER BY seq DESC LIMIT 1`)).Scan(&seq, &hash)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		rows := make([][]any, 0, len(entries))
-		for _, e := range entries {
+		seq, hash := db.auditSeq, db.auditHash
+		var sql strings.Builder
+		sql.WriteString(db.q(`INSERT INTO {audit}.audit_log (seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash) VALUES `))
+		args := make([]any, 0, 12*len(entries))
+		for i, e := range entries {
 			seal(seq, hash, e)
 			fields := e.Fields
 			if fields == nil {
 				fields = []string{}
 			}
-			rows = append(rows, []any{e.Seq, e.Time, e.Actor, e.Action, e.Purpose, e.SubjectID, fields, e.Decision, e.Reason, e.RequestID, e.PrevHash, e.Hash})
+			if i > 0 {
+				sql.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&sql, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12)
+			args = append(args, e.Seq, e.Time, e.Actor, e.Action, e.Purpose, e.SubjectID, fields, e.Decision, e.Reason, e.RequestID, e.PrevHash, e.Hash)
 			seq, hash = e.Seq, e.Hash
 		}
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{db.prefix + "_audit", "audit_log"},
-			[]string{"seq", "time", "actor", "action", "purpose", "subject_id", "fields", "decision", "reason", "request_id", "prev_hash", "hash"},
-			pgx.CopyFromRows(rows))
-		return err
-	})
-	return wrap("append audit", err)
+		_, err := db.pool.Exec(ctx, sql.String(), args...)
+		if pgCode(err) == uniqueViolation {
+			db.auditHeadKnown = false // another node appended: read the head again
+			continue
+		}
+		if err != nil {
+			// Whether it committed is unknown: read the head next time.
+			db.auditHeadKnown = false
+			return wrap("append audit", err)
+		}
+		db.auditSeq, db.auditHash = seq, hash
+		return nil
+	}
+	return &candor.Error{Code: candor.EUNAVAILABLE, Message: "audit log contended; try again"}
 }
 
 // AuditHead implements [candor.AuditStore].

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/candorhq/candor"
@@ -49,6 +50,12 @@ type DB struct {
 	keysPool *pgxpool.Pool
 	schemas  *strings.Replacer
 	prefix   string
+
+	// The audit chain's head as this node last wrote or read it.
+	auditMu        sync.Mutex
+	auditHeadKnown bool
+	auditSeq       int64
+	auditHash      []byte
 }
 
 var _ candor.Store = (*DB)(nil)
