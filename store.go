@@ -107,10 +107,12 @@ type KeyStore interface {
 
 // AuditStore keeps the audit log and its checkpoints. It is append-only.
 type AuditStore interface {
-	// AppendAudit appends entries in one transaction. Inside it, seal is
-	// called for each entry in order with the sequence number and hash of
-	// the entry before it (0 and nil for the first) and must set Seq,
-	// PrevHash and Hash; the store serializes appends so the chain cannot fork.
+	// AppendAudit appends entries atomically. seal is called for each entry
+	// in order with the sequence number and hash of the entry before it (0
+	// and nil for the first) and must set Seq, PrevHash and Hash; it may be
+	// called again for the same entries if the store finds that another
+	// writer appended first. The store serializes appends, so the chain
+	// cannot fork.
 	AppendAudit(ctx context.Context, entries []*AuditEntry, seal func(prevSeq int64, prevHash []byte, e *AuditEntry)) error
 	// AuditHead returns the last entry's sequence number and hash (0, nil when empty).
 	AuditHead(ctx context.Context) (int64, []byte, error)
