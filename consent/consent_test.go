@@ -3,6 +3,7 @@ package consent_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/candorhq/candor"
@@ -161,5 +162,68 @@ func TestSharedStoreCaches(t *testing.T) {
 	}
 	if st, _ := a.State(ctx, later); !st.Exists {
 		t.Error("a subject created elsewhere is still absent")
+	}
+}
+
+// fakeFeed is a feed whose freshness the test sets.
+type fakeFeed struct{ fresh atomic.Bool }
+
+func (f *fakeFeed) Fresh() bool { return f.fresh.Load() }
+
+// TestFeedTrust: a shared ledger trusts its cache while its feed is fresh
+// (what the feed delivers, it drops), and goes back to checking the
+// subject's version the moment the feed is not fresh.
+func TestFeedTrust(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	node := func() *consent.Ledger {
+		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, Policy: e.Policy, Notices: e.Ledger.Notices(),
+			Signer: testenv.NewSigner(), Auditor: e.Audit, Shared: true})
+	}
+	a, b := node(), node()
+	feed := &fakeFeed{}
+	feed.fresh.Store(true)
+	b.UseFeed(feed)
+	id := e.MustSubject(t, subjects.Input{UserID: "feed"}, "")
+	granted := func(l *consent.Ledger) bool {
+		t.Helper()
+		st, err := l.State(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := st.Latest["analytics"]
+		return r != nil && r.State == candor.ConsentGranted
+	}
+	record := func(grant bool) {
+		t.Helper()
+		if _, err := a.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"analytics": grant}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if granted(b) {
+		t.Fatal("granted before any consent")
+	}
+	// Fresh feed, change not (yet) delivered: the cache is trusted. This is
+	// the window the feed's delivery bounds.
+	record(true)
+	if granted(b) {
+		t.Fatal("a fresh feed's cache was not used")
+	}
+	b.Invalidate(id) // the feed delivers the change
+	if !granted(b) {
+		t.Fatal("a delivered change was not seen")
+	}
+	// The feed goes stale: the next decision checks the version.
+	record(false)
+	feed.fresh.Store(false)
+	if granted(b) {
+		t.Fatal("a stale feed's cache was trusted")
+	}
+	// A reset drops everything.
+	feed.fresh.Store(true)
+	record(true)
+	b.InvalidateAll()
+	if !granted(b) {
+		t.Fatal("InvalidateAll kept a state")
 	}
 }

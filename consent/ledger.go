@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/candorhq/candor"
@@ -31,8 +32,16 @@ type Ledger struct {
 	now     func() time.Time
 	cache   *stateCache
 	shared  bool
+	feed    atomic.Pointer[feedBox]
 	loader  loader
 }
+
+// Feed reports whether changes written by other nodes reach this one: a
+// shared ledger trusts its cache without asking the store while Fresh is
+// true. [postgres.Feed] is one.
+type Feed interface{ Fresh() bool }
+
+type feedBox struct{ Feed }
 
 // Options configures a [Ledger].
 type Options struct {
@@ -45,7 +54,8 @@ type Options struct {
 	Now       func() time.Time
 	CacheSize int // derived states kept in memory; 0 means 20,000, negative none
 	// Shared says other nodes write the same store: a cached state is then
-	// used only after checking the subject's version in the store.
+	// used only after checking the subject's version in the store, unless
+	// a fresh [Feed] delivers every change (see [Ledger.UseFeed]).
 	Shared bool
 }
 
@@ -70,7 +80,7 @@ func (l *Ledger) Notices() *Notices { return l.notices }
 // through any node is seen by the next decision on every node.
 func (l *Ledger) State(ctx context.Context, subjectID string) (*State, error) {
 	st, gen, ok := l.cache.get(subjectID)
-	if ok && !l.shared {
+	if ok && (!l.shared || l.feedFresh()) {
 		return st, nil
 	}
 	if ok {
@@ -97,6 +107,19 @@ func (l *Ledger) State(ctx context.Context, subjectID string) (*State, error) {
 // Invalidate drops the subject's derived state, after any write that
 // changes it (consent, birth date, restriction, erasure).
 func (l *Ledger) Invalidate(subjectID string) { l.cache.invalidate(subjectID) }
+
+// InvalidateAll drops every derived state: changes may have been missed.
+func (l *Ledger) InvalidateAll() { l.cache.clear() }
+
+// UseFeed makes a shared ledger trust its cache while f is fresh. The
+// feed must call [Ledger.Invalidate] for every change that commits, and
+// [Ledger.InvalidateAll] whenever it may have missed some.
+func (l *Ledger) UseFeed(f Feed) { l.feed.Store(&feedBox{f}) }
+
+func (l *Ledger) feedFresh() bool {
+	b := l.feed.Load()
+	return b != nil && b.Fresh()
+}
 
 // Guardian is the evidence that a guardian gave consent for a child.
 type Guardian struct {

@@ -134,6 +134,14 @@ func (c *stateCache) invalidate(id string) {
 	}
 }
 
+func (c *stateCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	c.ll.Init()
+	clear(c.items)
+}
+
 func (c *stateCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

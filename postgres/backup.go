@@ -97,7 +97,12 @@ func (db *DB) Import(ctx context.Context, produce func(emit func(candor.Row) err
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, db.q(`SELECT setval(pg_get_serial_sequence('{data}.consents', 'seq'), coalesce((SELECT max(seq) FROM {data}.consents), 0) + 1, false)`))
+		if _, err = tx.Exec(ctx, db.q(`SELECT setval(pg_get_serial_sequence('{data}.consents', 'seq'), coalesce((SELECT max(seq) FROM {data}.consents), 0) + 1, false)`)); err != nil {
+			return err
+		}
+		// Subjects removed by the restore announce nothing themselves:
+		// tell every node's feed to drop all it has cached.
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, db.prefix+"_data", ResetAll)
 		return err
 	})
 	return wrap("import", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/sqlite"
 	"github.com/candorhq/candor/vault"
@@ -131,6 +132,19 @@ func (s *stack) auditKeys(keyID string) ed25519.PublicKey {
 func (s *stack) Close() error {
 	err := s.audit.Close()
 	return errors.Join(err, s.store.Close())
+}
+
+// watch makes the ledger hear of changes other nodes commit to a shared
+// store, so that it can trust its cache while the feed is fresh, and
+// returns what stops it. On the embedded store it does nothing.
+func (s *stack) watch(ledger *consent.Ledger) (stop func()) {
+	db, ok := s.store.(*postgres.DB)
+	if !ok {
+		return func() {}
+	}
+	feed := db.Watch(postgres.FeedOptions{Changed: ledger.Invalidate, Reset: ledger.InvalidateAll})
+	ledger.UseFeed(feed)
+	return feed.Close
 }
 
 // jobActor is the actor for work Candor does by itself.

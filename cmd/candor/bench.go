@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +28,7 @@ import (
 // (or -data), and prints one line per figure, or JSON with -json.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: candor bench stores|decide|read|seal [-db URL] [-subjects N] [-c N] [-d DURATION] [-json]")
+		fmt.Fprintln(stderr, "usage: candor bench stores|decide|read|seal [-db URL] [-subjects N] [-c N] [-d DURATION] [-nodes N] [-json]")
 		return errUsage
 	}
 	which := args[0]
@@ -36,9 +37,22 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	conc := fs.Int("c", 16, "concurrent workers")
 	dur := fs.Duration("d", 3*time.Second, "how long each measurement runs")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	nodes := fs.Int("nodes", 1, "decide: API nodes to serve from (more than one needs -db)")
 	dbURL := fs.String("db", env("CANDOR_DB", ""), "PostgreSQL URL: measure there instead of the embedded store (in schemas of its own, dropped afterwards)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if which == "stores" {
 		return benchStores(ctx, *dbURL, *n, *conc, *dur, *asJSON, stdout, stderr)
@@ -72,11 +86,14 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		})
 		out["decisions_per_sec"] = ops
-		p50, p99, rps, err := b.httpDecide(ctx, sc, *conc, *dur)
+		if *nodes > 1 && *dbURL == "" {
+			return fmt.Errorf("-nodes: several nodes need a shared store (-db)")
+		}
+		p50, p99, rps, err := b.httpDecide(ctx, sc, *nodes, *conc, *dur)
 		if err != nil {
 			return err
 		}
-		out["http_decisions_per_sec"], out["http_p50_ms"], out["http_p99_ms"] = rps, p50, p99
+		out["http_decisions_per_sec"], out["http_p50_ms"], out["http_p99_ms"], out["nodes"] = rps, p50, p99, *nodes
 	case "read":
 		actor := candor.Actor{ID: "bench", Role: candor.RoleAdmin}
 		out["gate_reads_per_sec"] = b.parallel(ctx, *conc, *dur, func(i int) error {
@@ -112,6 +129,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 type benchEnv struct {
 	st       *stack
+	stopFeed func()
 	gate     *gate.Gate
 	ledger   *consent.Ledger
 	subjects *subjects.Service
@@ -138,7 +156,8 @@ func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (
 	}
 	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: sig, Auditor: st.audit, Shared: st.shared})
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Changed: ledger.Invalidate})
-	b := &benchEnv{st: st, ledger: ledger, subjects: subj, notices: notices,
+	stop := st.watch(ledger)
+	b := &benchEnv{st: st, stopFeed: stop, ledger: ledger, subjects: subj, notices: notices,
 		gate: gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit})}
 	actor := jobActor("bench")
 	for i := range n {
@@ -159,6 +178,7 @@ func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (
 
 func (b *benchEnv) close() {
 	if b.st != nil {
+		b.stopFeed()
 		b.st.Close()
 		b.st = nil
 	}
@@ -194,25 +214,32 @@ func (b *benchEnv) parallel(ctx context.Context, conc int, d time.Duration, fn f
 	return float64(int64(float64(ops.Load()) / time.Since(start).Seconds()))
 }
 
-// httpDecide serves the API on loopback and measures GET /v1/decisions.
-func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, conc int, d time.Duration) (p50, p99, rps float64, err error) {
+// httpDecide serves the API on loopback from nodes servers (each with its
+// own store connections, cache and change feed, as separate processes
+// would have; on the embedded store only one can open it) and measures
+// GET /v1/decisions, spreading the requests over the nodes.
+func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, nodes, conc int, d time.Duration) (p50, p99, rps float64, err error) {
 	b.close() // Run opens the store itself
 	key := "cndr_benchbenchbenchbenchbenchbenchbench"
-	ready := make(chan string, 1)
 	cctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(cctx, Config{DataDir: sc.DataDir, DB: sc.DB, Store: sc, Addr: "127.0.0.1:0", WriteKey: key, Demo: true, DemoSize: 1, Ready: func(a string) { ready <- a }})
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		cancel()
-		return 0, 0, 0, err
+	var running sync.WaitGroup
+	defer func() { cancel(); running.Wait() }()
+	addrs := make([]string, nodes)
+	for n := range nodes {
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			done <- Run(cctx, Config{DataDir: sc.DataDir, DB: sc.DB, Store: sc, Addr: "127.0.0.1:0", WriteKey: key, Ready: func(a string) { ready <- a }})
+		}()
+		select {
+		case addrs[n] = <-ready:
+		case err := <-done:
+			return 0, 0, 0, err
+		}
 	}
-	defer func() { cancel(); <-done }()
-	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc, MaxIdleConns: conc * nodes}
 	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 	lat := make([][]time.Duration, conc)
 	deadline := time.Now().Add(d)
@@ -224,7 +251,7 @@ func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, conc int, d t
 		go func() {
 			defer wg.Done()
 			for i := w; time.Now().Before(deadline); i += conc {
-				req, _ := http.NewRequest("GET", "http://"+addr+"/v1/decisions?purpose=marketing.email&subject_id="+b.ids[i%len(b.ids)], nil)
+				req, _ := http.NewRequest("GET", "http://"+addrs[i%nodes]+"/v1/decisions?purpose=marketing.email&subject_id="+b.ids[i%len(b.ids)], nil)
 				req.Header.Set("Authorization", "Bearer "+key)
 				t := time.Now()
 				resp, err := client.Do(req)

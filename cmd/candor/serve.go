@@ -131,9 +131,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	// Several nodes write a shared store: each cached state is checked
-	// against the subject's version before a decision uses it.
+	// Several nodes write a shared store: a cached state is trusted while
+	// the store's change feed is fresh, and checked against the subject's
+	// version before each decision when it is not.
 	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, Shared: st.shared})
+	defer st.watch(ledger)()
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Now: now, Changed: ledger.Invalidate})
 	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
 	keys := apikeys.New(st.store, 0)

@@ -1,0 +1,108 @@
+package postgres_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/postgres"
+	"github.com/jackc/pgx/v5"
+)
+
+// TestFeed: a change committed through one node reaches the feed of
+// another within the bound; a feed whose connection dies stops vouching
+// for the cache within its lease, and resets it when it is back; a restore
+// resets every feed.
+func TestFeed(t *testing.T) {
+	a := open(t)
+	ctx := context.Background()
+	// Node B: a second pool on the same schemas.
+	b, err := postgres.Open(ctx, os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	changed := make(chan string, 16)
+	resets := make(chan struct{}, 16)
+	const lease = 500 * time.Millisecond
+	feed := b.Watch(postgres.FeedOptions{Changed: func(id string) { changed <- id }, Reset: func() { resets <- struct{}{} }, Ping: 50 * time.Millisecond, Lease: lease})
+	defer feed.Close()
+	waitFresh := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !feed.Fresh() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the feed is not fresh after 10s", what)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFresh("start")
+	<-resets // the first connection resets: nothing before it was heard
+
+	// The bound: from commit to delivery on the other node. It is a
+	// correctness bound (a cache trusts the feed), set far above what
+	// loopback needs so that a loaded CI machine does not fail it.
+	expect := func(what, id string) {
+		t.Helper()
+		select {
+		case got := <-changed:
+			if got != id {
+				t.Fatalf("%s: feed delivered %q, want %q", what, got, id)
+			}
+		case <-time.After(lease):
+			t.Fatalf("%s: no change delivered within the lease (%v)", what, lease)
+		}
+	}
+	at := time.Now().UTC()
+	if err := a.WriteSubject(ctx, candor.SubjectWrite{SubjectID: "sub_feed", Create: true, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	expect("create", "sub_feed")
+	if err := a.AppendConsents(ctx, []candor.Consent{{ID: "c1", ReceiptID: "r1", SubjectID: "sub_feed", Purpose: "analytics", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "test", At: at}}); err != nil {
+		t.Fatal(err)
+	}
+	expect("consent", "sub_feed")
+	if err := a.SetRestricted(ctx, "sub_feed", true, at); err != nil {
+		t.Fatal(err)
+	}
+	expect("restriction", "sub_feed")
+
+	// Kill the feed's connection: it stops vouching within the lease,
+	// reconnects, and resets before vouching again.
+	admin, err := pgx.Connect(ctx, os.Getenv("CANDOR_TEST_POSTGRES"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = $1) k`, "candor-feed:"+a.Prefix()).Scan(&killed); err != nil || killed == 0 {
+		t.Fatal("killing the feed's connection:", killed, err)
+	}
+	deadline := time.Now().Add(lease + time.Second)
+	for feed.Fresh() {
+		if time.Now().After(deadline) {
+			t.Fatal("the feed still vouches for the cache after its connection was killed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	select {
+	case <-resets:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reset after the feed reconnected")
+	}
+	waitFresh("reconnect")
+
+	// A restore announces a reset to every node.
+	if err := a.Import(ctx, func(emit func(candor.Row) error) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-resets:
+	case <-time.After(lease):
+		t.Fatal("a restore did not reset the feed")
+	}
+}
