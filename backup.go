@@ -35,6 +35,11 @@ var DataTables = []Table{
 		{"actor", KindText}, {"at", KindTime}}},
 	{"notices", []Column{{"hash", KindText}, {"version", KindText}, {"canonical", KindBytes}, {"purpose_hashes", KindJSON}, {"created_at", KindTime}}},
 	{"api_keys", []Column{{"id", KindText}, {"name", KindText}, {"role", KindText}, {"hash", KindBytes}, {"created_at", KindTime}, {"revoked_at", KindTime}}},
+	{"messages", []Column{{"id", KindText}, {"received_ms", KindInt}}},
+	{"events", []Column{{"id", KindText}, {"subject_id", KindText}, {"type", KindText}, {"name", KindText}, {"purposes", KindText},
+		{"time_ms", KindInt}, {"received_ms", KindInt}, {"expires_ms", KindInt}, {"sealed", KindBytes}}},
+	{"anonymous_counts", []Column{{"day", KindText}, {"name", KindText}, {"n", KindInt}}},
+	{"minimization", []Column{{"day", KindText}, {"event", KindText}, {"item", KindText}, {"action", KindText}, {"detector", KindText}, {"n", KindInt}}},
 }
 
 // Row is one row of a data-store table, its values in column order.

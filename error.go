@@ -16,6 +16,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // credentials valid, action refused (403)
 	ETOOLARGE     = "too_large"    // a body or value over its limit (413)
 	EUNAVAILABLE  = "unavailable"  // a dependency is down; retry later (503)
+	EBUSY         = "busy"         // too much work queued; retry after a moment (429)
 	EGONE         = "gone"         // the subject was erased; its data can never be read again (410)
 	EINTERNAL     = "internal"     // anything else; never shown to a client in detail (500)
 )

@@ -130,3 +130,63 @@ type KeyStats struct {
 	ByMasterKey map[uint32]int
 	Shredded    int
 }
+
+// EventRecord is something a subject did (Segment spec: track, page, screen,
+// identify, group), stored linked to its subject because a purpose of it
+// was allowed for them when it arrived. It holds no direct identifiers: its
+// properties and context are sealed under the subject's key, bound to the
+// event's id, so that erasure shreds them with everything else.
+type EventRecord struct {
+	ID        string // the message id: retries of one message are one event
+	SubjectID string
+	Type      string // track, page, screen, identify, group
+	Name      string
+	// Purposes are the event's purposes that were allowed for the subject
+	// when it was collected; later reads use it only for these.
+	Purposes []string
+	Time     time.Time // when it happened, corrected for the sender's clock
+	Received time.Time
+	Expires  time.Time // from the event's retention
+	Sealed   []byte    // JSON {"properties":{…},"context":{…}}, sealed
+}
+
+// EventSealField is the field name an event's payload is sealed under.
+func EventSealField(eventID string) string { return "event:" + eventID }
+
+// Message is one collected message as the store writes it: a linked event,
+// or, when no purpose of it was allowed, only its name for an anonymous
+// count. Its id de-duplicates retries either way.
+type Message struct {
+	ID    string
+	Event *EventRecord // nil: count it anonymously under Name
+	Name  string
+	At    time.Time // when it was received
+}
+
+// EventCount is the number of one event's messages on one day: for a
+// subject, or anonymous ones.
+type EventCount struct {
+	Day   string // YYYY-MM-DD, UTC
+	Name  string
+	Count int64
+}
+
+// EventStat summarizes one event name of a subject's stored events.
+type EventStat struct {
+	Name      string
+	Count     int64
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// MinimizationCount counts what collection dropped, redacted, truncated or
+// rejected, by day, event, item (a property, trait or context key) and
+// detector (for redactions: email, phone, …).
+type MinimizationCount struct {
+	Day      string // YYYY-MM-DD, UTC
+	Event    string
+	Item     string
+	Action   string // dropped, redacted, truncated, rejected, reduced
+	Detector string
+	Count    int64
+}

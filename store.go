@@ -124,10 +124,33 @@ type AuditStore interface {
 	Checkpoints(ctx context.Context) ([]AuditCheckpoint, error)
 }
 
+// EventStore keeps collected events, the anonymous counts of events no
+// purpose allowed, and the minimization counters.
+type EventStore interface {
+	// AppendMessages stores the messages in one transaction and returns
+	// how many were new; a message whose id was stored before is skipped
+	// (a retry), and so is an event whose subject no longer exists.
+	AppendMessages(ctx context.Context, msgs []Message) (stored int, err error)
+	// SubjectEvents returns up to limit of the subject's events, newest
+	// first, with Time before the given time (zero: no bound).
+	SubjectEvents(ctx context.Context, subjectID string, before time.Time, limit int) ([]EventRecord, error)
+	// EventStats summarizes the subject's events by name.
+	EventStats(ctx context.Context, subjectID string) ([]EventStat, error)
+	// AnonymousCounts returns the anonymous counts of days from..to
+	// (inclusive, YYYY-MM-DD), by day and name.
+	AnonymousCounts(ctx context.Context, from, to string) ([]EventCount, error)
+	// AddMinimization adds to the minimization counters.
+	AddMinimization(ctx context.Context, counts []MinimizationCount) error
+	// Minimization returns the counters of days from..to (inclusive), by
+	// day, event, item, action and detector.
+	Minimization(ctx context.Context, from, to string) ([]MinimizationCount, error)
+}
+
 // Store is everything a node needs from its storage.
 type Store interface {
 	SubjectStore
 	ConsentStore
+	EventStore
 	NoticeStore
 	APIKeyStore
 	AuditStore

@@ -282,6 +282,37 @@ func (l *Ledger) Record(ctx context.Context, actor candor.Actor, requestID, subj
 	return res, nil
 }
 
+// RecordSignal records a Global Privacy Control (or Do Not Track) signal
+// that came with a request for the subject: the purposes the policy marks
+// gpc: deny are denied, in the ledger, unless a GPC denial is already their
+// latest entry. channel names the signal ("gpc" or "dnt"). It reports
+// whether anything was recorded; it returns ENOTFOUND when the subject does
+// not exist.
+func (l *Ledger) RecordSignal(ctx context.Context, actor candor.Actor, requestID, subjectID, channel string) (bool, error) {
+	st, err := l.State(ctx, subjectID)
+	if err != nil {
+		return false, err
+	}
+	if !st.Exists {
+		return false, candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	pending := false
+	for i := range l.policy.Purposes {
+		p := &l.policy.Purposes[i]
+		if p.GPC != candor.GPCDeny || !p.NeedsConsent() {
+			continue
+		}
+		if rec := st.Latest[p.ID]; rec == nil || rec.State == candor.ConsentGranted || !rec.GPC {
+			pending = true
+		}
+	}
+	if !pending {
+		return false, nil
+	}
+	_, err = l.Record(ctx, actor, requestID, subjectID, Choice{NoticeVersion: l.notices.Current().Version, GPC: true, Channel: channel})
+	return err == nil, err
+}
+
 // History returns the subject's whole ledger, oldest first.
 func (l *Ledger) History(ctx context.Context, subjectID string) ([]candor.Consent, error) {
 	return l.store.Consents(ctx, subjectID)

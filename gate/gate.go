@@ -52,6 +52,7 @@ type Gate struct {
 	policy  *candor.Policy
 	ledger  *consent.Ledger
 	store   candor.SubjectStore
+	events  candor.EventStore
 	sealer  candor.Sealer
 	auditor candor.Auditor
 	now     func() time.Time
@@ -59,9 +60,12 @@ type Gate struct {
 
 // Options configures a [Gate].
 type Options struct {
-	Policy  *candor.Policy
-	Ledger  *consent.Ledger
-	Store   candor.SubjectStore
+	Policy *candor.Policy
+	Ledger *consent.Ledger
+	Store  candor.SubjectStore
+	// Events, when set, lets reads include the subject's events
+	// (ReadRequest.Events).
+	Events  candor.EventStore
 	Sealer  candor.Sealer
 	Auditor candor.Auditor
 	Now     func() time.Time
@@ -72,7 +76,7 @@ func New(o Options) *Gate {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Gate{policy: o.Policy, ledger: o.Ledger, store: o.Store, sealer: o.Sealer, auditor: o.Auditor, now: o.Now}
+	return &Gate{policy: o.Policy, ledger: o.Ledger, store: o.Store, events: o.Events, sealer: o.Sealer, auditor: o.Auditor, now: o.Now}
 }
 
 // Decide says whether the subject's data may be processed for purpose now.
@@ -138,6 +142,9 @@ type ReadRequest struct {
 	// Fields to read; nil means every field declared for the purpose.
 	Fields    []string
 	RequestID string
+	// Events adds aggregates of the subject's events collected for the
+	// purpose (ReadResult.Events).
+	Events bool
 }
 
 // ReadResult is what the gate lets through.
@@ -150,6 +157,9 @@ type ReadResult struct {
 	// back, and why.
 	Withheld map[string]string `json:"withheld"`
 	Decision Decision          `json:"decision"`
+	// Events summarizes the subject's events collected for the purpose,
+	// when asked for.
+	Events *EventSummary `json:"events,omitempty"`
 }
 
 // Read returns the subject's fields for the purpose, masked per the actor's
@@ -241,6 +251,12 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 		}
 		res.Fields[t.Field] = s
 		returned = append(returned, t.Field)
+	}
+	if r.Events {
+		if res.Events, err = g.eventSummary(ctx, r.SubjectID, p.ID); err != nil {
+			return nil, err
+		}
+		returned = append(returned, "events")
 	}
 	entry.Time, entry.Fields, entry.Decision, entry.Reason = g.now(), returned, "allow", d.Code
 	if len(res.Withheld) > 0 {

@@ -19,6 +19,7 @@ var statuses = map[string]int{
 	candor.EFORBIDDEN:    http.StatusForbidden,
 	candor.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	candor.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	candor.EBUSY:         http.StatusTooManyRequests,
 	candor.EGONE:         http.StatusGone,
 	candor.EINTERNAL:     http.StatusInternalServerError,
 	"method_not_allowed": http.StatusMethodNotAllowed,
@@ -33,6 +34,7 @@ var titles = map[string]string{
 	candor.EFORBIDDEN:    "Forbidden",
 	candor.ETOOLARGE:     "Too large",
 	candor.EUNAVAILABLE:  "Temporarily unavailable",
+	candor.EBUSY:         "Too many requests",
 	candor.EGONE:         "Gone",
 	"method_not_allowed": "Method not allowed",
 	candor.EINTERNAL:     "Internal error",
@@ -68,7 +70,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if code == candor.EINTERNAL {
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", p.RequestID, "route", r.Pattern, "err", err)
-	} else if code == candor.EUNAVAILABLE {
+	} else if code == candor.EUNAVAILABLE || code == candor.EBUSY {
 		w.Header().Set("Retry-After", "1")
 		s.log.WarnContext(r.Context(), "unavailable", "request_id", p.RequestID, "route", r.Pattern, "err", err)
 	}

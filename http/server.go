@@ -18,6 +18,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/apikeys"
+	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/subjects"
@@ -38,7 +39,9 @@ type Server struct {
 	Subjects *subjects.Service
 	Ledger   *consent.Ledger
 	Gate     *gate.Gate
-	Auditor  candor.Auditor
+	// Collector collects events (the Segment endpoints).
+	Collector *collect.Collector
+	Auditor   candor.Auditor
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey
 	// JWKs are the public keys published at /.well-known/candor/keys.json.
@@ -102,6 +105,12 @@ func (s *Server) Handler() http.Handler {
 	s.handle("POST /v1/consents", []string{admin, write}, s.recordConsent)
 	s.handle("GET /v1/subjects/{id}/consents", []string{admin, dpo}, s.consents)
 	s.handle("GET /v1/decisions", []string{admin, write, service}, s.decide)
+	s.handle("GET /v1/subjects/{id}/profile", []string{"staff"}, s.profile)
+	for _, typ := range []string{collect.TypeTrack, collect.TypePage, collect.TypeScreen, collect.TypeIdentify, collect.TypeGroup, collect.TypeAlias} {
+		s.handle("POST /v1/"+typ, []string{admin, write}, s.collectOne(typ))
+	}
+	s.handle("POST /v1/batch", []string{admin, write}, s.collectBatch)
+	s.handle("GET /v1/reports/minimization", []string{"staff"}, s.minimizationReport)
 	s.handle("GET /v1/audit/verify", []string{admin, dpo}, s.auditVerify)
 	s.handle("POST /v1/apikeys", []string{admin}, s.issueKey)
 	s.handle("GET /v1/apikeys", []string{admin}, s.listKeys)

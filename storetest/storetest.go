@@ -33,6 +33,9 @@ func Run(t *testing.T, open Opener) {
 		{"KeyStore", testKeyStore},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
+		{"Events", testEvents},
+		{"EventsConcurrent", testEventsConcurrent},
+		{"Minimization", testMinimization},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {

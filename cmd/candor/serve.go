@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/apikeys"
+	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/examples"
 	"github.com/candorhq/candor/gate"
@@ -46,6 +48,13 @@ type Config struct {
 	Stderr io.Writer
 	// Ready is called with the API's address once it listens.
 	Ready func(addr string)
+	// IngestQueue bounds the events accepted but not yet committed
+	// (CANDOR_INGEST_QUEUE); beyond it the collector answers 429.
+	IngestQueue int
+
+	// ingestBaseline stores events with every privacy step switched off:
+	// for `candor bench ingest` only, never set from flags or environment.
+	ingestBaseline bool
 }
 
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -72,6 +81,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.WriteKey, err = secret("CANDOR_WRITE_KEY"); err != nil {
 		return err
+	}
+	if v := os.Getenv("CANDOR_INGEST_QUEUE"); v != "" {
+		if cfg.IngestQueue, err = strconv.Atoi(v); err != nil || cfg.IngestQueue < 1 {
+			return fmt.Errorf("CANDOR_INGEST_QUEUE: want a positive number of events")
+		}
 	}
 	return Run(ctx, cfg)
 }
@@ -137,7 +151,15 @@ func Run(ctx context.Context, cfg Config) error {
 	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, Shared: st.shared})
 	defer st.watch(ledger)()
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Now: now, Changed: ledger.Invalidate})
-	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
+	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Events: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
+	writers := 1
+	if st.shared {
+		writers = 4 // PostgreSQL commits several batches at once
+	}
+	col := collect.New(collect.Options{Policy: pol, Store: st.store, Subjects: subj, Ledger: ledger, Gate: g, Sealer: st.vault, Now: now,
+		Logger: log, Writers: writers, Queue: cfg.IngestQueue, Baseline: cfg.ingestBaseline})
+	// Runs after the HTTP server has drained: commits what was accepted.
+	defer col.Close()
 	keys := apikeys.New(st.store, 0)
 
 	adminKey, err := keys.Ensure(ctx, "admin", candor.RoleAdmin, cfg.AdminKey)
@@ -152,7 +174,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
-		Policy: pol, Store: st.store, Keys: keys, Subjects: subj, Ledger: ledger, Gate: g, Auditor: st.audit,
+		Policy: pol, Store: st.store, Keys: keys, Subjects: subj, Ledger: ledger, Gate: g, Collector: col, Auditor: st.audit,
 		AuditKeys: st.auditKeys, JWKs: []map[string]string{receiptSig.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
