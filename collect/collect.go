@@ -210,7 +210,9 @@ func (c *Collector) Collect(ctx context.Context, actor candor.Actor, call Call, 
 // commit queues msgs for the writers and waits until they are committed.
 func (c *Collector) commit(ctx context.Context, msgs []candor.Message) error {
 	n := int64(len(msgs))
-	if c.pending.Add(n) > int64(c.o.Queue) && n < int64(c.o.Queue) {
+	// Over the bound, refuse, unless the call is alone (a call larger
+	// than the whole queue must still be able to pass).
+	if p := c.pending.Add(n); p > int64(c.o.Queue) && p != n {
 		c.pending.Add(-n)
 		return &candor.Error{Code: candor.EBUSY, Message: "the collector is busy; retry in a second"}
 	}
