@@ -61,7 +61,7 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
 	var s candor.Subject
 	var c, u string
-	err := db.data.r.QueryRowContext(ctx, `SELECT id, created_at, updated_at, restricted, version FROM subjects WHERE id = ?`, id).Scan(&s.ID, &c, &u, &s.Restricted, &s.Version)
+	err := db.data.queryRow(ctx, `SELECT id, created_at, updated_at, restricted, version FROM subjects WHERE id = ?`, id).Scan(&s.ID, &c, &u, &s.Restricted, &s.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
@@ -75,7 +75,7 @@ func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
 // SubjectVersion implements [candor.SubjectStore].
 func (db *DB) SubjectVersion(ctx context.Context, id string) (int64, error) {
 	var v int64
-	err := db.data.r.QueryRowContext(ctx, `SELECT version FROM subjects WHERE id = ?`, id).Scan(&v)
+	err := db.data.queryRow(ctx, `SELECT version FROM subjects WHERE id = ?`, id).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
@@ -85,7 +85,7 @@ func (db *DB) SubjectVersion(ctx context.Context, id string) (int64, error) {
 // FindSubject implements [candor.SubjectStore].
 func (db *DB) FindSubject(ctx context.Context, kind string, blind []byte) (string, error) {
 	var id string
-	err := db.data.r.QueryRowContext(ctx, `SELECT subject_id FROM identifiers WHERE kind = ? AND blind = ?`, kind, blind).Scan(&id)
+	err := db.data.queryRow(ctx, `SELECT subject_id FROM identifiers WHERE kind = ? AND blind = ?`, kind, blind).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
@@ -94,7 +94,7 @@ func (db *DB) FindSubject(ctx context.Context, kind string, blind []byte) (strin
 
 // Identifiers implements [candor.SubjectStore].
 func (db *DB) Identifiers(ctx context.Context, subjectID string) ([]candor.Identifier, error) {
-	rows, err := db.data.r.QueryContext(ctx, `SELECT kind, blind, sealed FROM identifiers WHERE subject_id = ? ORDER BY kind, blind`, subjectID)
+	rows, err := db.data.query(ctx, `SELECT kind, blind, sealed FROM identifiers WHERE subject_id = ? ORDER BY kind, blind`, subjectID)
 	if err != nil {
 		return nil, wrap("identifiers", err)
 	}
@@ -123,7 +123,7 @@ func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]
 			args = append(args, f)
 		}
 	}
-	rows, err := db.data.r.QueryContext(ctx, q+` ORDER BY field`, args...)
+	rows, err := db.data.query(ctx, q+` ORDER BY field`, args...)
 	if err != nil {
 		return nil, wrap("traits", err)
 	}
@@ -156,13 +156,13 @@ func (db *DB) SetRestricted(ctx context.Context, subjectID string, restricted bo
 // CountSubjects implements [candor.SubjectStore].
 func (db *DB) CountSubjects(ctx context.Context) (int, error) {
 	var n int
-	err := db.data.r.QueryRowContext(ctx, `SELECT count(*) FROM subjects`).Scan(&n)
+	err := db.data.queryRow(ctx, `SELECT count(*) FROM subjects`).Scan(&n)
 	return n, wrap("count subjects", err)
 }
 
 // SubjectIDs implements [candor.SubjectStore].
 func (db *DB) SubjectIDs(ctx context.Context, after string, limit int) ([]string, error) {
-	rows, err := db.data.r.QueryContext(ctx, `SELECT id FROM subjects WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	rows, err := db.data.query(ctx, `SELECT id FROM subjects WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, wrap("subject ids", err)
 	}
@@ -214,7 +214,7 @@ func (db *DB) AppendConsents(ctx context.Context, records []candor.Consent) erro
 
 // Consents implements [candor.ConsentStore].
 func (db *DB) Consents(ctx context.Context, subjectID string) ([]candor.Consent, error) {
-	rows, err := db.data.r.QueryContext(ctx, `SELECT seq, id, receipt_id, subject_id, purpose, state, notice_hash, channel, gpc, explicit, guardian, guardian_evidence, actor, at
+	rows, err := db.data.query(ctx, `SELECT seq, id, receipt_id, subject_id, purpose, state, notice_hash, channel, gpc, explicit, guardian, guardian_evidence, actor, at
 		FROM consents WHERE subject_id = ? ORDER BY seq`, subjectID)
 	if err != nil {
 		return nil, wrap("consents", err)
@@ -246,7 +246,7 @@ func (db *DB) PutNotice(ctx context.Context, n candor.StoredNotice) error {
 
 // Notices implements [candor.NoticeStore].
 func (db *DB) Notices(ctx context.Context) ([]candor.StoredNotice, error) {
-	rows, err := db.data.r.QueryContext(ctx, `SELECT hash, version, canonical, purpose_hashes, created_at FROM notices ORDER BY created_at, hash`)
+	rows, err := db.data.query(ctx, `SELECT hash, version, canonical, purpose_hashes, created_at FROM notices ORDER BY created_at, hash`)
 	if err != nil {
 		return nil, wrap("notices", err)
 	}
@@ -294,7 +294,7 @@ func (db *DB) APIKeys(ctx context.Context) ([]candor.APIKey, error) {
 }
 
 func (db *DB) apiKeys(ctx context.Context, where string, args ...any) ([]candor.APIKey, error) {
-	rows, err := db.data.r.QueryContext(ctx, `SELECT id, name, role, hash, created_at, revoked_at FROM api_keys `+where+` ORDER BY created_at, id`, args...)
+	rows, err := db.data.query(ctx, `SELECT id, name, role, hash, created_at, revoked_at FROM api_keys `+where+` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, wrap("api keys", err)
 	}

@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -56,9 +57,44 @@ var _ candor.Store = (*DB)(nil)
 
 // conn is one database file: a single writer connection and a reader pool.
 type conn struct {
-	path string
-	w    *sql.DB
-	r    *sql.DB
+	path  string
+	w     *sql.DB
+	r     *sql.DB
+	stmts sync.Map // query → *sql.Stmt on r: SQLite parses a statement once per connection
+}
+
+// prepared returns the reader pool's prepared statement for q.
+func (c *conn) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := c.stmts.Load(q); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := c.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := c.stmts.LoadOrStore(q, s); loaded {
+		s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
+
+// queryRow runs q on the reader pool through a prepared statement.
+func (c *conn) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	s, err := c.prepared(ctx, q)
+	if err != nil {
+		return c.r.QueryRowContext(ctx, q, args...) // reports the same error
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+// query runs q on the reader pool through a prepared statement.
+func (c *conn) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	s, err := c.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
 }
 
 // Open opens (creating if needed) the store in dir and applies migrations.

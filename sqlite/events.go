@@ -71,7 +71,7 @@ func (db *DB) SubjectEvents(ctx context.Context, subjectID string, before time.T
 	if !before.IsZero() {
 		bound = before.UnixMilli()
 	}
-	rows, err := db.data.r.QueryContext(ctx, `SELECT id, subject_id, type, name, purposes, time_ms, received_ms, expires_ms, sealed
+	rows, err := db.data.query(ctx, `SELECT id, subject_id, type, name, purposes, time_ms, received_ms, expires_ms, sealed
 		FROM events WHERE subject_id = ? AND time_ms < ? ORDER BY time_ms DESC, id DESC LIMIT ?`, subjectID, bound, limit)
 	if err != nil {
 		return nil, wrap("subject events", err)
@@ -94,7 +94,7 @@ func (db *DB) SubjectEvents(ctx context.Context, subjectID string, before time.T
 
 // EventStats implements [candor.EventStore].
 func (db *DB) EventStats(ctx context.Context, subjectID string) ([]candor.EventStat, error) {
-	rows, err := db.data.r.QueryContext(ctx, `SELECT name, count(*), min(time_ms), max(time_ms) FROM events WHERE subject_id = ? GROUP BY name ORDER BY name`, subjectID)
+	rows, err := db.data.query(ctx, `SELECT name, count(*), min(time_ms), max(time_ms) FROM events WHERE subject_id = ? GROUP BY name ORDER BY name`, subjectID)
 	if err != nil {
 		return nil, wrap("event stats", err)
 	}
@@ -114,7 +114,7 @@ func (db *DB) EventStats(ctx context.Context, subjectID string) ([]candor.EventS
 
 // AnonymousCounts implements [candor.EventStore].
 func (db *DB) AnonymousCounts(ctx context.Context, from, to string) ([]candor.EventCount, error) {
-	rows, err := db.data.r.QueryContext(ctx, `SELECT day, name, n FROM anonymous_counts WHERE day >= ? AND day <= ? ORDER BY day, name`, from, to)
+	rows, err := db.data.query(ctx, `SELECT day, name, n FROM anonymous_counts WHERE day >= ? AND day <= ? ORDER BY day, name`, from, to)
 	if err != nil {
 		return nil, wrap("anonymous counts", err)
 	}
@@ -151,7 +151,7 @@ func (db *DB) AddMinimization(ctx context.Context, counts []candor.MinimizationC
 
 // Minimization implements [candor.EventStore].
 func (db *DB) Minimization(ctx context.Context, from, to string) ([]candor.MinimizationCount, error) {
-	rows, err := db.data.r.QueryContext(ctx, `SELECT day, event, item, action, detector, n FROM minimization
+	rows, err := db.data.query(ctx, `SELECT day, event, item, action, detector, n FROM minimization
 		WHERE day >= ? AND day <= ? ORDER BY day, event, item, action, detector`, from, to)
 	if err != nil {
 		return nil, wrap("minimization", err)

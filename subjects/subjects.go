@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -41,7 +42,24 @@ type Service struct {
 	now     func() time.Time
 	// changed is told of every subject written, so derived state is dropped.
 	changed func(subjectID string)
+	// found caches identifier → subject look-ups that found a subject. An
+	// identifier never moves to another subject; a subject that is erased
+	// leaves a stale entry for at most foundTTL, which callers tolerate
+	// (an event for it is not stored).
+	foundMu sync.Mutex
+	found   map[string]foundEntry
 }
+
+type foundEntry struct {
+	id      string
+	expires time.Time
+}
+
+// Bounds of the look-up cache.
+const (
+	foundTTL = time.Minute
+	foundMax = 100000
+)
 
 // Options configures a [Service].
 type Options struct {
@@ -334,7 +352,38 @@ func (s *Service) Find(ctx context.Context, kind, value string) (string, error) 
 	if err != nil {
 		return "", candor.Invalid("not a valid "+kind, candor.FieldError{Field: kind, Message: "not valid"})
 	}
-	return s.store.FindSubject(ctx, kind, s.keys.BlindIndex(kind, value))
+	blind := s.keys.BlindIndex(kind, value)
+	key := kind + ":" + string(blind)
+	now := time.Now()
+	s.foundMu.Lock()
+	e, ok := s.found[key]
+	s.foundMu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.id, nil
+	}
+	id, err := s.store.FindSubject(ctx, kind, blind)
+	if err != nil {
+		return "", err
+	}
+	s.foundMu.Lock()
+	if s.found == nil || len(s.found) >= foundMax {
+		s.found = make(map[string]foundEntry) // bounded: start again
+	}
+	s.found[key] = foundEntry{id: id, expires: now.Add(foundTTL)}
+	s.foundMu.Unlock()
+	return id, nil
+}
+
+// Forget drops cached look-ups that lead to the subject: call it when the
+// subject is erased.
+func (s *Service) Forget(subjectID string) {
+	s.foundMu.Lock()
+	defer s.foundMu.Unlock()
+	for k, e := range s.found {
+		if e.id == subjectID {
+			delete(s.found, k)
+		}
+	}
 }
 
 // Resolve returns the subject an identifier names, creating it with that

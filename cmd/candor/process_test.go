@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,12 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *testS
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return waitAddr(t, out, log)
+}
+
+// waitAddr reads a serve process's output until it prints its address.
+func waitAddr(t *testing.T, out io.Reader, log *syncBuffer) *testServer {
+	t.Helper()
 	addr := make(chan string, 1)
 	go func() {
 		re := regexp.MustCompile(`running on (http://[0-9.:]+)`)
