@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"time"
 
@@ -10,46 +11,75 @@ import (
 )
 
 // AppendMessages implements [candor.EventStore]: one transaction, its
-// statements sent as one batch (one round trip).
+// statements sent as batches. The anonymous counts are added last, in key
+// order, so that concurrent writers never wait on each other in a cycle.
 func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, error) {
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	// Each message is one statement: a CTE records its id and, only if the
-	// id is new, stores the event (if its subject still exists) or counts it.
+	// An event message records its id and, only if the id is new, stores
+	// the event if its subject still exists.
 	eventSQL := db.q(`WITH seen AS (INSERT INTO {data}.messages (id, received_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id),
 		ev AS (INSERT INTO {data}.events (id, subject_id, type, name, purposes, time_ms, received_ms, expires_ms, sealed)
-			SELECT $1, $3, $4, $5, $6, $7, $8, $9, $10 FROM seen WHERE EXISTS (SELECT 1 FROM {data}.subjects WHERE id = $3) RETURNING id),
-		anon AS (INSERT INTO {data}.anonymous_counts (day, name, n) SELECT $11, $5, 1 FROM seen WHERE NOT EXISTS (SELECT 1 FROM ev)
-			ON CONFLICT (day, name) DO UPDATE SET n = {data}.anonymous_counts.n + 1 RETURNING 1)
-		SELECT count(*) FROM seen`)
-	countSQL := db.q(`WITH seen AS (INSERT INTO {data}.messages (id, received_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id),
-		anon AS (INSERT INTO {data}.anonymous_counts (day, name, n) SELECT $3, $4, 1 FROM seen
-			ON CONFLICT (day, name) DO UPDATE SET n = {data}.anonymous_counts.n + 1 RETURNING 1)
-		SELECT count(*) FROM seen`)
+			SELECT $1, $3, $4, $5, $6, $7, $8, $9, $10 FROM seen WHERE EXISTS (SELECT 1 FROM {data}.subjects WHERE id = $3) RETURNING id)
+		SELECT (SELECT count(*) FROM seen), (SELECT count(*) FROM ev)`)
+	seenSQL := db.q(`WITH seen AS (INSERT INTO {data}.messages (id, received_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id)
+		SELECT count(*), 0::bigint FROM seen`)
+	countSQL := db.q(`INSERT INTO {data}.anonymous_counts (day, name, n) VALUES ($1, $2, $3)
+		ON CONFLICT (day, name) DO UPDATE SET n = {data}.anonymous_counts.n + excluded.n`)
 	batch := &pgx.Batch{}
 	for _, m := range msgs {
-		day := m.At.UTC().Format(time.DateOnly)
 		if e := m.Event; e != nil {
 			batch.Queue(eventSQL, m.ID, m.At.UnixMilli(), e.SubjectID, e.Type, e.Name, strings.Join(e.Purposes, ","),
-				e.Time.UnixMilli(), e.Received.UnixMilli(), e.Expires.UnixMilli(), e.Sealed, day)
+				e.Time.UnixMilli(), e.Received.UnixMilli(), e.Expires.UnixMilli(), e.Sealed)
 		} else {
-			batch.Queue(countSQL, m.ID, m.At.UnixMilli(), day, m.Name)
+			batch.Queue(seenSQL, m.ID, m.At.UnixMilli())
 		}
 	}
-	stored := 0
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		br := tx.SendBatch(ctx, batch)
-		for range msgs {
-			var n int
-			if err := br.QueryRow().Scan(&n); err != nil {
-				br.Close()
+	var stored int
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		stored = 0
+		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+			type key struct{ day, name string }
+			counts := map[key]int64{}
+			br := tx.SendBatch(ctx, batch)
+			for _, m := range msgs {
+				var seen, linked int64
+				if err := br.QueryRow().Scan(&seen, &linked); err != nil {
+					br.Close()
+					return err
+				}
+				if seen == 1 {
+					stored++
+					if linked == 0 {
+						counts[key{m.At.UTC().Format(time.DateOnly), m.Name}]++
+					}
+				}
+			}
+			if err := br.Close(); err != nil {
 				return err
 			}
-			stored += n
+			if len(counts) == 0 {
+				return nil
+			}
+			keys := make([]key, 0, len(counts))
+			for k := range counts {
+				keys = append(keys, k)
+			}
+			sort.Slice(keys, func(i, j int) bool {
+				return keys[i].day < keys[j].day || (keys[i].day == keys[j].day && keys[i].name < keys[j].name)
+			})
+			add := &pgx.Batch{}
+			for _, k := range keys {
+				add.Queue(countSQL, k.day, k.name, counts[k])
+			}
+			return tx.SendBatch(ctx, add).Close()
+		})
+		if code := pgCode(err); code != "40P01" && code != "40001" {
+			break
 		}
-		return br.Close()
-	})
+	}
 	if err != nil {
 		return 0, wrap("append messages", err)
 	}

@@ -97,6 +97,13 @@ func testEventsConcurrent(t *testing.T, s candor.Store) {
 			for i := range 50 {
 				id := fmt.Sprintf("c%d", (w*25+i)%200)
 				msgs = append(msgs, candor.Message{ID: id, Event: event(id, "sub_cc", "Product Viewed", i), Name: "Product Viewed", At: at(i)})
+				// Anonymous counts of several names, in an order of the
+				// writer's own: writers must not deadlock on them.
+				name := []string{"A", "B", "C"}[(w+i)%3]
+				if w%2 == 1 {
+					name = []string{"C", "B", "A"}[(w+i)%3]
+				}
+				msgs = append(msgs, candor.Message{ID: fmt.Sprintf("anon-%d-%d", w, i), Name: name, At: at(i)})
 			}
 			n, err := s.AppendMessages(ctx, msgs)
 			if err != nil {
@@ -113,8 +120,16 @@ func testEventsConcurrent(t *testing.T, s candor.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != len(evs) || len(evs) != 200 {
-		t.Fatalf("stored %d, reported %d, want 200", len(evs), total)
+	if total != len(evs)+8*50 || len(evs) != 200 {
+		t.Fatalf("stored %d events, reported %d messages, want 200 events and 600 messages", len(evs), total)
+	}
+	counts, err := s.AnonymousCounts(ctx, "2026-01-01", "2026-01-01")
+	var n int64
+	for _, c := range counts {
+		n += c.Count
+	}
+	if err != nil || n != 8*50 {
+		t.Fatalf("anonymous counts %v (%d), want 400 %v", counts, n, err)
 	}
 }
 
