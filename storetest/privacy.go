@@ -3,11 +3,13 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/subjects"
@@ -50,6 +52,21 @@ func testNoPlaintext(t *testing.T, s candor.Store) {
 		}
 		needles = append(needles, []byte(email), []byte(phone), []byte(city))
 		ids = append(ids, id)
+	}
+	// Events with the same e-mail addresses and phone numbers typed into
+	// free text: redacted, and the rest sealed.
+	col := collect.New(collect.Options{Policy: e.Policy, Store: s, Subjects: e.Subjects, Ledger: e.Ledger, Gate: e.Gate, Sealer: e.Vault})
+	for i := range 10 {
+		msg := fmt.Sprintf(`{"type":"track","userId":"u%d","event":"Products Searched","messageId":"pm%d-%s","properties":{"query":"mail %s or call %s"},"context":{"page":{"url":"https://shop.example/?e=%s"}}}`,
+			i, i, tag, needles[3*i], needles[3*i+1], needles[3*i])
+		res, err := col.Collect(ctx, actor, collect.Call{Messages: []json.RawMessage{json.RawMessage(msg)}}, collect.Signals{})
+		if err != nil || res.Accepted != 1 {
+			t.Fatalf("collect: %+v %v", res, err)
+		}
+	}
+	col.Close()
+	if evs, err := s.SubjectEvents(ctx, ids[0], time.Time{}, 10); err != nil || len(evs) != 1 {
+		t.Fatalf("the event was not stored: %v %v", evs, err)
 	}
 	e.Close() // flush the audit log
 	values, err := v.Values(ctx)
