@@ -177,13 +177,16 @@ func driveIngest(ctx context.Context, sc storeConfig, baseline bool, subjectCoun
 // with an e-mail or phone number typed into the search box), cart adds,
 // page views and orders, from known users (80%) and unknown visitors.
 type eventGen struct {
-	r        *rand.Rand
-	subjects int
-	buf      []byte
+	r      *rand.Rand
+	users  func(i int) string // the user id of the i-th known user
+	nusers int
+	spread time.Duration // events happened up to this long before now
+	buf    []byte
 }
 
 func newEventGen(seed uint64, subjects int) *eventGen {
-	return &eventGen{r: rand.New(rand.NewPCG(seed, 0x63616e646f72)), subjects: subjects}
+	return &eventGen{r: rand.New(rand.NewPCG(seed, 0x63616e646f72)), nusers: subjects,
+		users: func(i int) string { return "u" + strconv.Itoa(i) }, spread: 2 * time.Second}
 }
 
 var (
@@ -216,8 +219,8 @@ func (g *eventGen) batch(prefix string, n int) string {
 			b = append(b, `"anonymousId":"visitor-`...)
 			b = strconv.AppendInt(b, int64(g.r.IntN(1_000_000)), 10)
 		} else {
-			b = append(b, `"userId":"u`...)
-			b = strconv.AppendInt(b, int64(g.r.IntN(g.subjects)), 10)
+			b = append(b, `"userId":"`...)
+			b = append(b, g.users(g.r.IntN(g.nusers))...)
 		}
 		b = append(b, `","timestamp":"`...)
 		b = now.Add(-time.Duration(g.r.IntN(2000))*time.Millisecond).AppendFormat(b, time.RFC3339Nano)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/demo"
 	"github.com/candorhq/candor/subjects"
@@ -16,7 +17,7 @@ import (
 
 // seedDemo fills an empty store with the demo shop's customers and their
 // consents. A store that holds subjects already is left as it is.
-func seedDemo(ctx context.Context, st *stack, subj *subjects.Service, ledger *consent.Ledger, notices *consent.Notices, pol *candor.Policy, n int, out io.Writer) error {
+func seedDemo(ctx context.Context, st *stack, subj *subjects.Service, ledger *consent.Ledger, col *collect.Collector, notices *consent.Notices, pol *candor.Policy, n int, out io.Writer) error {
 	count, err := st.store.CountSubjects(ctx)
 	if err != nil || count > 0 {
 		return err
@@ -52,7 +53,24 @@ func seedDemo(ctx context.Context, st *stack, subj *subjects.Service, ledger *co
 	if err := <-errs; err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Demo shop ready in %s.\n\n", time.Since(start).Round(time.Millisecond))
+	// A month of shopping: the collector keeps what each customer's
+	// consent allows and counts the rest.
+	gen := newEventGen(1, len(customers))
+	gen.users = func(i int) string { return customers[i].UserID }
+	gen.spread = 30 * 24 * time.Hour
+	events := 0
+	for b := range max(1, n/50) {
+		body := gen.batch(fmt.Sprintf("demo-%d", b), 100)
+		msgs, sentAt, bctx, err := collect.ParseBatch([]byte(body))
+		if err != nil {
+			return err
+		}
+		if _, err := col.Collect(ctx, actor, collect.Call{Messages: msgs, SentAt: sentAt, Context: bctx}, collect.Signals{RequestID: "demo"}); err != nil {
+			return fmt.Errorf("demo events: %w", err)
+		}
+		events += len(msgs)
+	}
+	fmt.Fprintf(out, "Demo shop ready in %s: %d customers, %d events sent.\n\n", time.Since(start).Round(time.Millisecond), n, events)
 	return ctx.Err()
 }
 

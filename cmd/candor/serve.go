@@ -185,7 +185,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if n == 0 {
 			n = 1000
 		}
-		if err := seedDemo(ctx, st, subj, ledger, notices, pol, n, cfg.Stdout); err != nil {
+		if err := seedDemo(ctx, st, subj, ledger, col, notices, pol, n, cfg.Stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
