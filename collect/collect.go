@@ -24,6 +24,7 @@ package collect
 
 import (
 	"context"
+	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,8 +47,12 @@ type Options struct {
 	Ledger   *consent.Ledger
 	Gate     *gate.Gate
 	Sealer   candor.Sealer
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Index keys message ids: the sender chooses them, and one may hold
+	// personal data (an e-mail in a message id), so only a keyed hash of
+	// each is stored. The vault's BlindIndex.
+	Index  func(kind, value string) []byte
+	Now    func() time.Time
+	Logger *slog.Logger
 	// Queue bounds the messages accepted but not yet committed; beyond it
 	// Collect returns EBUSY. Default 50,000.
 	Queue int
@@ -84,8 +89,12 @@ type job struct {
 	done chan error
 }
 
-// New starts a collector. Close it to drain what it accepted.
+// New starts a collector. Close it to drain what it accepted. Every option
+// up to Index is required.
 func New(o Options) *Collector {
+	if o.Index == nil {
+		panic("collect: Options.Index is required")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -327,10 +336,14 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	if err != nil {
 		return nil, f, candor.Invalid(err.Error(), candor.FieldError{Field: "anonymousId", Message: "not valid"})
 	}
-	if w.MessageID == "" {
-		w.MessageID = candor.NewID("msg_") // no retries to recognize
-	} else if len(w.MessageID) > MaxIDBytes {
+	var msgID string
+	switch {
+	case w.MessageID == "":
+		msgID = candor.NewID("evt_") // no retries to recognize
+	case len(w.MessageID) > MaxIDBytes:
 		return nil, f, candor.Invalid("messageId is too long", candor.FieldError{Field: "messageId", Message: "at most 200 bytes"})
+	default:
+		msgID = c.EventID(w.MessageID)
 	}
 	if w.Type != TypeAlias && userID == "" && anonID == "" {
 		return nil, f, candor.Invalid("userId or anonymousId is required", candor.FieldError{Field: "userId", Message: "required unless anonymousId is given"})
@@ -386,7 +399,7 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	if err != nil {
 		return nil, f, err
 	}
-	msg := &candor.Message{ID: w.MessageID, Name: name, At: now}
+	msg := &candor.Message{ID: msgID, Name: name, At: now}
 	if c.o.Baseline {
 		return c.baseline(msg, w.Type, subjectID, props, ctxIn, when, now)
 	}
@@ -503,13 +516,22 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	if err != nil {
 		return nil, f, fmt.Errorf("collect: encode: %w", err)
 	}
-	sealed, err := c.o.Sealer.Seal(ctx, subjectID, candor.EventSealField(w.MessageID), payload)
+	sealed, err := c.o.Sealer.Seal(ctx, subjectID, candor.EventSealField(msgID), payload)
 	if err != nil {
 		return nil, f, err
 	}
-	msg.Event = &candor.EventRecord{ID: w.MessageID, SubjectID: subjectID, Type: w.Type, Name: ev.Name, Purposes: allowed,
+	msg.Event = &candor.EventRecord{ID: msgID, SubjectID: subjectID, Type: w.Type, Name: ev.Name, Purposes: allowed,
 		Time: when, Received: now, Expires: expires, Sealed: sealed}
 	return msg, f, nil
+}
+
+// EventID is the id under which a message id is stored: a keyed hash.
+func (c *Collector) EventID(messageID string) string { return EventID(c.o.Index, messageID) }
+
+// EventID is the id under which a message id is stored, given the keyed
+// hash (the vault's BlindIndex).
+func EventID(index func(kind, value string) []byte, messageID string) string {
+	return "evt_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(index("message", messageID)[:20])
 }
 
 func (c *Collector) anyAllowed(purposes []string, allows func(string) (bool, error)) bool {

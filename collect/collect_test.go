@@ -31,7 +31,7 @@ func newFixture(t testing.TB, mod func(*collect.Options)) *fixture {
 	t.Helper()
 	e := testenv.New(t, nil)
 	f := &fixture{Env: e, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
-	o := collect.Options{Policy: e.Policy, Store: e.Store, Subjects: e.Subjects, Ledger: e.Ledger, Gate: e.Gate, Sealer: e.Vault,
+	o := collect.Options{Policy: e.Policy, Store: e.Store, Subjects: e.Subjects, Ledger: e.Ledger, Gate: e.Gate, Sealer: e.Vault, Index: e.Vault.BlindIndex,
 		Now: func() time.Time { return f.now }, Flush: time.Hour}
 	if mod != nil {
 		mod(&o)
@@ -201,7 +201,13 @@ func TestConsentGating(t *testing.T) {
 	}
 	f.send(t, collect.Signals{}, map[string]any{"type": "track", "userId": "no-consent", "event": "Product Viewed", "messageId": "v2"})
 	evs = f.events(t, none)
-	if len(evs) != 2 || evs[0].ID != "v2" || strings.Join(evs[0].Purposes, ",") != "analytics" {
+	var v2 *candor.EventRecord
+	for i := range evs {
+		if evs[i].ID == f.c.EventID("v2") {
+			v2 = &evs[i]
+		}
+	}
+	if len(evs) != 2 || v2 == nil || strings.Join(v2.Purposes, ",") != "analytics" {
 		t.Fatalf("after consent to analytics: %+v", evs)
 	}
 	// Withdrawn: the very next event is counted, not linked.
@@ -278,7 +284,7 @@ func TestRetriesAndClock(t *testing.T) {
 	f.send(t, collect.Signals{}, map[string]any{"type": "track", "userId": "u", "event": "Product Viewed", "messageId": "future", "timestamp": "2030-01-01T00:00:00Z"},
 		map[string]any{"type": "track", "userId": "u", "event": "Product Viewed", "messageId": "none"})
 	for _, e := range f.events(t, id) {
-		if e.ID != "same" && !e.Time.Equal(f.now) {
+		if e.ID != f.c.EventID("same") && !e.Time.Equal(f.now) {
 			t.Errorf("%s: time %v, want %v", e.ID, e.Time, f.now)
 		}
 	}

@@ -55,7 +55,7 @@ func testNoPlaintext(t *testing.T, s candor.Store) {
 	}
 	// Events with the same e-mail addresses and phone numbers typed into
 	// free text: redacted, and the rest sealed.
-	col := collect.New(collect.Options{Policy: e.Policy, Store: s, Subjects: e.Subjects, Ledger: e.Ledger, Gate: e.Gate, Sealer: e.Vault})
+	col := collect.New(collect.Options{Policy: e.Policy, Store: s, Subjects: e.Subjects, Ledger: e.Ledger, Gate: e.Gate, Sealer: e.Vault, Index: e.Vault.BlindIndex})
 	for i := range 10 {
 		msg := fmt.Sprintf(`{"type":"track","userId":"u%d","event":"Products Searched","messageId":"pm%d-%s","properties":{"query":"mail %s or call %s"},"context":{"page":{"url":"https://shop.example/?e=%s"}}}`,
 			i, i, tag, needles[3*i], needles[3*i+1], needles[3*i])

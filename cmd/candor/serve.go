@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if st.shared {
 		writers = 4 // PostgreSQL commits several batches at once
 	}
-	col := collect.New(collect.Options{Policy: pol, Store: st.store, Subjects: subj, Ledger: ledger, Gate: g, Sealer: st.vault, Now: now,
+	col := collect.New(collect.Options{Policy: pol, Store: st.store, Subjects: subj, Ledger: ledger, Gate: g, Sealer: st.vault, Index: st.vault.BlindIndex, Now: now,
 		Logger: log, Writers: writers, Queue: cfg.IngestQueue, Baseline: cfg.ingestBaseline})
 	// Runs after the HTTP server has drained: commits what was accepted.
 	defer col.Close()
