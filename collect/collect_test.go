@@ -524,3 +524,54 @@ func FuzzCollect(f *testing.F) {
 		}
 	})
 }
+
+// TestDeclaredContext: the full IP address and precise location are kept
+// only when the policy declares them and a purpose of theirs is allowed.
+func TestDeclaredContext(t *testing.T) {
+	f := newFixture(t, func(o *collect.Options) {
+		p := *o.Policy
+		p.Fields = append(append([]candor.Field{}, p.Fields...),
+			candor.Field{ID: "ip_address", Category: collect.CategoryIP, Purposes: []string{"analytics"}, Retention: candor.Duration(24 * time.Hour)},
+			candor.Field{ID: "geo", Category: collect.CategoryPreciseLocation, Purposes: []string{"personalization"}, Retention: candor.Duration(24 * time.Hour)})
+		p.Index()
+		o.Policy = &p
+	})
+	id := f.MustSubject(t, subjects.Input{UserID: "ctx"}, "")
+	if _, err := f.Ledger.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: f.Version, Choices: map[string]bool{"analytics": true}}); err != nil {
+		t.Fatal(err)
+	}
+	send := func(mid string) map[string]any {
+		f.send(t, collect.Signals{}, map[string]any{"type": "track", "userId": "ctx", "event": "Product Viewed", "messageId": mid,
+			"context": map[string]any{"ip": "2001:db8:1234:5678::9", "location": map[string]any{"latitude": 30.25, "longitude": 120.17}}})
+		for _, e := range f.events(t, id) {
+			if e.ID == f.c.EventID(mid) {
+				_, cx := f.payload(t, e)
+				return cx
+			}
+		}
+		t.Fatal("not stored")
+		return nil
+	}
+	cx := send("c1")
+	if cx["ip"] != "2001:db8:1234:5678::9" {
+		t.Errorf("declared and allowed, the full IP: got %v", cx["ip"])
+	}
+	if _, ok := cx["location"]; ok {
+		t.Error("precise location kept without consent to its purpose")
+	}
+	if _, err := f.Ledger.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: f.Version, Choices: map[string]bool{"personalization": true}}); err != nil {
+		t.Fatal(err)
+	}
+	if cx := send("c2"); cx["location"] == nil {
+		t.Error("declared and consented, precise location was dropped")
+	}
+	// Undeclared (the demo policy): the IPv6 address cut to its /48.
+	g := newFixture(t, nil)
+	gid := g.MustSubject(t, subjects.Input{UserID: "ctx"}, consent.ScopeAll)
+	g.send(t, collect.Signals{}, map[string]any{"type": "track", "userId": "ctx", "event": "Product Viewed", "messageId": "c3",
+		"context": map[string]any{"ip": "2001:db8:1234:5678::9", "location": map[string]any{"latitude": 30.25, "longitude": 120.17}}})
+	_, cx = g.payload(t, g.events(t, gid)[0])
+	if cx["ip"] != "2001:db8:1234::" || cx["location"] != nil {
+		t.Errorf("undeclared: ip %v, location %v", cx["ip"], cx["location"])
+	}
+}
