@@ -141,7 +141,7 @@ type contextPolicy struct {
 
 // Categories of fields that let collection keep more of the context.
 const (
-	CategoryIP              = "network.ip"
+	CategoryIP              = "device.ip"
 	CategoryPreciseLocation = "location.precise"
 )
 
