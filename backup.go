@@ -27,7 +27,7 @@ type Table struct {
 // the key store, never the audit log. Values travel as string, []byte,
 // int64, bool, time.Time (UTC) or nil.
 var DataTables = []Table{
-	{"subjects", []Column{{"id", KindText}, {"created_at", KindTime}, {"updated_at", KindTime}, {"restricted", KindBool}, {"version", KindInt}}},
+	{"subjects", []Column{{"id", KindText}, {"created_at", KindTime}, {"updated_at", KindTime}, {"restricted", KindBool}, {"version", KindInt}, {"objections", KindText}}},
 	{"identifiers", []Column{{"kind", KindText}, {"blind", KindBytes}, {"subject_id", KindText}, {"sealed", KindBytes}}},
 	{"traits", []Column{{"subject_id", KindText}, {"field", KindText}, {"sealed", KindBytes}, {"updated_at", KindTime}}},
 	{"consents", []Column{{"seq", KindInt}, {"id", KindText}, {"receipt_id", KindText}, {"subject_id", KindText}, {"purpose", KindText}, {"state", KindText},
@@ -39,6 +39,8 @@ var DataTables = []Table{
 	{"events", []Column{{"id", KindText}, {"subject_id", KindText}, {"type", KindText}, {"name", KindText}, {"purposes", KindText},
 		{"time_ms", KindInt}, {"received_ms", KindInt}, {"expires_ms", KindInt}, {"sealed", KindBytes}}},
 	{"anonymous_counts", []Column{{"day", KindText}, {"name", KindText}, {"n", KindInt}}},
+	{"requests", []Column{{"id", KindText}, {"type", KindText}, {"subject_id", KindText}, {"status", KindText}, {"jurisdiction", KindText},
+		{"received_at", KindTime}, {"due_at", KindTime}, {"updated_at", KindTime}, {"state_since", KindTime}, {"actor", KindText}, {"details", KindJSON}}},
 	{"minimization", []Column{{"day", KindText}, {"event", KindText}, {"item", KindText}, {"action", KindText}, {"detector", KindText}, {"n", KindInt}}},
 }
 

@@ -21,8 +21,11 @@ type Subject struct {
 	UpdatedAt  time.Time
 	Restricted bool // processing restricted (PIPL Art. 44, GDPR Art. 18): only legal obligations may proceed
 	// Version grows with every write that can change a decision about the
-	// subject: its consents, its restriction, its traits.
+	// subject: its consents, its restriction, its objections, its traits.
 	Version int64
+	// Objections lists the purposes the person objected to (PIPL Art. 44,
+	// GDPR Art. 21): refused from then on, unless a law requires them.
+	Objections []string
 }
 
 // Identifier is a sealed identifier with its blind index.
@@ -189,4 +192,66 @@ type MinimizationCount struct {
 	Action   string // dropped, redacted, truncated, rejected, reduced
 	Detector string
 	Count    int64
+}
+
+// Erasure is an erasure journal entry: which subject was erased, when, by
+// which request. It holds no personal data. The journal lives beside the
+// key store, which a restore never rolls back, and a restore replays it.
+type Erasure struct {
+	SubjectID string
+	At        time.Time
+	RequestID string
+}
+
+// Kinds and states of data-subject requests.
+const (
+	RightAccess   = "access"
+	RightExport   = "export"
+	RightRectify  = "rectify"
+	RightErase    = "erase"
+	RightRestrict = "restrict"
+	RightObject   = "object"
+	RightWithdraw = "withdraw"
+
+	RequestReceived   = "received"
+	RequestVerifying  = "verifying"
+	RequestInProgress = "in_progress"
+	RequestDone       = "done"
+	RequestRefused    = "refused"
+)
+
+// RightsRequest is a data-subject request and where it stands.
+type RightsRequest struct {
+	ID        string
+	Type      string
+	SubjectID string
+	Status    string
+	// Jurisdiction whose deadline applies: the earliest of the policy's.
+	Jurisdiction string
+	ReceivedAt   time.Time
+	DueAt        time.Time
+	UpdatedAt    time.Time
+	StateSince   time.Time // when it entered its current status
+	Actor        string    // who filed it
+	Details      RequestDetails
+}
+
+// RequestDetails are a request's parameters and outcome. They hold no
+// personal data: purposes, flags, counts and reasons only.
+type RequestDetails struct {
+	Purposes   []string          `json:"purposes,omitempty"`    // object: the purposes
+	Lift       bool              `json:"lift,omitempty"`        // restrict, object: lift instead of impose
+	Suppress   bool              `json:"suppress,omitempty"`    // erase: keep the e-mail's and phone's blind index so the person is never contacted again
+	VerifiedBy string            `json:"verified_by,omitempty"` // the staff member who checked the person's identity
+	Reason     string            `json:"reason,omitempty"`      // a refusal's reason, told to the person (PIPL Art. 50)
+	Result     map[string]int64  `json:"result,omitempty"`      // what was done: counts
+	Notes      map[string]string `json:"notes,omitempty"`
+}
+
+// RequestFilter selects requests.
+type RequestFilter struct {
+	Status    []string  // any of these; empty: any
+	DueBefore time.Time // zero: no bound
+	SubjectID string
+	Limit     int
 }

@@ -31,6 +31,13 @@ type SubjectStore interface {
 	Traits(ctx context.Context, subjectID string, fields []string) ([]Trait, error)
 	// SetRestricted sets or lifts the restriction of processing. ENOTFOUND.
 	SetRestricted(ctx context.Context, subjectID string, restricted bool, at time.Time) error
+	// SetObjection records or lifts an objection to a purpose, bumping the
+	// version. ENOTFOUND.
+	SetObjection(ctx context.Context, subjectID, purpose string, objected bool, at time.Time) error
+	// EraseSubject deletes the subject and everything linked to it
+	// (identifiers, traits, consents, events) in one transaction, and
+	// reports whether it existed.
+	EraseSubject(ctx context.Context, subjectID string) (bool, error)
 	// CountSubjects returns the number of subjects.
 	CountSubjects(ctx context.Context) (int, error)
 	// SubjectIDs returns up to limit subject ids greater than after, in order.
@@ -103,6 +110,30 @@ type KeyStore interface {
 	SystemKeyNames(ctx context.Context) ([]string, error)
 	// ReplaceSystemKey replaces a system key if it still equals old.
 	ReplaceSystemKey(ctx context.Context, name string, old, new []byte) (bool, error)
+	// EraseSubjectKey shreds the subject's key (if it has one) and appends
+	// e to the erasure journal, in one transaction. Erasing twice keeps
+	// the first entry.
+	EraseSubjectKey(ctx context.Context, e Erasure) error
+	// Erasures returns up to limit journal entries with subject ids greater
+	// than after, in id order.
+	Erasures(ctx context.Context, after string, limit int) ([]Erasure, error)
+	// Suppress keeps an identifier's blind index on the suppression list.
+	Suppress(ctx context.Context, kind string, blind []byte, at time.Time) error
+	// Suppressed reports whether an identifier's blind index is on it.
+	Suppressed(ctx context.Context, kind string, blind []byte) (bool, error)
+}
+
+// RequestStore keeps data-subject requests.
+type RequestStore interface {
+	// PutRequest stores a new request. ECONFLICT if its id exists.
+	PutRequest(ctx context.Context, r RightsRequest) error
+	// UpdateRequest replaces a request if its status is still from.
+	// ECONFLICT if it changed meanwhile; ENOTFOUND.
+	UpdateRequest(ctx context.Context, r RightsRequest, from string) error
+	// Request returns a request, or ENOTFOUND.
+	Request(ctx context.Context, id string) (*RightsRequest, error)
+	// Requests returns the requests the filter selects, by due date.
+	Requests(ctx context.Context, f RequestFilter) ([]RightsRequest, error)
 }
 
 // AuditStore keeps the audit log and its checkpoints. It is append-only.
@@ -151,6 +182,7 @@ type Store interface {
 	SubjectStore
 	ConsentStore
 	EventStore
+	RequestStore
 	NoticeStore
 	APIKeyStore
 	AuditStore

@@ -55,7 +55,9 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 // Subject implements [candor.SubjectStore].
 func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
 	var s candor.Subject
-	err := db.pool.QueryRow(ctx, db.q(`SELECT id, created_at, updated_at, restricted, version FROM {data}.subjects WHERE id = $1`), id).Scan(&s.ID, &s.CreatedAt, &s.UpdatedAt, &s.Restricted, &s.Version)
+	var objections string
+	err := db.pool.QueryRow(ctx, db.q(`SELECT id, created_at, updated_at, restricted, version, objections FROM {data}.subjects WHERE id = $1`), id).Scan(&s.ID, &s.CreatedAt, &s.UpdatedAt, &s.Restricted, &s.Version, &objections)
+	s.Objections = splitList(objections)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}

@@ -61,7 +61,9 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 func (db *DB) Subject(ctx context.Context, id string) (*candor.Subject, error) {
 	var s candor.Subject
 	var c, u string
-	err := db.data.queryRow(ctx, `SELECT id, created_at, updated_at, restricted, version FROM subjects WHERE id = ?`, id).Scan(&s.ID, &c, &u, &s.Restricted, &s.Version)
+	var objections string
+	err := db.data.queryRow(ctx, `SELECT id, created_at, updated_at, restricted, version, objections FROM subjects WHERE id = ?`, id).Scan(&s.ID, &c, &u, &s.Restricted, &s.Version, &objections)
+	s.Objections = splitList(objections)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}

@@ -36,6 +36,8 @@ func Run(t *testing.T, open Opener) {
 		{"Events", testEvents},
 		{"EventsConcurrent", testEventsConcurrent},
 		{"Minimization", testMinimization},
+		{"ObjectionsAndErasure", testObjectionsAndErasure},
+		{"Requests", testRequests},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,167 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/jackc/pgx/v5"
+)
+
+// SetObjection implements [candor.SubjectStore].
+func (db *DB) SetObjection(ctx context.Context, subjectID, purpose string, objected bool, at time.Time) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var list string
+		err := tx.QueryRow(ctx, db.q(`SELECT objections FROM {data}.subjects WHERE id = $1 FOR UPDATE`), subjectID).Scan(&list)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return candor.Errorf(candor.ENOTFOUND, "subject not found")
+		}
+		if err != nil {
+			return err
+		}
+		l := slices.DeleteFunc(splitList(list), func(p string) bool { return p == purpose })
+		if objected {
+			l = append(l, purpose)
+		}
+		slices.Sort(l)
+		_, err = tx.Exec(ctx, db.q(`UPDATE {data}.subjects SET objections = $1, updated_at = $2, version = version + 1 WHERE id = $3`), strings.Join(l, ","), at, subjectID)
+		return err
+	})
+	return wrap("set objection", err)
+}
+
+// EraseSubject implements [candor.SubjectStore]. The delete cascades to
+// identifiers, traits, consents and events, and its trigger tells every
+// node's feed.
+func (db *DB) EraseSubject(ctx context.Context, subjectID string) (bool, error) {
+	tag, err := db.pool.Exec(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = $1`), subjectID)
+	if err != nil {
+		return false, wrap("erase subject", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+// PutRequest implements [candor.RequestStore].
+func (db *DB) PutRequest(ctx context.Context, r candor.RightsRequest) error {
+	details, err := json.Marshal(r.Details)
+	if err != nil {
+		return err
+	}
+	_, err = db.pool.Exec(ctx, db.q(`INSERT INTO {data}.requests (id, type, subject_id, status, jurisdiction, received_at, due_at, updated_at, state_since, actor, details)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::jsonb)`), r.ID, r.Type, r.SubjectID, r.Status, r.Jurisdiction, r.ReceivedAt, r.DueAt, r.UpdatedAt, r.StateSince, r.Actor, string(details))
+	if pgCode(err) == uniqueViolation {
+		return candor.Errorf(candor.ECONFLICT, "request exists")
+	}
+	return wrap("put request", err)
+}
+
+// UpdateRequest implements [candor.RequestStore].
+func (db *DB) UpdateRequest(ctx context.Context, r candor.RightsRequest, from string) error {
+	details, err := json.Marshal(r.Details)
+	if err != nil {
+		return err
+	}
+	tag, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.requests SET status = $1, subject_id = $2, due_at = $3, updated_at = $4, state_since = $5, details = $6::text::jsonb
+		WHERE id = $7 AND status = $8`), r.Status, r.SubjectID, r.DueAt, r.UpdatedAt, r.StateSince, string(details), r.ID, from)
+	if err != nil {
+		return wrap("update request", err)
+	}
+	if tag.RowsAffected() == 0 {
+		if _, err := db.Request(ctx, r.ID); err != nil {
+			return err
+		}
+		return candor.Errorf(candor.ECONFLICT, "the request changed meanwhile")
+	}
+	return nil
+}
+
+const requestColumns = `id, type, subject_id, status, jurisdiction, received_at, due_at, updated_at, state_since, actor, details::text`
+
+func scanRequest(row pgx.Row) (*candor.RightsRequest, error) {
+	var r candor.RightsRequest
+	var details string
+	if err := row.Scan(&r.ID, &r.Type, &r.SubjectID, &r.Status, &r.Jurisdiction, &r.ReceivedAt, &r.DueAt, &r.UpdatedAt, &r.StateSince, &r.Actor, &details); err != nil {
+		return nil, err
+	}
+	r.ReceivedAt, r.DueAt, r.UpdatedAt, r.StateSince = r.ReceivedAt.UTC(), r.DueAt.UTC(), r.UpdatedAt.UTC(), r.StateSince.UTC()
+	if err := json.Unmarshal([]byte(details), &r.Details); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Request implements [candor.RequestStore].
+func (db *DB) Request(ctx context.Context, id string) (*candor.RightsRequest, error) {
+	r, err := scanRequest(db.pool.QueryRow(ctx, db.q(`SELECT `+requestColumns+` FROM {data}.requests WHERE id = $1`), id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, candor.Errorf(candor.ENOTFOUND, "request not found")
+	}
+	return r, wrap("request", err)
+}
+
+// Requests implements [candor.RequestStore].
+func (db *DB) Requests(ctx context.Context, f candor.RequestFilter) ([]candor.RightsRequest, error) {
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	var due *time.Time
+	if !f.DueBefore.IsZero() {
+		due = &f.DueBefore
+	}
+	var status []string
+	if len(f.Status) > 0 {
+		status = f.Status
+	}
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT `+requestColumns+` FROM {data}.requests
+		WHERE ($1::text[] IS NULL OR status = ANY($1)) AND ($2::timestamptz IS NULL OR due_at < $2) AND ($3 = '' OR subject_id = $3)
+		ORDER BY due_at, id LIMIT $4`), status, due, f.SubjectID, f.Limit)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.RightsRequest, error) {
+		req, err := scanRequest(r)
+		if err != nil {
+			return candor.RightsRequest{}, err
+		}
+		return *req, nil
+	})
+	return out, wrap("requests", err)
+}
+
+// EraseSubjectKey implements [candor.KeyStore].
+func (ks *keyStore) EraseSubjectKey(ctx context.Context, e candor.Erasure) error {
+	err := pgx.BeginFunc(ctx, ks.keysPool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, ks.db().q(`UPDATE {keys}.subject_keys SET wrapped = NULL, shredded_at = coalesce(shredded_at, $1) WHERE subject_id = $2`), e.At, e.SubjectID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, ks.db().q(`INSERT INTO {keys}.erasures (subject_id, erased_at, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`), e.SubjectID, e.At, e.RequestID)
+		return err
+	})
+	return wrap("erase subject key", err)
+}
+
+// Erasures implements [candor.KeyStore].
+func (ks *keyStore) Erasures(ctx context.Context, after string, limit int) ([]candor.Erasure, error) {
+	rows, _ := ks.keysPool.Query(ctx, ks.db().q(`SELECT subject_id, erased_at, request_id FROM {keys}.erasures WHERE subject_id > $1 ORDER BY subject_id LIMIT $2`), after, limit)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Erasure, error) {
+		var e candor.Erasure
+		err := r.Scan(&e.SubjectID, &e.At, &e.RequestID)
+		e.At = e.At.UTC()
+		return e, err
+	})
+	return out, wrap("erasures", err)
+}
+
+// Suppress implements [candor.KeyStore].
+func (ks *keyStore) Suppress(ctx context.Context, kind string, blind []byte, at time.Time) error {
+	_, err := ks.keysPool.Exec(ctx, ks.db().q(`INSERT INTO {keys}.suppressions (kind, blind, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`), kind, blind, at)
+	return wrap("suppress", err)
+}
+
+// Suppressed implements [candor.KeyStore].
+func (ks *keyStore) Suppressed(ctx context.Context, kind string, blind []byte) (bool, error) {
+	var n int
+	err := ks.keysPool.QueryRow(ctx, ks.db().q(`SELECT count(*) FROM {keys}.suppressions WHERE kind = $1 AND blind = $2`), kind, blind).Scan(&n)
+	return n > 0, wrap("suppressed", err)
+}

@@ -1,0 +1,211 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+)
+
+// SetObjection implements [candor.SubjectStore].
+func (db *DB) SetObjection(ctx context.Context, subjectID, purpose string, objected bool, at time.Time) error {
+	tx, err := db.data.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("set objection", err)
+	}
+	defer tx.Rollback()
+	var list string
+	err = tx.QueryRowContext(ctx, `SELECT objections FROM subjects WHERE id = ?`, subjectID).Scan(&list)
+	if errors.Is(err, sql.ErrNoRows) {
+		return candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	if err != nil {
+		return wrap("set objection", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subjects SET objections = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		strings.Join(withObjection(splitList(list), purpose, objected), ","), ts(at), subjectID); err != nil {
+		return wrap("set objection", err)
+	}
+	return wrap("set objection: commit", tx.Commit())
+}
+
+// withObjection adds or removes purpose, keeping the list sorted.
+func withObjection(list []string, purpose string, objected bool) []string {
+	list = slices.DeleteFunc(list, func(p string) bool { return p == purpose })
+	if objected {
+		list = append(list, purpose)
+	}
+	slices.Sort(list)
+	return list
+}
+
+// EraseSubject implements [candor.SubjectStore]. With secure_delete on, the
+// freed pages are zeroed; the WAL is checkpointed so no old page lingers.
+func (db *DB) EraseSubject(ctx context.Context, subjectID string) (bool, error) {
+	res, err := db.data.w.ExecContext(ctx, `DELETE FROM subjects WHERE id = ?`, subjectID)
+	if err != nil {
+		return false, wrap("erase subject", err)
+	}
+	n, _ := res.RowsAffected()
+	if n > 0 {
+		if _, err := db.data.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return true, wrap("erase subject: checkpoint", err)
+		}
+	}
+	return n > 0, nil
+}
+
+// PutRequest implements [candor.RequestStore].
+func (db *DB) PutRequest(ctx context.Context, r candor.RightsRequest) error {
+	details, err := json.Marshal(r.Details)
+	if err != nil {
+		return err
+	}
+	_, err = db.data.w.ExecContext(ctx, `INSERT INTO requests (id, type, subject_id, status, jurisdiction, received_at, due_at, updated_at, state_since, actor, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.Type, r.SubjectID, r.Status, r.Jurisdiction, ts(r.ReceivedAt), ts(r.DueAt), ts(r.UpdatedAt), ts(r.StateSince), r.Actor, string(details))
+	if isConstraint(err) {
+		return candor.Errorf(candor.ECONFLICT, "request exists")
+	}
+	return wrap("put request", err)
+}
+
+// UpdateRequest implements [candor.RequestStore].
+func (db *DB) UpdateRequest(ctx context.Context, r candor.RightsRequest, from string) error {
+	details, err := json.Marshal(r.Details)
+	if err != nil {
+		return err
+	}
+	res, err := db.data.w.ExecContext(ctx, `UPDATE requests SET status = ?, subject_id = ?, due_at = ?, updated_at = ?, state_since = ?, details = ? WHERE id = ? AND status = ?`,
+		r.Status, r.SubjectID, ts(r.DueAt), ts(r.UpdatedAt), ts(r.StateSince), string(details), r.ID, from)
+	if err != nil {
+		return wrap("update request", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := db.Request(ctx, r.ID); err != nil {
+			return err
+		}
+		return candor.Errorf(candor.ECONFLICT, "the request changed meanwhile")
+	}
+	return nil
+}
+
+const requestColumns = `id, type, subject_id, status, jurisdiction, received_at, due_at, updated_at, state_since, actor, details`
+
+func scanRequest(sc interface{ Scan(...any) error }) (*candor.RightsRequest, error) {
+	var r candor.RightsRequest
+	var rec, due, upd, since, details string
+	if err := sc.Scan(&r.ID, &r.Type, &r.SubjectID, &r.Status, &r.Jurisdiction, &rec, &due, &upd, &since, &r.Actor, &details); err != nil {
+		return nil, err
+	}
+	r.ReceivedAt, r.DueAt, r.UpdatedAt, r.StateSince = parseTS(rec), parseTS(due), parseTS(upd), parseTS(since)
+	if err := json.Unmarshal([]byte(details), &r.Details); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Request implements [candor.RequestStore].
+func (db *DB) Request(ctx context.Context, id string) (*candor.RightsRequest, error) {
+	r, err := scanRequest(db.data.queryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, candor.Errorf(candor.ENOTFOUND, "request not found")
+	}
+	return r, wrap("request", err)
+}
+
+// Requests implements [candor.RequestStore].
+func (db *DB) Requests(ctx context.Context, f candor.RequestFilter) ([]candor.RightsRequest, error) {
+	q := `SELECT ` + requestColumns + ` FROM requests WHERE 1 = 1`
+	var args []any
+	if len(f.Status) > 0 {
+		q += ` AND status IN (?` + strings.Repeat(", ?", len(f.Status)-1) + `)`
+		for _, s := range f.Status {
+			args = append(args, s)
+		}
+	}
+	if !f.DueBefore.IsZero() {
+		q += ` AND due_at < ?`
+		args = append(args, ts(f.DueBefore))
+	}
+	if f.SubjectID != "" {
+		q += ` AND subject_id = ?`
+		args = append(args, f.SubjectID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	q += ` ORDER BY due_at, id LIMIT ?`
+	args = append(args, f.Limit)
+	rows, err := db.data.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrap("requests", err)
+	}
+	defer rows.Close()
+	var out []candor.RightsRequest
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, wrap("requests", err)
+		}
+		out = append(out, *r)
+	}
+	return out, wrap("requests", rows.Err())
+}
+
+// EraseSubjectKey implements [candor.KeyStore].
+func (ks *keyStore) EraseSubjectKey(ctx context.Context, e candor.Erasure) error {
+	tx, err := ks.c().w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("erase subject key", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE subject_keys SET wrapped = NULL, shredded_at = coalesce(shredded_at, ?) WHERE subject_id = ?`, ts(e.At), e.SubjectID); err != nil {
+		return wrap("erase subject key", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO erasures (subject_id, erased_at, request_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, e.SubjectID, ts(e.At), e.RequestID); err != nil {
+		return wrap("erase subject key: journal", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap("erase subject key: commit", err)
+	}
+	_, err = ks.c().w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return wrap("erase subject key: checkpoint", err)
+}
+
+// Erasures implements [candor.KeyStore].
+func (ks *keyStore) Erasures(ctx context.Context, after string, limit int) ([]candor.Erasure, error) {
+	rows, err := ks.c().r.QueryContext(ctx, `SELECT subject_id, erased_at, request_id FROM erasures WHERE subject_id > ? ORDER BY subject_id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, wrap("erasures", err)
+	}
+	defer rows.Close()
+	var out []candor.Erasure
+	for rows.Next() {
+		var e candor.Erasure
+		var at string
+		if err := rows.Scan(&e.SubjectID, &at, &e.RequestID); err != nil {
+			return nil, wrap("erasures", err)
+		}
+		e.At = parseTS(at)
+		out = append(out, e)
+	}
+	return out, wrap("erasures", rows.Err())
+}
+
+// Suppress implements [candor.KeyStore].
+func (ks *keyStore) Suppress(ctx context.Context, kind string, blind []byte, at time.Time) error {
+	_, err := ks.c().w.ExecContext(ctx, `INSERT INTO suppressions (kind, blind, added_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, kind, blind, ts(at))
+	return wrap("suppress", err)
+}
+
+// Suppressed implements [candor.KeyStore].
+func (ks *keyStore) Suppressed(ctx context.Context, kind string, blind []byte) (bool, error) {
+	var n int
+	err := ks.c().r.QueryRowContext(ctx, `SELECT count(*) FROM suppressions WHERE kind = ? AND blind = ?`, kind, blind).Scan(&n)
+	return n > 0, wrap("suppressed", err)
+}

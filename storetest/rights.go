@@ -1,0 +1,145 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/candorhq/candor"
+)
+
+func testObjectionsAndErasure(t *testing.T, s candor.Store) {
+	if err := s.WriteSubject(ctx, subject("sub_er", ident("email", "b-er"))); err != nil {
+		t.Fatal(err)
+	}
+	code(t, s.SetObjection(ctx, "sub_nobody", "marketing.email", true, at(1)), candor.ENOTFOUND)
+	v0, _ := s.SubjectVersion(ctx, "sub_er")
+	for _, o := range []struct {
+		purpose string
+		on      bool
+	}{{"marketing.email", true}, {"analytics", true}, {"marketing.email", true}, {"analytics", false}} {
+		if err := s.SetObjection(ctx, "sub_er", o.purpose, o.on, at(2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub, err := s.Subject(ctx, "sub_er")
+	if err != nil || fmt.Sprint(sub.Objections) != "[marketing.email]" {
+		t.Fatalf("objections %v %v", sub, err)
+	}
+	if sub.Version <= v0 {
+		t.Error("an objection did not bump the version")
+	}
+	if err := s.AppendConsents(ctx, []candor.Consent{{ID: "c-er", ReceiptID: "r", SubjectID: "sub_er", Purpose: "p", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "a", At: at(3)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendMessages(ctx, []candor.Message{{ID: "m-er", Event: event("m-er", "sub_er", "Product Viewed", 4), Name: "Product Viewed", At: at(4)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteSubject(ctx, subject("sub_keep")); err != nil {
+		t.Fatal(err)
+	}
+	existed, err := s.EraseSubject(ctx, "sub_er")
+	if err != nil || !existed {
+		t.Fatalf("erase: %v %v", existed, err)
+	}
+	if existed, err := s.EraseSubject(ctx, "sub_er"); err != nil || existed {
+		t.Fatalf("erase again: %v %v", existed, err)
+	}
+	_, err = s.Subject(ctx, "sub_er")
+	code(t, err, candor.ENOTFOUND)
+	if _, err := s.FindSubject(ctx, "email", []byte("b-er")); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Error("the identifier outlived its subject")
+	}
+	if tr, _ := s.Traits(ctx, "sub_er", nil); len(tr) != 0 {
+		t.Error("traits outlived their subject")
+	}
+	if c, _ := s.Consents(ctx, "sub_er"); len(c) != 0 {
+		t.Error("consents outlived their subject")
+	}
+	if e, _ := s.SubjectEvents(ctx, "sub_er", time.Time{}, 10); len(e) != 0 {
+		t.Error("events outlived their subject")
+	}
+	if _, err := s.Subject(ctx, "sub_keep"); err != nil {
+		t.Error("erasing one subject touched another")
+	}
+
+	ks := s.Keys()
+	if err := ks.PutSubjectKey(ctx, "sub_er", []byte("wrapped"), at(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.EraseSubjectKey(ctx, candor.Erasure{SubjectID: "sub_er", At: at(5), RequestID: "req_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.EraseSubjectKey(ctx, candor.Erasure{SubjectID: "sub_er", At: at(9), RequestID: "req_2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.EraseSubjectKey(ctx, candor.Erasure{SubjectID: "sub_nokey", At: at(6), RequestID: "req_3"}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ks.SubjectKey(ctx, "sub_er")
+	if err != nil || k.Wrapped != nil || k.ShreddedAt == nil {
+		t.Fatalf("key after erasure: %+v %v", k, err)
+	}
+	es, err := ks.Erasures(ctx, "", 10)
+	if err != nil || len(es) != 2 || es[0].SubjectID != "sub_er" || es[0].RequestID != "req_1" || !es[0].At.Equal(at(5)) || es[1].SubjectID != "sub_nokey" {
+		t.Fatalf("journal %+v %v", es, err)
+	}
+	if page, _ := ks.Erasures(ctx, "sub_er", 10); len(page) != 1 {
+		t.Fatalf("journal after sub_er: %+v", page)
+	}
+	if err := ks.Suppress(ctx, "email", []byte("b-er"), at(5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Suppress(ctx, "email", []byte("b-er"), at(6)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := ks.Suppressed(ctx, "email", []byte("b-er")); err != nil || !ok {
+		t.Fatalf("suppressed: %v %v", ok, err)
+	}
+	if ok, _ := ks.Suppressed(ctx, "phone", []byte("b-er")); ok {
+		t.Fatal("suppression leaked to another kind")
+	}
+}
+
+func testRequests(t *testing.T, s candor.Store) {
+	base := candor.RightsRequest{Type: candor.RightErase, SubjectID: "sub_r", Status: candor.RequestReceived, Jurisdiction: "PIPL",
+		ReceivedAt: at(0), UpdatedAt: at(0), StateSince: at(0), Actor: "staff:a", Details: candor.RequestDetails{Suppress: true, Purposes: []string{"x"}}}
+	for i, due := range []int{30, 10, 20} {
+		r := base
+		r.ID, r.DueAt = fmt.Sprint("req_", i), at(due)
+		if err := s.PutRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dup := base
+	dup.ID = "req_0"
+	code(t, s.PutRequest(ctx, dup), candor.ECONFLICT)
+	r, err := s.Request(ctx, "req_1")
+	if err != nil || r.Type != candor.RightErase || !r.DueAt.Equal(at(10)) || !r.Details.Suppress || r.Details.Purposes[0] != "x" || r.Actor != "staff:a" {
+		t.Fatalf("request %+v %v", r, err)
+	}
+	_, err = s.Request(ctx, "req_nope")
+	code(t, err, candor.ENOTFOUND)
+	r.Status, r.UpdatedAt, r.StateSince = candor.RequestDone, at(5), at(5)
+	r.Details.Result = map[string]int64{"events": 3}
+	if err := s.UpdateRequest(ctx, *r, candor.RequestReceived); err != nil {
+		t.Fatal(err)
+	}
+	code(t, s.UpdateRequest(ctx, *r, candor.RequestReceived), candor.ECONFLICT)
+	r.ID = "req_nope"
+	code(t, s.UpdateRequest(ctx, *r, candor.RequestReceived), candor.ENOTFOUND)
+	if got, _ := s.Request(ctx, "req_1"); got.Status != candor.RequestDone || got.Details.Result["events"] != 3 {
+		t.Fatalf("updated %+v", got)
+	}
+	open, err := s.Requests(ctx, candor.RequestFilter{Status: []string{candor.RequestReceived, candor.RequestInProgress}})
+	if err != nil || len(open) != 2 || open[0].ID != "req_2" || open[1].ID != "req_0" {
+		t.Fatalf("open requests by due date: %+v %v", open, err)
+	}
+	overdue, _ := s.Requests(ctx, candor.RequestFilter{Status: []string{candor.RequestReceived}, DueBefore: at(25)})
+	if len(overdue) != 1 || overdue[0].ID != "req_2" {
+		t.Fatalf("overdue %+v", overdue)
+	}
+	if all, _ := s.Requests(ctx, candor.RequestFilter{SubjectID: "sub_r"}); len(all) != 3 {
+		t.Fatalf("by subject %+v", all)
+	}
+}
