@@ -26,6 +26,8 @@ type State struct {
 	BirthDate time.Time
 	// Latest holds the last ledger entry per purpose.
 	Latest map[string]*candor.Consent
+	// Objected holds the purposes the person objected to.
+	Objected map[string]bool
 }
 
 // loader reads a subject's state from the stores.
@@ -45,6 +47,12 @@ func (l *loader) load(ctx context.Context, subjectID string) (*State, error) {
 		return nil, err
 	}
 	st.Exists, st.Restricted, st.Version = true, s.Restricted, s.Version
+	for _, p := range s.Objections {
+		if st.Objected == nil {
+			st.Objected = map[string]bool{}
+		}
+		st.Objected[p] = true
+	}
 	if f := l.policy.FieldByCategory(candor.CategoryBirthDate); f != nil {
 		traits, err := l.store.Traits(ctx, subjectID, []string{f.ID})
 		if err != nil {

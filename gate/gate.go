@@ -32,6 +32,7 @@ const (
 	CodeStale           = "reconsent_needed"   // the purpose changed since the consent
 	CodeGuardian        = "guardian_needed"    // a child, without a guardian's consent
 	CodeRestricted      = "restricted"         // processing restricted by the person
+	CodeObjected        = "objected"           // the person objected to the purpose
 	CodeSeparateConsent = "separate_consent"   // needs consent given to this purpose on its own
 	CodeRole            = "role"               // the actor's role may not use this purpose
 	CodeUndeclared      = "field_not_declared" // a field asked for is not declared for the purpose
@@ -105,6 +106,9 @@ func (g *Gate) evaluate(st *consent.State, p *candor.Purpose) Decision {
 	}
 	if st.Restricted && p.Basis != candor.BasisLegalObligation {
 		return deny(CodeRestricted, "the person restricted the processing of their data")
+	}
+	if st.Objected[p.ID] && p.Basis != candor.BasisLegalObligation {
+		return deny(CodeObjected, "the person objected to "+p.ID)
 	}
 	if !p.NeedsConsent() {
 		d.Allow, d.Code, d.Reason = true, CodeBasis, fmt.Sprintf("%s rests on %s", p.ID, p.Basis)

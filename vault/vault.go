@@ -246,6 +246,16 @@ func (v *Vault) Shred(ctx context.Context, subjectID string) error {
 	return err
 }
 
+// Erase destroys the subject's key and records the erasure in the journal
+// beside the key store, in one transaction; erasing twice is harmless.
+// Every ciphertext sealed under the key, backups included, is unreadable
+// from then on.
+func (v *Vault) Erase(ctx context.Context, e candor.Erasure) error {
+	err := v.ks.EraseSubjectKey(ctx, e)
+	v.cache.evict(e.SubjectID)
+	return err
+}
+
 // subjectKey returns the subject's key, from the cache or unwrapped from
 // the key store.
 func (v *Vault) subjectKey(ctx context.Context, subjectID string) (tink.AEAD, error) {

@@ -1,0 +1,200 @@
+package rights_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/collect"
+	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/internal/testenv"
+	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/subjects"
+	"github.com/candorhq/candor/vault"
+)
+
+var ctx = context.Background()
+
+var dpo = candor.Actor{ID: "staff:dpo", Role: "dpo"}
+
+type fixture struct {
+	*testenv.Env
+	r   *rights.Service
+	now time.Time
+}
+
+func newFixture(t testing.TB) *fixture {
+	e := testenv.New(t, nil)
+	f := &fixture{Env: e, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	f.r = rights.New(rights.Options{Policy: e.Policy, Store: e.Store, Keys: e.Vault, Ledger: e.Ledger, Subjects: e.Subjects, Auditor: e.Audit,
+		Now: func() time.Time { return f.now }})
+	return f
+}
+
+// TestErase: erasure destroys the key, journals it, deletes every row, and
+// the person is unknown from the next decision on.
+func TestErase(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "erase-me", Email: "erase.me@example.com", Phone: "13912345678", Traits: map[string]any{"city": "Xiamen"}}, consent.ScopeAll)
+	col := collect.New(collect.Options{Policy: f.Policy, Store: f.Store, Subjects: f.Subjects, Ledger: f.Ledger, Gate: f.Gate, Sealer: f.Vault, Index: f.Vault.BlindIndex})
+	for i := range 5 {
+		msg := json.RawMessage(`{"type":"track","userId":"erase-me","event":"Product Viewed","messageId":"e` + string(rune('0'+i)) + `"}`)
+		if _, err := col.Collect(ctx, testenv.Admin, collect.Call{Messages: []json.RawMessage{msg}}, collect.Signals{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	col.Close()
+	traits, _ := f.Store.Traits(ctx, id, nil)
+	if len(traits) == 0 {
+		t.Fatal("no traits to erase")
+	}
+	req, err := f.r.File(ctx, dpo, rights.Input{Type: candor.RightErase, SubjectID: id, Verified: true, Suppress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Status != candor.RequestDone || req.Details.Result["events"] != 5 || req.Details.Result["suppressed"] != 2 || req.Details.VerifiedBy != dpo.ID {
+		t.Fatalf("request %+v", req)
+	}
+	if _, err := f.Store.Subject(ctx, id); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Fatal("the subject is still there")
+	}
+	if _, err := f.Subjects.Find(ctx, candor.IdentEmail, "erase.me@example.com"); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Fatal("the e-mail still finds someone")
+	}
+	if d, _ := f.Gate.Decide(ctx, id, "marketing.email"); d.Allow || d.Code != "unknown_subject" {
+		t.Fatalf("decision after erasure: %+v", d)
+	}
+	// A ciphertext copied before (a backup) cannot be opened: the key is gone.
+	if _, err := f.Vault.Unseal(ctx, id, traits[0].Field, traits[0].Sealed); !errors.Is(err, vault.ErrShredded) {
+		t.Fatalf("unseal after erasure: %v, want ErrShredded", err)
+	}
+	es, _ := f.Store.Keys().Erasures(ctx, "", 10)
+	if len(es) != 1 || es[0].SubjectID != id || es[0].RequestID != req.ID {
+		t.Fatalf("journal %+v", es)
+	}
+	if ok, _ := f.Store.Keys().Suppressed(ctx, candor.IdentEmail, f.Vault.BlindIndex(candor.IdentEmail, "erase.me@example.com")); !ok {
+		t.Fatal("the e-mail is not on the suppression list")
+	}
+	// Replay finds nothing left to do; a second erasure is refused as the
+	// subject is gone.
+	if n, err := rights.ReplayErasures(ctx, f.Store); err != nil || n != 0 {
+		t.Fatalf("replay %d %v", n, err)
+	}
+	if _, err := f.r.File(ctx, dpo, rights.Input{Type: candor.RightErase, SubjectID: id, Verified: true}); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Fatalf("erasing again: %v", err)
+	}
+}
+
+// TestReplayAfterRestore: rows that come back (a restored backup) are
+// deleted again by the replay.
+func TestReplayAfterRestore(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "back"}, consent.ScopeAll)
+	if err := f.Store.Keys().EraseSubjectKey(ctx, candor.Erasure{SubjectID: id, At: f.now, RequestID: "req_x"}); err != nil {
+		t.Fatal(err)
+	}
+	// The rows are still there, as after a restore of an older backup.
+	if n, err := rights.ReplayErasures(ctx, f.Store); err != nil || n != 1 {
+		t.Fatalf("replay %d %v", n, err)
+	}
+	if _, err := f.Store.Subject(ctx, id); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Fatal("a journalled subject survived the replay")
+	}
+}
+
+// TestRestrictObjectWithdraw: each takes effect from the next decision,
+// and is lifted when the person asks.
+func TestRestrictObjectWithdraw(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "limits"}, consent.ScopeAll)
+	allow := func(purpose string) bool {
+		d, err := f.Gate.Decide(ctx, id, purpose)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Allow
+	}
+	file := func(in rights.Input) {
+		t.Helper()
+		in.SubjectID, in.Verified = id, true
+		r, err := f.r.File(ctx, dpo, in)
+		if err != nil || r.Status != candor.RequestDone {
+			t.Fatalf("%+v: %+v %v", in, r, err)
+		}
+	}
+	file(rights.Input{Type: candor.RightObject, Purposes: []string{"marketing.email", "service"}})
+	if allow("marketing.email") || allow("service") || !allow("analytics") || !allow("legal") {
+		t.Fatal("an objection did not take effect exactly")
+	}
+	file(rights.Input{Type: candor.RightObject, Purposes: []string{"marketing.email"}, Lift: true})
+	if !allow("marketing.email") || allow("service") {
+		t.Fatal("lifting one objection")
+	}
+	file(rights.Input{Type: candor.RightRestrict})
+	if allow("analytics") || allow("marketing.email") || !allow("legal") {
+		t.Fatal("a restriction lets processing through")
+	}
+	file(rights.Input{Type: candor.RightRestrict, Lift: true})
+	if !allow("analytics") {
+		t.Fatal("the restriction was not lifted")
+	}
+	file(rights.Input{Type: candor.RightWithdraw})
+	if allow("analytics") || allow("marketing.email") || allow("personalization") {
+		t.Fatal("withdrawing all consents left one")
+	}
+}
+
+// TestStatesAndDeadlines: unverified requests wait; due dates follow the
+// strictest jurisdiction; overdue and stuck requests are found; a refusal
+// needs a reason.
+func TestStatesAndDeadlines(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "states"}, "")
+	r, err := f.r.File(ctx, dpo, rights.Input{Type: candor.RightRestrict, SubjectID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The demo policy has PIPL and GDPR: PIPL's 15 days come first.
+	if r.Status != candor.RequestVerifying || r.Jurisdiction != "PIPL" || !r.DueAt.Equal(f.now.AddDate(0, 0, 15)) {
+		t.Fatalf("filed %+v", r)
+	}
+	if d, _ := f.Gate.Decide(ctx, id, "service"); !d.Allow {
+		t.Fatal("an unverified request took effect")
+	}
+	if due, j := f.r.Due(f.now); j != "PIPL" || !due.Equal(f.now.AddDate(0, 0, 15)) {
+		t.Fatalf("due %v %s", due, j)
+	}
+	f.now = f.now.Add(4 * 24 * time.Hour)
+	if stuck, _ := f.r.Stuck(ctx); len(stuck) != 1 {
+		t.Fatalf("watchdog found %d stuck", len(stuck))
+	}
+	if over, _ := f.r.Overdue(ctx); len(over) != 0 {
+		t.Fatal("overdue too early")
+	}
+	f.now = f.now.Add(12 * 24 * time.Hour)
+	if over, _ := f.r.Overdue(ctx); len(over) != 1 {
+		t.Fatal("not overdue after 16 days")
+	}
+	if _, err := f.r.Refuse(ctx, dpo, r.ID, "  "); candor.ErrorCode(err) != candor.EINVALID {
+		t.Fatalf("refusal without a reason: %v", err)
+	}
+	ref, err := f.r.Refuse(ctx, dpo, r.ID, "We could not confirm that the request came from you.")
+	if err != nil || ref.Status != candor.RequestRefused || ref.Details.Reason == "" {
+		t.Fatalf("refused %+v %v", ref, err)
+	}
+	if _, err := f.r.Refuse(ctx, dpo, r.ID, "again"); candor.ErrorCode(err) != candor.ECONFLICT {
+		t.Fatalf("refusing twice: %v", err)
+	}
+	for _, in := range []rights.Input{{Type: "access", SubjectID: id}, {Type: "teleport", SubjectID: id}, {Type: "object", SubjectID: id},
+		{Type: "object", SubjectID: id, Purposes: []string{"nope"}}} {
+		if _, err := f.r.File(ctx, dpo, in); candor.ErrorCode(err) != candor.EINVALID {
+			t.Errorf("%+v: %v, want invalid", in, err)
+		}
+	}
+	if _, err := f.r.File(ctx, dpo, rights.Input{Type: "erase", SubjectID: "sub_nobody"}); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Errorf("unknown subject: %v", err)
+	}
+}
