@@ -21,6 +21,7 @@ import (
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/subjects"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -41,7 +42,9 @@ type Server struct {
 	Gate     *gate.Gate
 	// Collector collects events (the Segment endpoints).
 	Collector *collect.Collector
-	Auditor   candor.Auditor
+	// Rights carries out data-subject requests.
+	Rights  *rights.Service
+	Auditor candor.Auditor
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey
 	// JWKs are the public keys published at /.well-known/candor/keys.json.
@@ -111,6 +114,10 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.handle("POST /v1/batch", []string{admin, write}, s.collectBatch)
 	s.handle("GET /v1/reports/minimization", []string{"staff"}, s.minimizationReport)
+	s.handle("POST /v1/rights", []string{admin, dpo}, s.fileRequest)
+	s.handle("GET /v1/rights", []string{admin, dpo}, s.listRequests)
+	s.handle("GET /v1/rights/{id}", []string{admin, dpo}, s.getRequest)
+	s.handle("POST /v1/rights/{id}/refuse", []string{admin, dpo}, s.refuseRequest)
 	s.handle("GET /v1/audit/verify", []string{admin, dpo}, s.auditVerify)
 	s.handle("POST /v1/apikeys", []string{admin}, s.issueKey)
 	s.handle("GET /v1/apikeys", []string{admin}, s.listKeys)

@@ -13,6 +13,7 @@ import (
 	"github.com/candorhq/candor/audit"
 	"github.com/candorhq/candor/policy"
 	"github.com/candorhq/candor/postgres"
+	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/sqlite"
 )
 
@@ -213,9 +214,16 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return err
 		}
 	}
-	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:restore", Action: "restore", Decision: "ok", Reason: "data store restored from a backup"}); err != nil {
+	// The backup may predate erasures: the journal, which lives beside the
+	// keys and is never rolled back, says who must not come back.
+	replayed, err := rights.ReplayErasures(ctx, st.store)
+	if err != nil {
+		return fmt.Errorf("restore: replaying the erasure journal: %w", err)
+	}
+	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:restore", Action: "restore", Decision: "ok",
+		Reason: fmt.Sprintf("data store restored from a backup; %d erased subjects removed again", replayed)}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored the data store from %s\n", *from)
+	fmt.Fprintf(stdout, "restored the data store from %s; the erasure journal removed %d subjects erased since the backup\n", *from, replayed)
 	return nil
 }

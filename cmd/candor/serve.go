@@ -21,6 +21,7 @@ import (
 	"github.com/candorhq/candor/gate"
 	chttp "github.com/candorhq/candor/http"
 	"github.com/candorhq/candor/policy"
+	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/subjects"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -160,6 +161,13 @@ func Run(ctx context.Context, cfg Config) error {
 		Logger: log, Writers: writers, Queue: cfg.IngestQueue, Baseline: cfg.ingestBaseline})
 	// Runs after the HTTP server has drained: commits what was accepted.
 	defer col.Close()
+	rts := rights.New(rights.Options{Policy: pol, Store: st.store, Keys: st.vault, Ledger: ledger, Subjects: subj, Auditor: st.audit, Now: now})
+	// Finish any erasure interrupted after its key was destroyed.
+	if n, err := rights.ReplayErasures(ctx, st.store); err != nil {
+		return fmt.Errorf("erasure journal: %w", err)
+	} else if n > 0 {
+		log.Warn("finished interrupted erasures from the journal", "subjects", n)
+	}
 	keys := apikeys.New(st.store, 0)
 
 	adminKey, err := keys.Ensure(ctx, "admin", candor.RoleAdmin, cfg.AdminKey)
@@ -174,7 +182,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
-		Policy: pol, Store: st.store, Keys: keys, Subjects: subj, Ledger: ledger, Gate: g, Collector: col, Auditor: st.audit,
+		Policy: pol, Store: st.store, Keys: keys, Subjects: subj, Ledger: ledger, Gate: g, Collector: col, Rights: rts, Auditor: st.audit,
 		AuditKeys: st.auditKeys, JWKs: []map[string]string{receiptSig.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
