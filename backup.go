@@ -39,6 +39,8 @@ var DataTables = []Table{
 	{"events", []Column{{"id", KindText}, {"subject_id", KindText}, {"type", KindText}, {"name", KindText}, {"purposes", KindText},
 		{"time_ms", KindInt}, {"received_ms", KindInt}, {"expires_ms", KindInt}, {"sealed", KindBytes}}},
 	{"anonymous_counts", []Column{{"day", KindText}, {"name", KindText}, {"n", KindInt}}},
+	{"disclosures", []Column{{"id", KindText}, {"subject_id", KindText}, {"recipient", KindText}, {"purpose", KindText}, {"fields", KindText},
+		{"at", KindTime}, {"reference", KindText}}},
 	{"requests", []Column{{"id", KindText}, {"type", KindText}, {"subject_id", KindText}, {"status", KindText}, {"jurisdiction", KindText},
 		{"received_at", KindTime}, {"due_at", KindTime}, {"updated_at", KindTime}, {"state_since", KindTime}, {"actor", KindText}, {"details", KindJSON}}},
 	{"minimization", []Column{{"day", KindText}, {"event", KindText}, {"item", KindText}, {"action", KindText}, {"detector", KindText}, {"n", KindInt}}},

@@ -255,3 +255,17 @@ type RequestFilter struct {
 	SubjectID string
 	Limit     int
 }
+
+// Disclosure is one entry of the sharing ledger: personal data of a
+// subject given to a recipient, for a purpose. Every disclosure is
+// appended; the access report lists them, and an erasure notifies every
+// recipient that received something.
+type Disclosure struct {
+	ID        string
+	SubjectID string
+	Recipient string   // the policy's recipient id
+	Purpose   string
+	Fields    []string // field ids, never values
+	At        time.Time
+	Reference string // the job or request that disclosed it
+}

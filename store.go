@@ -123,6 +123,15 @@ type KeyStore interface {
 	Suppressed(ctx context.Context, kind string, blind []byte) (bool, error)
 }
 
+// DisclosureStore keeps the sharing ledger: appended, never updated.
+type DisclosureStore interface {
+	// AppendDisclosures appends entries in one transaction. An entry for a
+	// subject that does not exist is ENOTFOUND, and nothing is written.
+	AppendDisclosures(ctx context.Context, ds []Disclosure) error
+	// Disclosures returns the subject's entries, oldest first.
+	Disclosures(ctx context.Context, subjectID string) ([]Disclosure, error)
+}
+
 // RequestStore keeps data-subject requests.
 type RequestStore interface {
 	// PutRequest stores a new request. ECONFLICT if its id exists.
@@ -183,6 +192,7 @@ type Store interface {
 	ConsentStore
 	EventStore
 	RequestStore
+	DisclosureStore
 	NoticeStore
 	APIKeyStore
 	AuditStore

@@ -165,3 +165,34 @@ func (ks *keyStore) Suppressed(ctx context.Context, kind string, blind []byte) (
 	err := ks.keysPool.QueryRow(ctx, ks.db().q(`SELECT count(*) FROM {keys}.suppressions WHERE kind = $1 AND blind = $2`), kind, blind).Scan(&n)
 	return n > 0, wrap("suppressed", err)
 }
+
+// AppendDisclosures implements [candor.DisclosureStore].
+func (db *DB) AppendDisclosures(ctx context.Context, ds []candor.Disclosure) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		for _, d := range ds {
+			_, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.disclosures (id, subject_id, recipient, purpose, fields, at, reference) VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+				d.ID, d.SubjectID, d.Recipient, d.Purpose, strings.Join(d.Fields, ","), d.At, d.Reference)
+			if pgCode(err) == foreignKeyViolation {
+				return candor.Errorf(candor.ENOTFOUND, "subject not found")
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("append disclosures", err)
+}
+
+// Disclosures implements [candor.DisclosureStore].
+func (db *DB) Disclosures(ctx context.Context, subjectID string) ([]candor.Disclosure, error) {
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT id, subject_id, recipient, purpose, fields, at, reference FROM {data}.disclosures WHERE subject_id = $1 ORDER BY at, id`), subjectID)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Disclosure, error) {
+		var d candor.Disclosure
+		var fields string
+		err := r.Scan(&d.ID, &d.SubjectID, &d.Recipient, &d.Purpose, &fields, &d.At, &d.Reference)
+		d.Fields, d.At = splitList(fields), d.At.UTC()
+		return d, err
+	})
+	return out, wrap("disclosures", err)
+}

@@ -209,3 +209,43 @@ func (ks *keyStore) Suppressed(ctx context.Context, kind string, blind []byte) (
 	err := ks.c().r.QueryRowContext(ctx, `SELECT count(*) FROM suppressions WHERE kind = ? AND blind = ?`, kind, blind).Scan(&n)
 	return n > 0, wrap("suppressed", err)
 }
+
+// AppendDisclosures implements [candor.DisclosureStore].
+func (db *DB) AppendDisclosures(ctx context.Context, ds []candor.Disclosure) error {
+	tx, err := db.data.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("append disclosures", err)
+	}
+	defer tx.Rollback()
+	for _, d := range ds {
+		_, err := tx.ExecContext(ctx, `INSERT INTO disclosures (id, subject_id, recipient, purpose, fields, at, reference) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			d.ID, d.SubjectID, d.Recipient, d.Purpose, strings.Join(d.Fields, ","), ts(d.At), d.Reference)
+		if isForeignKey(err) {
+			return candor.Errorf(candor.ENOTFOUND, "subject not found")
+		}
+		if err != nil {
+			return wrap("append disclosures", err)
+		}
+	}
+	return wrap("append disclosures: commit", tx.Commit())
+}
+
+// Disclosures implements [candor.DisclosureStore].
+func (db *DB) Disclosures(ctx context.Context, subjectID string) ([]candor.Disclosure, error) {
+	rows, err := db.data.query(ctx, `SELECT id, subject_id, recipient, purpose, fields, at, reference FROM disclosures WHERE subject_id = ? ORDER BY at, id`, subjectID)
+	if err != nil {
+		return nil, wrap("disclosures", err)
+	}
+	defer rows.Close()
+	var out []candor.Disclosure
+	for rows.Next() {
+		var d candor.Disclosure
+		var fields, at string
+		if err := rows.Scan(&d.ID, &d.SubjectID, &d.Recipient, &d.Purpose, &fields, &at, &d.Reference); err != nil {
+			return nil, wrap("disclosures", err)
+		}
+		d.Fields, d.At = splitList(fields), parseTS(at)
+		out = append(out, d)
+	}
+	return out, wrap("disclosures", rows.Err())
+}

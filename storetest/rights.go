@@ -143,3 +143,28 @@ func testRequests(t *testing.T, s candor.Store) {
 		t.Fatalf("by subject %+v", all)
 	}
 }
+
+func testDisclosures(t *testing.T, s candor.Store) {
+	if err := s.WriteSubject(ctx, subject("sub_d")); err != nil {
+		t.Fatal(err)
+	}
+	ds := []candor.Disclosure{
+		{ID: "d2", SubjectID: "sub_d", Recipient: "acme-ads", Purpose: "sharing.ads", Fields: []string{"city", "age_band"}, At: at(2), Reference: "job:audience"},
+		{ID: "d1", SubjectID: "sub_d", Recipient: "shunda-express", Purpose: "service", Fields: []string{"name"}, At: at(1), Reference: "order"},
+	}
+	if err := s.AppendDisclosures(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	code(t, s.AppendDisclosures(ctx, []candor.Disclosure{{ID: "d3", SubjectID: "sub_d", Recipient: "x", Purpose: "p", At: at(3)},
+		{ID: "d4", SubjectID: "sub_nobody", Recipient: "x", Purpose: "p", At: at(3)}}), candor.ENOTFOUND)
+	got, err := s.Disclosures(ctx, "sub_d")
+	if err != nil || len(got) != 2 || got[0].ID != "d1" || fmt.Sprint(got[1].Fields) != "[city age_band]" || got[1].Recipient != "acme-ads" || !got[1].At.Equal(at(2)) {
+		t.Fatalf("disclosures %+v %v", got, err)
+	}
+	if _, err := s.EraseSubject(ctx, "sub_d"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Disclosures(ctx, "sub_d"); len(got) != 0 {
+		t.Fatal("disclosures outlived their subject")
+	}
+}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Minimization", testMinimization},
 		{"ObjectionsAndErasure", testObjectionsAndErasure},
 		{"Requests", testRequests},
+		{"Disclosures", testDisclosures},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {
