@@ -43,10 +43,7 @@ type CategoryRank struct {
 }
 
 func (g *Gate) eventSummary(ctx context.Context, subjectID, purpose string) (*EventSummary, error) {
-	if g.events == nil {
-		return nil, errors.New("gate: no event store")
-	}
-	evs, err := g.events.SubjectEvents(ctx, subjectID, time.Time{}, MaxProfileEvents+1)
+	evs, err := g.store.SubjectEvents(ctx, subjectID, time.Time{}, MaxProfileEvents+1)
 	if err != nil {
 		return nil, err
 	}

@@ -52,8 +52,7 @@ type Decision struct {
 type Gate struct {
 	policy  *candor.Policy
 	ledger  *consent.Ledger
-	store   candor.SubjectStore
-	events  candor.EventStore
+	store   candor.Store
 	sealer  candor.Sealer
 	auditor candor.Auditor
 	now     func() time.Time
@@ -61,12 +60,9 @@ type Gate struct {
 
 // Options configures a [Gate].
 type Options struct {
-	Policy *candor.Policy
-	Ledger *consent.Ledger
-	Store  candor.SubjectStore
-	// Events, when set, lets reads include the subject's events
-	// (ReadRequest.Events).
-	Events  candor.EventStore
+	Policy  *candor.Policy
+	Ledger  *consent.Ledger
+	Store   candor.Store
 	Sealer  candor.Sealer
 	Auditor candor.Auditor
 	Now     func() time.Time
@@ -77,7 +73,7 @@ func New(o Options) *Gate {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Gate{policy: o.Policy, ledger: o.Ledger, store: o.Store, events: o.Events, sealer: o.Sealer, auditor: o.Auditor, now: o.Now}
+	return &Gate{policy: o.Policy, ledger: o.Ledger, store: o.Store, sealer: o.Sealer, auditor: o.Auditor, now: o.Now}
 }
 
 // Decide says whether the subject's data may be processed for purpose now.

@@ -118,6 +118,8 @@ func (s *Server) Handler() http.Handler {
 	s.handle("GET /v1/rights", []string{admin, dpo}, s.listRequests)
 	s.handle("GET /v1/rights/{id}", []string{admin, dpo}, s.getRequest)
 	s.handle("POST /v1/rights/{id}/refuse", []string{admin, dpo}, s.refuseRequest)
+	s.handle("GET /v1/rights/{id}/report", []string{admin, dpo}, s.report)
+	s.handle("GET /v1/rights/{id}/export", []string{admin, dpo}, s.export)
 	s.handle("GET /v1/audit/verify", []string{admin, dpo}, s.auditVerify)
 	s.handle("POST /v1/apikeys", []string{admin}, s.issueKey)
 	s.handle("GET /v1/apikeys", []string{admin}, s.listKeys)

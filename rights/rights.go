@@ -5,9 +5,10 @@
 // journalled beside the key store, its rows are deleted, and a restore of
 // an older backup replays the journal, so that nobody erased comes back.
 //
-// This package carries out erase, restrict, object and withdraw. Access
-// and export reports, rectification, verification by one-time code, and
-// recipient webhooks are not built yet; filing those is refused with a
+// This package carries out access and export (the report itself is read
+// through the gate, see gate.Report), erase, restrict, object and
+// withdraw. Rectification, verification by one-time code, and recipient
+// webhooks are not built yet; filing a rectification is refused with a
 // clear message.
 package rights
 
@@ -107,11 +108,11 @@ func (s *Service) Due(t time.Time) (time.Time, string) {
 // unsupported type or purpose, ENOTFOUND for an unknown subject.
 func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*candor.RightsRequest, error) {
 	switch in.Type {
-	case candor.RightErase, candor.RightRestrict, candor.RightObject, candor.RightWithdraw:
-	case candor.RightAccess, candor.RightExport, candor.RightRectify:
+	case candor.RightAccess, candor.RightExport, candor.RightErase, candor.RightRestrict, candor.RightObject, candor.RightWithdraw:
+	case candor.RightRectify:
 		return nil, candor.Invalid(in.Type+" requests are not supported yet", candor.FieldError{Field: "type", Message: "not supported yet"})
 	default:
-		return nil, candor.Invalid("unknown request type", candor.FieldError{Field: "type", Message: "want erase, restrict, object or withdraw"})
+		return nil, candor.Invalid("unknown request type", candor.FieldError{Field: "type", Message: "want access, export, erase, restrict, object or withdraw"})
 	}
 	if in.Type == candor.RightObject {
 		if len(in.Purposes) == 0 {
@@ -155,6 +156,9 @@ func (s *Service) Execute(ctx context.Context, actor candor.Actor, id string) (*
 	}
 	result := map[string]int64{}
 	switch r.Type {
+	case candor.RightAccess, candor.RightExport:
+		// The report is read through the gate when it is fetched, so that
+		// each reading is audited and shows the data as it is then.
 	case candor.RightErase:
 		result, err = s.Erase(ctx, actor, r.SubjectID, r.ID, r.Details.Suppress)
 	case candor.RightRestrict:

@@ -188,7 +188,7 @@ func TestStatesAndDeadlines(t *testing.T) {
 	if _, err := f.r.Refuse(ctx, dpo, r.ID, "again"); candor.ErrorCode(err) != candor.ECONFLICT {
 		t.Fatalf("refusing twice: %v", err)
 	}
-	for _, in := range []rights.Input{{Type: "access", SubjectID: id}, {Type: "teleport", SubjectID: id}, {Type: "object", SubjectID: id},
+	for _, in := range []rights.Input{{Type: "rectify", SubjectID: id}, {Type: "teleport", SubjectID: id}, {Type: "object", SubjectID: id},
 		{Type: "object", SubjectID: id, Purposes: []string{"nope"}}} {
 		if _, err := f.r.File(ctx, dpo, in); candor.ErrorCode(err) != candor.EINVALID {
 			t.Errorf("%+v: %v, want invalid", in, err)
@@ -196,5 +196,42 @@ func TestStatesAndDeadlines(t *testing.T) {
 	}
 	if _, err := f.r.File(ctx, dpo, rights.Input{Type: "erase", SubjectID: "sub_nobody"}); candor.ErrorCode(err) != candor.ENOTFOUND {
 		t.Errorf("unknown subject: %v", err)
+	}
+}
+
+// TestReportRecipients: the access report names what the sharing ledger
+// says was disclosed, with the recipient's name and country; only admin and
+// dpo may read it, and a refusal is audited.
+func TestReportRecipients(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "shared", Traits: map[string]any{"city": "Ningbo", "age_band": "25-34"}}, consent.ScopeAll)
+	if err := f.Store.AppendDisclosures(ctx, []candor.Disclosure{{ID: "dis_1", SubjectID: id, Recipient: "acme-ads", Purpose: "sharing.ads",
+		Fields: []string{"city", "age_band"}, At: f.now, Reference: "job:audience"}}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := f.Gate.Report(ctx, dpo, id, "req_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Recipients) != 1 || rep.Recipients[0].Country != "CN" || rep.Recipients[0].Name == "" || len(rep.Recipients[0].Fields) != 2 {
+		t.Fatalf("recipients %+v", rep.Recipients)
+	}
+	if _, err := f.Gate.Report(ctx, candor.Actor{ID: "staff:m", Role: "marketer"}, id, ""); candor.ErrorCode(err) != candor.EFORBIDDEN {
+		t.Fatalf("a marketer read a report: %v", err)
+	}
+	f.Audit.Close()
+	entries, err := f.Store.AuditEntries(ctx, 1, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var allowed, denied bool
+	for _, e := range entries {
+		if e.Purpose == candor.PurposeRights && e.SubjectID == id {
+			allowed = allowed || (e.Decision == "allow" && e.RequestID == "req_test")
+			denied = denied || e.Decision == "deny"
+		}
+	}
+	if !allowed || !denied {
+		t.Fatalf("audit: allowed %v denied %v", allowed, denied)
 	}
 }

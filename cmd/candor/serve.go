@@ -152,7 +152,7 @@ func Run(ctx context.Context, cfg Config) error {
 	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, Shared: st.shared})
 	defer st.watch(ledger)()
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Now: now, Changed: ledger.Invalidate})
-	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Events: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
+	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
 	writers := 1
 	if st.shared {
 		writers = 4 // PostgreSQL commits several batches at once
