@@ -263,7 +263,7 @@ type RequestFilter struct {
 type Disclosure struct {
 	ID        string
 	SubjectID string
-	Recipient string   // the policy's recipient id
+	Recipient string // the policy's recipient id
 	Purpose   string
 	Fields    []string // field ids, never values
 	At        time.Time
