@@ -269,3 +269,17 @@ type Disclosure struct {
 	At        time.Time
 	Reference string // the job or request that disclosed it
 }
+
+// Challenge is a one-time code sent to prove control of an identifier (an
+// e-mail address or phone number on file). Only the code's keyed hash is
+// stored; it expires, allows a few tries, and is used once.
+type Challenge struct {
+	ID        string
+	Kind      string // email or phone
+	Blind     []byte // the identifier's blind index
+	CodeHash  []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	Tries     int
+	Used      bool
+}

@@ -123,6 +123,21 @@ type KeyStore interface {
 	Suppressed(ctx context.Context, kind string, blind []byte) (bool, error)
 }
 
+// ChallengeStore keeps one-time verification codes, hashed.
+type ChallengeStore interface {
+	// PutChallenge stores a new challenge.
+	PutChallenge(ctx context.Context, c Challenge) error
+	// Challenge returns a challenge, or ENOTFOUND.
+	Challenge(ctx context.Context, id string) (*Challenge, error)
+	// SpendChallenge records an attempt on an unused challenge with fewer
+	// than maxTries tries: a failed one counts a try, a successful one
+	// marks it used. It reports whether the attempt was recorded; two
+	// successful attempts racing see one true.
+	SpendChallenge(ctx context.Context, id string, success bool, maxTries int) (bool, error)
+	// CountChallenges counts the challenges for an identifier since t.
+	CountChallenges(ctx context.Context, kind string, blind []byte, since time.Time) (int, error)
+}
+
 // DisclosureStore keeps the sharing ledger: appended, never updated.
 type DisclosureStore interface {
 	// AppendDisclosures appends entries in one transaction. An entry for a
@@ -193,6 +208,7 @@ type Store interface {
 	EventStore
 	RequestStore
 	DisclosureStore
+	ChallengeStore
 	NoticeStore
 	APIKeyStore
 	AuditStore

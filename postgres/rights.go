@@ -196,3 +196,42 @@ func (db *DB) Disclosures(ctx context.Context, subjectID string) ([]candor.Discl
 	})
 	return out, wrap("disclosures", err)
 }
+
+// PutChallenge implements [candor.ChallengeStore].
+func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge) error {
+	_, err := db.pool.Exec(ctx, db.q(`INSERT INTO {data}.challenges (id, kind, blind, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`),
+		c.ID, c.Kind, c.Blind, c.CodeHash, c.CreatedAt, c.ExpiresAt)
+	return wrap("put challenge", err)
+}
+
+// Challenge implements [candor.ChallengeStore].
+func (db *DB) Challenge(ctx context.Context, id string) (*candor.Challenge, error) {
+	var c candor.Challenge
+	err := db.pool.QueryRow(ctx, db.q(`SELECT id, kind, blind, code_hash, created_at, expires_at, tries, used FROM {data}.challenges WHERE id = $1`), id).
+		Scan(&c.ID, &c.Kind, &c.Blind, &c.CodeHash, &c.CreatedAt, &c.ExpiresAt, &c.Tries, &c.Used)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, candor.Errorf(candor.ENOTFOUND, "challenge not found")
+	}
+	c.CreatedAt, c.ExpiresAt = c.CreatedAt.UTC(), c.ExpiresAt.UTC()
+	return &c, wrap("challenge", err)
+}
+
+// SpendChallenge implements [candor.ChallengeStore].
+func (db *DB) SpendChallenge(ctx context.Context, id string, success bool, maxTries int) (bool, error) {
+	set := `tries = tries + 1`
+	if success {
+		set = `used = true`
+	}
+	tag, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.challenges SET `+set+` WHERE id = $1 AND NOT used AND tries < $2`), id, maxTries)
+	if err != nil {
+		return false, wrap("spend challenge", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// CountChallenges implements [candor.ChallengeStore].
+func (db *DB) CountChallenges(ctx context.Context, kind string, blind []byte, since time.Time) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, db.q(`SELECT count(*) FROM {data}.challenges WHERE kind = $1 AND blind = $2 AND created_at >= $3`), kind, blind, since).Scan(&n)
+	return n, wrap("count challenges", err)
+}

@@ -249,3 +249,44 @@ func (db *DB) Disclosures(ctx context.Context, subjectID string) ([]candor.Discl
 	}
 	return out, wrap("disclosures", rows.Err())
 }
+
+// PutChallenge implements [candor.ChallengeStore].
+func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge) error {
+	_, err := db.data.w.ExecContext(ctx, `INSERT INTO challenges (id, kind, blind, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Kind, c.Blind, c.CodeHash, ts(c.CreatedAt), ts(c.ExpiresAt))
+	return wrap("put challenge", err)
+}
+
+// Challenge implements [candor.ChallengeStore].
+func (db *DB) Challenge(ctx context.Context, id string) (*candor.Challenge, error) {
+	var c candor.Challenge
+	var created, expires string
+	err := db.data.queryRow(ctx, `SELECT id, kind, blind, code_hash, created_at, expires_at, tries, used FROM challenges WHERE id = ?`, id).
+		Scan(&c.ID, &c.Kind, &c.Blind, &c.CodeHash, &created, &expires, &c.Tries, &c.Used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, candor.Errorf(candor.ENOTFOUND, "challenge not found")
+	}
+	c.CreatedAt, c.ExpiresAt = parseTS(created), parseTS(expires)
+	return &c, wrap("challenge", err)
+}
+
+// SpendChallenge implements [candor.ChallengeStore].
+func (db *DB) SpendChallenge(ctx context.Context, id string, success bool, maxTries int) (bool, error) {
+	set := `tries = tries + 1`
+	if success {
+		set = `used = 1`
+	}
+	res, err := db.data.w.ExecContext(ctx, `UPDATE challenges SET `+set+` WHERE id = ? AND used = 0 AND tries < ?`, id, maxTries)
+	if err != nil {
+		return false, wrap("spend challenge", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// CountChallenges implements [candor.ChallengeStore].
+func (db *DB) CountChallenges(ctx context.Context, kind string, blind []byte, since time.Time) (int, error) {
+	var n int
+	err := db.data.queryRow(ctx, `SELECT count(*) FROM challenges WHERE kind = ? AND blind = ? AND created_at >= ?`, kind, blind, ts(since)).Scan(&n)
+	return n, wrap("count challenges", err)
+}

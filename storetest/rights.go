@@ -168,3 +168,46 @@ func testDisclosures(t *testing.T, s candor.Store) {
 		t.Fatal("disclosures outlived their subject")
 	}
 }
+
+func testChallenges(t *testing.T, s candor.Store) {
+	c := candor.Challenge{ID: "chl_1", Kind: "email", Blind: []byte("b-1"), CodeHash: []byte("h"), CreatedAt: at(0), ExpiresAt: at(600)}
+	if err := s.PutChallenge(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Challenge(ctx, "chl_1")
+	if err != nil || got.Kind != "email" || string(got.Blind) != "b-1" || string(got.CodeHash) != "h" || !got.ExpiresAt.Equal(at(600)) || got.Tries != 0 || got.Used {
+		t.Fatalf("challenge %+v %v", got, err)
+	}
+	_, err = s.Challenge(ctx, "chl_none")
+	code(t, err, candor.ENOTFOUND)
+	for i := range 4 {
+		if ok, err := s.SpendChallenge(ctx, "chl_1", false, 3); err != nil || ok != (i < 3) {
+			t.Fatalf("failed try %d: %v %v", i, ok, err)
+		}
+	}
+	if ok, _ := s.SpendChallenge(ctx, "chl_1", true, 3); ok {
+		t.Fatal("a locked challenge was spent")
+	}
+	c.ID = "chl_2"
+	c.CreatedAt = at(100)
+	if err := s.PutChallenge(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	// Two successes racing: one wins.
+	results := make(chan bool, 2)
+	for range 2 {
+		go func() {
+			ok, _ := s.SpendChallenge(ctx, "chl_2", true, 5)
+			results <- ok
+		}()
+	}
+	if a, b := <-results, <-results; a == b {
+		t.Fatalf("single use: %v %v", a, b)
+	}
+	if n, err := s.CountChallenges(ctx, "email", []byte("b-1"), at(50)); err != nil || n != 1 {
+		t.Fatalf("count since 50: %d %v", n, err)
+	}
+	if n, _ := s.CountChallenges(ctx, "email", []byte("b-1"), at(0)); n != 2 {
+		t.Fatalf("count since 0: %d", n)
+	}
+}

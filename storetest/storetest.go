@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"ObjectionsAndErasure", testObjectionsAndErasure},
 		{"Requests", testRequests},
 		{"Disclosures", testDisclosures},
+		{"Challenges", testChallenges},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {
