@@ -1,0 +1,294 @@
+package rights
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/vault"
+)
+
+// Verification limits.
+const (
+	CodeTTL        = 10 * time.Minute
+	MaxTries       = 5
+	TokenTTL       = 15 * time.Minute
+	MaxPerHour     = 5  // codes sent to one identifier in an hour
+	MaxPerIPWindow = 20 // verification calls from one address in IPWindow
+	IPWindow       = 10 * time.Minute
+)
+
+// Sender delivers a message to an address or number on file.
+type Sender interface {
+	Send(ctx context.Context, to, subject, body string) error
+}
+
+// VerifierKeys is what the verifier needs of the vault: the keyed hash
+// (for blind indexes, code hashes and token signatures, each in its own
+// domain) and unsealing of the identifier on file.
+type VerifierKeys interface {
+	BlindIndex(kind, normalized string) []byte
+	Unseal(ctx context.Context, subjectID, field string, ciphertext []byte) ([]byte, error)
+}
+
+// VerifierOptions configures a [Verifier].
+type VerifierOptions struct {
+	Store  candor.Store
+	Keys   VerifierKeys
+	Mail   Sender // e-mail codes
+	SMS    Sender // phone codes
+	Org    string // named in the message
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Verifier proves that a person controls an identifier on file: a one-time
+// code goes to the e-mail address or phone number on file (never to one
+// given in the request: the one given only finds it), and the person sends
+// it back. Every answer is the same whether the identifier exists or not,
+// and takes the same path: the look-up and the sending happen after the
+// answer, so neither its content nor its timing tells anyone whether a
+// person is known.
+type Verifier struct {
+	o   VerifierOptions
+	mu  sync.Mutex
+	ips map[string][]time.Time
+	wg  sync.WaitGroup
+}
+
+// NewVerifier returns a verifier.
+func NewVerifier(o VerifierOptions) *Verifier {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Verifier{o: o, ips: map[string][]time.Time{}}
+}
+
+// Wait waits for codes being sent.
+func (v *Verifier) Wait() { v.wg.Wait() }
+
+// errCode is the one answer to every failed verification.
+var errCode = &candor.Error{Code: candor.EINVALID, Message: "the code is wrong, used or expired; ask for a new one", Reason: "bad_code",
+	Fields: []candor.FieldError{{Field: "code", Message: "not valid"}}}
+
+// allowIP applies the per-address limit.
+func (v *Verifier) allowIP(ip string) error {
+	if ip == "" {
+		return nil
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	now := v.o.Now()
+	recent := v.ips[ip][:0]
+	for _, t := range v.ips[ip] {
+		if now.Sub(t) < IPWindow {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= MaxPerIPWindow {
+		v.ips[ip] = recent
+		return &candor.Error{Code: candor.EBUSY, Message: "too many verification attempts from this address; wait a few minutes"}
+	}
+	v.ips[ip] = append(recent, now)
+	if len(v.ips) > 100000 {
+		v.ips = map[string][]time.Time{} // bounded
+	}
+	return nil
+}
+
+// Start sends a code to the identifier on file, if there is one, and
+// returns the challenge id to answer with. kind is email or phone.
+func (v *Verifier) Start(ctx context.Context, kind, value, ip string) (string, time.Time, error) {
+	if err := v.allowIP(ip); err != nil {
+		return "", time.Time{}, err
+	}
+	var norm string
+	var err error
+	switch kind {
+	case candor.IdentEmail:
+		norm, err = vault.NormalizeEmail(value)
+	case candor.IdentPhone:
+		norm, err = vault.NormalizePhone(value, "CN")
+	default:
+		return "", time.Time{}, candor.Invalid("give an e-mail address or a phone number", candor.FieldError{Field: "kind", Message: "want email or phone"})
+	}
+	if err != nil {
+		return "", time.Time{}, candor.Invalid("not a valid "+kind, candor.FieldError{Field: kind, Message: "not valid"})
+	}
+	blind := v.o.Keys.BlindIndex(kind, norm)
+	now := v.o.Now().UTC()
+	n, err := v.o.Store.CountChallenges(ctx, kind, blind, now.Add(-time.Hour))
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if n >= MaxPerHour {
+		return "", time.Time{}, &candor.Error{Code: candor.EBUSY, Message: "too many codes were asked for this " + kind + "; try again later"}
+	}
+	code, err := newCode()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	c := candor.Challenge{ID: candor.NewID("chl_"), Kind: kind, Blind: blind, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
+	c.CodeHash = v.codeHash(c.ID, code)
+	if err := v.o.Store.PutChallenge(ctx, c); err != nil {
+		return "", time.Time{}, err
+	}
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		v.send(sctx, c, code)
+	}()
+	return c.ID, c.ExpiresAt, nil
+}
+
+// send looks the identifier up and, when someone holds it, sends the code
+// to the address or number on file.
+func (v *Verifier) send(ctx context.Context, c candor.Challenge, code string) {
+	subjectID, err := v.o.Store.FindSubject(ctx, c.Kind, c.Blind)
+	if err != nil {
+		if candor.ErrorCode(err) != candor.ENOTFOUND {
+			v.o.Logger.Error("verification: look-up failed", "challenge", c.ID, "err", err)
+		}
+		return // nobody to send to; the answer was the same
+	}
+	idents, err := v.o.Store.Identifiers(ctx, subjectID)
+	if err != nil {
+		v.o.Logger.Error("verification: identifiers", "challenge", c.ID, "err", err)
+		return
+	}
+	for _, id := range idents {
+		if id.Kind != c.Kind || !hmac.Equal(id.Blind, c.Blind) {
+			continue
+		}
+		to, err := v.o.Keys.Unseal(ctx, subjectID, "identifier:"+id.Kind, id.Sealed)
+		if err != nil {
+			v.o.Logger.Error("verification: unseal", "challenge", c.ID, "err", err)
+			return
+		}
+		sender := v.o.Mail
+		if c.Kind == candor.IdentPhone {
+			sender = v.o.SMS
+		}
+		if sender == nil {
+			v.o.Logger.Error("verification: no sender configured", "kind", c.Kind)
+			return
+		}
+		subject := fmt.Sprintf("%s: 验证码 / verification code", v.o.Org)
+		body := fmt.Sprintf("您的验证码是 %s，10 分钟内有效。如非本人操作，请忽略。\nYour verification code is %s. It is valid for 10 minutes. If you did not ask for it, ignore this message.\n\n%s\n", code, code, v.o.Org)
+		if err := sender.Send(ctx, string(to), subject, body); err != nil {
+			v.o.Logger.Error("verification: sending failed", "challenge", c.ID, "kind", c.Kind, "err", err)
+		}
+		return
+	}
+}
+
+// Finish checks a code. On success it returns a token that proves, for
+// TokenTTL, control of that one identifier; it names the subject. Every
+// failure gets the same answer: wrong, used, expired, locked after
+// MaxTries, or for an identifier nobody holds.
+func (v *Verifier) Finish(ctx context.Context, challengeID, code, ip string) (string, time.Time, error) {
+	if err := v.allowIP(ip); err != nil {
+		return "", time.Time{}, err
+	}
+	if !candor.ValidID("chl_", challengeID) || len(code) > 12 {
+		return "", time.Time{}, errCode
+	}
+	c, err := v.o.Store.Challenge(ctx, challengeID)
+	if candor.ErrorCode(err) == candor.ENOTFOUND {
+		return "", time.Time{}, errCode
+	}
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	now := v.o.Now().UTC()
+	good := hmac.Equal(c.CodeHash, v.codeHash(c.ID, strings.TrimSpace(code))) && now.Before(c.ExpiresAt)
+	ok, err := v.o.Store.SpendChallenge(ctx, c.ID, good, MaxTries)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if !good || !ok {
+		return "", time.Time{}, errCode
+	}
+	subjectID, err := v.o.Store.FindSubject(ctx, c.Kind, c.Blind)
+	if candor.ErrorCode(err) == candor.ENOTFOUND {
+		return "", time.Time{}, errCode
+	}
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	exp := now.Add(TokenTTL)
+	return v.token(tokenClaims{Subject: subjectID, Kind: c.Kind, Challenge: c.ID, Expires: exp.Unix()}), exp, nil
+}
+
+// Proof is what a token proves.
+type Proof struct {
+	SubjectID string
+	Kind      string // the identifier verified: email or phone
+	Challenge string
+}
+
+type tokenClaims struct {
+	Subject   string `json:"sub"`
+	Kind      string `json:"kind"`
+	Challenge string `json:"chl"`
+	Expires   int64  `json:"exp"`
+}
+
+// TokenPrefix starts every verification token.
+const TokenPrefix = "cndv_"
+
+func (v *Verifier) token(c tokenClaims) string {
+	payload, _ := json.Marshal(c)
+	p := base64.RawURLEncoding.EncodeToString(payload)
+	mac := v.o.Keys.BlindIndex("verification-token", p)
+	return TokenPrefix + p + "." + base64.RawURLEncoding.EncodeToString(mac)
+}
+
+// Check returns what a token proves. EUNAUTHORIZED when it is forged,
+// malformed or expired.
+func (v *Verifier) Check(token string) (*Proof, error) {
+	bad := &candor.Error{Code: candor.EUNAUTHORIZED, Message: "the verification is not valid or has expired; verify again"}
+	rest, ok := strings.CutPrefix(token, TokenPrefix)
+	p, sig, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || len(token) > 1024 {
+		return nil, bad
+	}
+	mac, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(mac, v.o.Keys.BlindIndex("verification-token", p)) {
+		return nil, bad
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(p)
+	var c tokenClaims
+	if err != nil || json.Unmarshal(raw, &c) != nil || v.o.Now().Unix() >= c.Expires {
+		return nil, bad
+	}
+	return &Proof{SubjectID: c.Subject, Kind: c.Kind, Challenge: c.Challenge}, nil
+}
+
+func (v *Verifier) codeHash(challengeID, code string) []byte {
+	return v.o.Keys.BlindIndex("verification-code", challengeID+":"+code)
+}
+
+// newCode returns six random digits.
+func newCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", errors.New("rights: no randomness for a code")
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
