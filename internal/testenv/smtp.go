@@ -3,9 +3,9 @@ package testenv
 import (
 	"encoding/base64"
 	"io"
-	"net/mail"
 	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"regexp"
 	"strings"
 	"sync"
