@@ -12,9 +12,19 @@ import (
 	"github.com/candorhq/candor/vault"
 )
 
-// RoleDPO is the privacy officer's role: with admin, the only one that may
-// read for the built-in purpose "rights".
+// RoleDPO is the privacy officer's role: with admin, the only staff role
+// that may read for the built-in purpose "rights".
 const RoleDPO = "dpo"
+
+// RoleSubject is the person themself, after proving control of an
+// identifier on file: they may read their own report, and nothing else.
+// Their actor id is SubjectActor(subjectID).
+const RoleSubject = "subject"
+
+// SubjectActor is the actor for a person acting on their own data.
+func SubjectActor(subjectID string) candor.Actor {
+	return candor.Actor{ID: "subject:" + subjectID, Role: RoleSubject}
+}
 
 // MaxReportEvents is how many of a subject's latest events a report
 // includes one by one (all are counted).
@@ -117,12 +127,13 @@ type ReportEvent struct {
 // EFORBIDDEN for another role, EGONE when the subject's key is destroyed.
 func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, requestID string) (*Report, error) {
 	entry := candor.AuditEntry{Actor: actor.ID, Action: "read", Purpose: candor.PurposeRights, SubjectID: subjectID, RequestID: requestID}
-	if actor.Role != candor.RoleAdmin && actor.Role != RoleDPO {
+	self := actor.Role == RoleSubject && actor.ID == "subject:"+subjectID
+	if actor.Role != candor.RoleAdmin && actor.Role != RoleDPO && !self {
 		entry.Time, entry.Decision, entry.Reason = g.now(), "deny", CodeRole
 		if err := g.auditor.Append(ctx, entry); err != nil {
 			return nil, fmt.Errorf("gate: audit: %w", err)
 		}
-		return nil, &candor.Error{Code: candor.EFORBIDDEN, Message: "only the admin and dpo roles may read an access report", Reason: CodeRole}
+		return nil, &candor.Error{Code: candor.EFORBIDDEN, Message: "only the person, the admin and dpo roles may read an access report", Reason: CodeRole}
 	}
 	store := g.store
 	sub, err := store.Subject(ctx, subjectID)

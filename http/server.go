@@ -43,8 +43,10 @@ type Server struct {
 	// Collector collects events (the Segment endpoints).
 	Collector *collect.Collector
 	// Rights carries out data-subject requests.
-	Rights  *rights.Service
-	Auditor candor.Auditor
+	Rights *rights.Service
+	// Verifier proves a person's control of an identifier on file.
+	Verifier *rights.Verifier
+	Auditor  candor.Auditor
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey
 	// JWKs are the public keys published at /.well-known/candor/keys.json.
@@ -120,6 +122,13 @@ func (s *Server) Handler() http.Handler {
 	s.handle("POST /v1/rights/{id}/refuse", []string{admin, dpo}, s.refuseRequest)
 	s.handle("GET /v1/rights/{id}/report", []string{admin, dpo}, s.report)
 	s.handle("GET /v1/rights/{id}/export", []string{admin, dpo}, s.export)
+	// The person themself, after proving control of an identifier on file.
+	s.handle("POST /v1/verify", nil, s.verifyStart)
+	s.handle("POST /v1/verify/{id}", nil, s.verifyFinish)
+	s.handle("POST /v1/me/rights", nil, s.personFile)
+	s.handle("GET /v1/me/rights/{id}", nil, s.personGet)
+	s.handle("GET /v1/me/rights/{id}/report", nil, s.personReport(false))
+	s.handle("GET /v1/me/rights/{id}/export", nil, s.personReport(true))
 	s.handle("GET /v1/audit/verify", []string{admin, dpo}, s.auditVerify)
 	s.handle("POST /v1/apikeys", []string{admin}, s.issueKey)
 	s.handle("GET /v1/apikeys", []string{admin}, s.listKeys)

@@ -70,9 +70,11 @@ type Input struct {
 	Type      string
 	SubjectID string
 	// Verified says the filing staff member checked the person's identity
-	// themselves; the request then skips verification, and the audit entry
-	// names them.
-	Verified bool
+	// themselves, or the person proved control of an identifier on file;
+	// the request then skips verification. VerifiedBy says how (default:
+	// the actor).
+	Verified   bool
+	VerifiedBy string
 	Purposes []string // object
 	Lift     bool     // restrict, object: lift instead of impose
 	Suppress bool     // erase: keep the e-mail's and phone's blind index on the suppression list
@@ -134,6 +136,9 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 		Details: candor.RequestDetails{Purposes: slices.Clone(in.Purposes), Lift: in.Lift, Suppress: in.Suppress}}
 	if in.Verified {
 		r.Status, r.Details.VerifiedBy = candor.RequestInProgress, actor.ID
+		if in.VerifiedBy != "" {
+			r.Details.VerifiedBy = in.VerifiedBy
+		}
 	}
 	if err := s.o.Store.PutRequest(ctx, r); err != nil {
 		return nil, err

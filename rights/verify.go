@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 	"strings"
@@ -291,4 +292,27 @@ func newCode() (string, error) {
 		return "", errors.New("rights: no randomness for a code")
 	}
 	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// DevSender is for development and the demo only: instead of sending, it
+// prints the message, with the destination masked, to w. Never use it in
+// production: the code would be in the output.
+type DevSender struct {
+	W       io.Writer
+	Channel string // "e-mail" or "SMS"
+	mu      sync.Mutex
+}
+
+// Send prints the message.
+func (d *DevSender) Send(_ context.Context, to, subject, body string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	masked := to
+	if at := strings.IndexByte(to, '@'); at > 1 {
+		masked = to[:1] + strings.Repeat("*", at-1) + to[at:]
+	} else if len(to) > 7 {
+		masked = to[:len(to)-8] + "****" + to[len(to)-4:]
+	}
+	fmt.Fprintf(d.W, "[demo %s to %s] %s\n%s\n", d.Channel, masked, subject, body)
+	return nil
 }

@@ -22,6 +22,7 @@ import (
 	chttp "github.com/candorhq/candor/http"
 	"github.com/candorhq/candor/policy"
 	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -49,6 +50,9 @@ type Config struct {
 	Stderr io.Writer
 	// Ready is called with the API's address once it listens.
 	Ready func(addr string)
+	// SMTPURL and SMTPFrom configure the e-mail that carries verification
+	// codes (CANDOR_SMTP_URL or _FILE, CANDOR_SMTP_FROM).
+	SMTPURL, SMTPFrom string
 	// IngestQueue bounds the events accepted but not yet committed
 	// (CANDOR_INGEST_QUEUE); beyond it the collector answers 429.
 	IngestQueue int
@@ -83,6 +87,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.WriteKey, err = secret("CANDOR_WRITE_KEY"); err != nil {
 		return err
 	}
+	if cfg.SMTPURL, err = secret("CANDOR_SMTP_URL"); err != nil {
+		return err
+	}
+	cfg.SMTPFrom = os.Getenv("CANDOR_SMTP_FROM")
 	if v := os.Getenv("CANDOR_INGEST_QUEUE"); v != "" {
 		if cfg.IngestQueue, err = strconv.Atoi(v); err != nil || cfg.IngestQueue < 1 {
 			return fmt.Errorf("CANDOR_INGEST_QUEUE: want a positive number of events")
@@ -162,6 +170,11 @@ func Run(ctx context.Context, cfg Config) error {
 	// Runs after the HTTP server has drained: commits what was accepted.
 	defer col.Close()
 	rts := rights.New(rights.Options{Policy: pol, Store: st.store, Keys: st.vault, Ledger: ledger, Subjects: subj, Auditor: st.audit, Now: now})
+	verifier, err := newVerifier(cfg, st, pol, now, log)
+	if err != nil {
+		return err
+	}
+	defer verifier.Wait()
 	// Finish any erasure interrupted after its key was destroyed.
 	if n, err := rights.ReplayErasures(ctx, st.store); err != nil {
 		return fmt.Errorf("erasure journal: %w", err)
@@ -182,7 +195,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
-		Policy: pol, Store: st.store, Keys: keys, Subjects: subj, Ledger: ledger, Gate: g, Collector: col, Rights: rts, Auditor: st.audit,
+		Policy: pol, Store: st.store, Keys: keys, Subjects: subj, Ledger: ledger, Gate: g, Collector: col, Rights: rts, Verifier: verifier, Auditor: st.audit,
 		AuditKeys: st.auditKeys, JWKs: []map[string]string{receiptSig.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
@@ -271,3 +284,30 @@ Try:
 }
 
 func demoKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/demo-admin-key" }
+
+// newVerifier wires the one-time codes: e-mail over SMTP when configured;
+// in the demo, codes are printed instead (SMS always, as no SMS gateway is
+// built yet). Without SMTP outside the demo, e-mail codes are not sent.
+func newVerifier(cfg Config, st *stack, pol *candor.Policy, now func() time.Time, log *slog.Logger) (*rights.Verifier, error) {
+	o := rights.VerifierOptions{Store: st.store, Keys: st.vault, Org: pol.Organization.Name, Now: now, Logger: log}
+	switch {
+	case cfg.SMTPURL != "":
+		from := cfg.SMTPFrom
+		if from == "" {
+			from = pol.Organization.Contact
+		}
+		sender, err := smtp.New(cfg.SMTPURL, from)
+		if err != nil {
+			return nil, err
+		}
+		o.Mail = sender
+	case cfg.Demo:
+		o.Mail = &rights.DevSender{W: cfg.Stdout, Channel: "e-mail"}
+	default:
+		log.Warn("CANDOR_SMTP_URL is not set: verification codes cannot be sent by e-mail")
+	}
+	if cfg.Demo {
+		o.SMS = &rights.DevSender{W: cfg.Stdout, Channel: "SMS"}
+	}
+	return rights.NewVerifier(o), nil
+}

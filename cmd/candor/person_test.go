@@ -1,0 +1,75 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candorhq/candor/internal/testenv"
+)
+
+// TestPersonVerifiesAndActs: a person asks for a code, reads it from the
+// real SMTP server it was sent through, sends it back, and with the token
+// exports and then erases their own data; an unknown address gets the same
+// answer and no mail; someone else's request is not found.
+func TestPersonVerifiesAndActs(t *testing.T) {
+	ms := testenv.NewMailServer(t)
+	s := startServer(t, t.TempDir(), "", func(c *Config) { c.SMTPURL, c.SMTPFrom = ms.URL, "privacy@shop.example" })
+	id := s.newSubject(map[string]any{"user_id": "person", "email": "Person.Self@example.com", "traits": map[string]any{"city": "Jinhua"}})
+	other := s.newSubject(map[string]any{"user_id": "other", "email": "other.person@example.com"})
+	otherReq := s.json("POST", "/v1/rights", s.admin, map[string]any{"type": "access", "subject_id": other, "verified": true}, 202)["id"].(string)
+
+	known := s.json("POST", "/v1/verify", "", map[string]any{"email": "person.self@example.com"}, 202)
+	unknown := s.json("POST", "/v1/verify", "", map[string]any{"email": "no.such.person@example.com"}, 202)
+	if known["message"] != unknown["message"] || len(known) != len(unknown) {
+		t.Fatalf("the answers differ: %v / %v", known, unknown)
+	}
+	m, ok := ms.Wait(1, 10*time.Second)
+	if !ok || m.To[0] != "person.self@example.com" {
+		t.Fatalf("mail: %v %+v", ok, m)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(ms.Messages()); n != 1 {
+		t.Fatalf("%d mails: the unknown address got one", n)
+	}
+	chl := known["challenge_id"].(string)
+	if code, _, _ := s.do("POST", "/v1/verify/"+chl, "", map[string]any{"code": "abcdef"}); code != 422 {
+		t.Fatalf("a wrong code: %d", code)
+	}
+	token := s.json("POST", "/v1/verify/"+chl, "", map[string]any{"code": m.Code()}, 200)["token"].(string)
+	if !strings.HasPrefix(token, "cndv_") {
+		t.Fatalf("token %q", token)
+	}
+	if code, _, _ := s.do("POST", "/v1/me/rights", "", map[string]any{"type": "export"}); code != 401 {
+		t.Fatalf("without a token: %d", code)
+	}
+	exp := s.json("POST", "/v1/me/rights", token, map[string]any{"type": "export"}, 202)
+	if exp["status"] != "done" || exp["subject_id"] != id {
+		t.Fatalf("export request %v", exp)
+	}
+	code, body, h := s.do("GET", "/v1/me/rights/"+exp["id"].(string)+"/export", token, nil)
+	if code != 200 || h.Get("Content-Type") != "application/zip" || len(body) < 100 {
+		t.Fatalf("export download: %d %s", code, h.Get("Content-Type"))
+	}
+	if code, _, _ := s.do("GET", "/v1/me/rights/"+otherReq, token, nil); code != 404 {
+		t.Fatalf("someone else's request: %d", code)
+	}
+	if code, _, _ := s.do("GET", "/v1/me/rights/"+otherReq+"/report", token, nil); code != 404 {
+		t.Fatalf("someone else's report: %d", code)
+	}
+	page := s.json("GET", "/v1/me/rights/"+exp["id"].(string)+"/report", token, nil, 200)
+	if !strings.Contains(string(mustJSON(t, page)), "Jinhua") {
+		t.Fatal("the person's report lacks their city")
+	}
+	er := s.json("POST", "/v1/me/rights", token, map[string]any{"type": "erase", "suppress": true}, 202)
+	if er["status"] != "done" {
+		t.Fatalf("erase %v", er)
+	}
+	if code, _, _ := s.do("GET", "/v1/subjects/"+id+"?purpose=service", s.admin, nil); code != http.StatusNotFound {
+		t.Fatalf("after the person's erasure: %d", code)
+	}
+	if strings.Contains(s.log.String(), m.Code()) || strings.Contains(s.log.String(), "person.self@example.com") {
+		t.Error("the log holds the code or the address")
+	}
+}
