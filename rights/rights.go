@@ -75,9 +75,9 @@ type Input struct {
 	// the actor).
 	Verified   bool
 	VerifiedBy string
-	Purposes []string // object
-	Lift     bool     // restrict, object: lift instead of impose
-	Suppress bool     // erase: keep the e-mail's and phone's blind index on the suppression list
+	Purposes   []string // object
+	Lift       bool     // restrict, object: lift instead of impose
+	Suppress   bool     // erase: keep the e-mail's and phone's blind index on the suppression list
 }
 
 // Due returns the deadline of a request received at t: the earliest of the
