@@ -283,3 +283,26 @@ type Challenge struct {
 	Tries     int
 	Used      bool
 }
+
+// Delivery is one signed webhook call to a recipient, about a request
+// (an erasure it must carry out on its copy). It is retried with back-off
+// until the recipient answers 2xx, and its status is shown on the request.
+type Delivery struct {
+	ID        string
+	RequestID string
+	Recipient string
+	Event     string // erasure
+	Body      []byte // the JSON sent; never personal data
+	Status    string // pending, delivered, failed
+	Attempts  int
+	NextAt    time.Time
+	LastError string
+	UpdatedAt time.Time
+}
+
+// Delivery states.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"
+)

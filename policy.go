@@ -79,6 +79,9 @@ type Recipient struct {
 	Country  string
 	Purposes []string
 	Fields   []string
+	// Webhook is where the recipient is told of erasures and
+	// rectifications of data it received (https, or http on loopback).
+	Webhook string
 }
 
 // Role is a staff or API role: the purposes it may read for and the fields it sees only masked.

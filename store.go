@@ -138,6 +138,22 @@ type ChallengeStore interface {
 	CountChallenges(ctx context.Context, kind string, blind []byte, since time.Time) (int, error)
 }
 
+// DeliveryStore keeps webhook deliveries to recipients.
+type DeliveryStore interface {
+	// PutDeliveries stores new deliveries.
+	PutDeliveries(ctx context.Context, ds []Delivery) error
+	// DueDeliveries returns up to limit pending deliveries due by now.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// ClaimDelivery counts an attempt on a pending delivery that still has
+	// attempts tries, and holds it until until: of nodes racing, one wins.
+	ClaimDelivery(ctx context.Context, id string, attempts int, until time.Time) (bool, error)
+	// FinishAttempt records an attempt's outcome: the status, when to try
+	// again, and the error (no personal data).
+	FinishAttempt(ctx context.Context, d Delivery) error
+	// Deliveries returns a request's deliveries.
+	Deliveries(ctx context.Context, requestID string) ([]Delivery, error)
+}
+
 // DisclosureStore keeps the sharing ledger: appended, never updated.
 type DisclosureStore interface {
 	// AppendDisclosures appends entries in one transaction. An entry for a
@@ -209,6 +225,7 @@ type Store interface {
 	RequestStore
 	DisclosureStore
 	ChallengeStore
+	DeliveryStore
 	NoticeStore
 	APIKeyStore
 	AuditStore

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -16,7 +18,7 @@ var (
 	purposeKeys   = []string{"id", "name", "description", "basis", "separate_consent", "automated_decision", "gpc"}
 	fieldKeys     = []string{"id", "category", "type", "sensitive", "purposes", "retention"}
 	eventKeys     = []string{"name", "purposes", "retention", "properties"}
-	recipientKeys = []string{"id", "name", "country", "purposes", "fields"}
+	recipientKeys = []string{"id", "name", "country", "purposes", "fields", "webhook"}
 	roleKeys      = []string{"purposes", "masked"}
 	languageKeys  = []string{candor.LangEN, candor.LangZH}
 )
@@ -566,6 +568,17 @@ func (c *checker) recipient(n *yaml.Node) *recipientDecl {
 		d.fields = c.refs(v, lbl+" fields", true)
 		for _, r := range d.fields {
 			d.Fields = append(d.Fields, r.id)
+		}
+	}
+	if v := o.get("webhook"); v != nil {
+		if s, ok := c.text(v, lbl+" webhook"); ok {
+			u, err := url.Parse(s)
+			loopback := u != nil && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback())
+			if err != nil || u.Host == "" || u.User != nil || !(u.Scheme == "https" || (u.Scheme == "http" && loopback)) {
+				c.errf(v, "%s webhook: want an https URL without credentials (http only on loopback)", lbl)
+			} else {
+				d.Webhook = s
+			}
 		}
 	}
 	return d

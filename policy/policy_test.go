@@ -395,3 +395,23 @@ func TestLoad(t *testing.T) {
 		t.Errorf("Load of a bad file: %v %v", findings, err)
 	}
 }
+
+// TestRecipientWebhook: a recipient's webhook is https, or http on
+// loopback, without credentials.
+func TestRecipientWebhook(t *testing.T) {
+	line := "{id: acme-ads, name: ACME 广告 ACME Advertising, country: CN, purposes: [sharing.ads], fields: [city, age_band]}"
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{{"https://hooks.acme.example/candor", true}, {"http://127.0.0.1:9000/hook", true}, {"http://hooks.acme.example/", false},
+		{"https://user:pw@hooks.acme.example/", false}, {"ftp://x/", false}, {"not a url", false}} {
+		src := strings.Replace(string(examples.Policy), line, strings.TrimSuffix(line, "}")+", webhook: '"+tc.url+"'}", 1)
+		p, findings := policy.Parse("candor.yaml", []byte(src))
+		if got := len(findings) == 0; got != tc.ok {
+			t.Errorf("%s: findings %v", tc.url, findings)
+		}
+		if tc.ok && p.Recipient("acme-ads").Webhook != tc.url {
+			t.Errorf("%s: webhook %q", tc.url, p.Recipient("acme-ads").Webhook)
+		}
+	}
+}

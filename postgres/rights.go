@@ -235,3 +235,54 @@ func (db *DB) CountChallenges(ctx context.Context, kind string, blind []byte, si
 	err := db.pool.QueryRow(ctx, db.q(`SELECT count(*) FROM {data}.challenges WHERE kind = $1 AND blind = $2 AND created_at >= $3`), kind, blind, since).Scan(&n)
 	return n, wrap("count challenges", err)
 }
+
+// PutDeliveries implements [candor.DeliveryStore].
+func (db *DB) PutDeliveries(ctx context.Context, ds []candor.Delivery) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		for _, d := range ds {
+			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.deliveries (id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`), d.ID, d.RequestID, d.Recipient, d.Event, d.Body, d.Status, d.Attempts, d.NextAt, d.LastError, d.UpdatedAt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap("put deliveries", err)
+}
+
+func (db *DB) deliveries(ctx context.Context, q string, args ...any) ([]candor.Delivery, error) {
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at FROM {data}.deliveries `+q), args...)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Delivery, error) {
+		var d candor.Delivery
+		err := r.Scan(&d.ID, &d.RequestID, &d.Recipient, &d.Event, &d.Body, &d.Status, &d.Attempts, &d.NextAt, &d.LastError, &d.UpdatedAt)
+		d.NextAt, d.UpdatedAt = d.NextAt.UTC(), d.UpdatedAt.UTC()
+		return d, err
+	})
+	return out, wrap("deliveries", err)
+}
+
+// DueDeliveries implements [candor.DeliveryStore].
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]candor.Delivery, error) {
+	return db.deliveries(ctx, `WHERE status = 'pending' AND next_at <= $1 ORDER BY next_at, id LIMIT $2`, now, limit)
+}
+
+// Deliveries implements [candor.DeliveryStore].
+func (db *DB) Deliveries(ctx context.Context, requestID string) ([]candor.Delivery, error) {
+	return db.deliveries(ctx, `WHERE request_id = $1 ORDER BY recipient, id`, requestID)
+}
+
+// ClaimDelivery implements [candor.DeliveryStore].
+func (db *DB) ClaimDelivery(ctx context.Context, id string, attempts int, until time.Time) (bool, error) {
+	tag, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.deliveries SET attempts = attempts + 1, next_at = $1 WHERE id = $2 AND status = 'pending' AND attempts = $3`), until, id, attempts)
+	if err != nil {
+		return false, wrap("claim delivery", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// FinishAttempt implements [candor.DeliveryStore].
+func (db *DB) FinishAttempt(ctx context.Context, d candor.Delivery) error {
+	_, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.deliveries SET status = $1, next_at = $2, last_error = $3, updated_at = $4 WHERE id = $5`),
+		d.Status, d.NextAt, d.LastError, d.UpdatedAt, d.ID)
+	return wrap("finish attempt", err)
+}

@@ -290,3 +290,67 @@ func (db *DB) CountChallenges(ctx context.Context, kind string, blind []byte, si
 	err := db.data.queryRow(ctx, `SELECT count(*) FROM challenges WHERE kind = ? AND blind = ? AND created_at >= ?`, kind, blind, ts(since)).Scan(&n)
 	return n, wrap("count challenges", err)
 }
+
+// PutDeliveries implements [candor.DeliveryStore].
+func (db *DB) PutDeliveries(ctx context.Context, ds []candor.Delivery) error {
+	tx, err := db.data.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("put deliveries", err)
+	}
+	defer tx.Rollback()
+	for _, d := range ds {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.RequestID, d.Recipient, d.Event, d.Body, d.Status, d.Attempts, ts(d.NextAt), d.LastError, ts(d.UpdatedAt)); err != nil {
+			return wrap("put deliveries", err)
+		}
+	}
+	return wrap("put deliveries: commit", tx.Commit())
+}
+
+const deliveryColumns = `id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at`
+
+func (db *DB) deliveries(ctx context.Context, q string, args ...any) ([]candor.Delivery, error) {
+	rows, err := db.data.query(ctx, `SELECT `+deliveryColumns+` FROM deliveries `+q, args...)
+	if err != nil {
+		return nil, wrap("deliveries", err)
+	}
+	defer rows.Close()
+	var out []candor.Delivery
+	for rows.Next() {
+		var d candor.Delivery
+		var next, upd string
+		if err := rows.Scan(&d.ID, &d.RequestID, &d.Recipient, &d.Event, &d.Body, &d.Status, &d.Attempts, &next, &d.LastError, &upd); err != nil {
+			return nil, wrap("deliveries", err)
+		}
+		d.NextAt, d.UpdatedAt = parseTS(next), parseTS(upd)
+		out = append(out, d)
+	}
+	return out, wrap("deliveries", rows.Err())
+}
+
+// DueDeliveries implements [candor.DeliveryStore].
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]candor.Delivery, error) {
+	return db.deliveries(ctx, `WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`, ts(now), limit)
+}
+
+// Deliveries implements [candor.DeliveryStore].
+func (db *DB) Deliveries(ctx context.Context, requestID string) ([]candor.Delivery, error) {
+	return db.deliveries(ctx, `WHERE request_id = ? ORDER BY recipient, id`, requestID)
+}
+
+// ClaimDelivery implements [candor.DeliveryStore].
+func (db *DB) ClaimDelivery(ctx context.Context, id string, attempts int, until time.Time) (bool, error) {
+	res, err := db.data.w.ExecContext(ctx, `UPDATE deliveries SET attempts = attempts + 1, next_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?`, ts(until), id, attempts)
+	if err != nil {
+		return false, wrap("claim delivery", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// FinishAttempt implements [candor.DeliveryStore].
+func (db *DB) FinishAttempt(ctx context.Context, d candor.Delivery) error {
+	_, err := db.data.w.ExecContext(ctx, `UPDATE deliveries SET status = ?, next_at = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+		d.Status, ts(d.NextAt), d.LastError, ts(d.UpdatedAt), d.ID)
+	return wrap("finish attempt", err)
+}

@@ -211,3 +211,38 @@ func testChallenges(t *testing.T, s candor.Store) {
 		t.Fatalf("count since 0: %d", n)
 	}
 }
+
+func testDeliveries(t *testing.T, s candor.Store) {
+	ds := []candor.Delivery{
+		{ID: "dlv_1", RequestID: "req_1", Recipient: "acme-ads", Event: "erasure", Body: []byte(`{"a":1}`), Status: candor.DeliveryPending, NextAt: at(0), UpdatedAt: at(0)},
+		{ID: "dlv_2", RequestID: "req_1", Recipient: "global-parcel", Event: "erasure", Body: []byte(`{}`), Status: candor.DeliveryPending, NextAt: at(50), UpdatedAt: at(0)},
+	}
+	if err := s.PutDeliveries(ctx, ds); err != nil {
+		t.Fatal(err)
+	}
+	due, err := s.DueDeliveries(ctx, at(10), 10)
+	if err != nil || len(due) != 1 || due[0].ID != "dlv_1" || string(due[0].Body) != `{"a":1}` {
+		t.Fatalf("due %+v %v", due, err)
+	}
+	if ok, err := s.ClaimDelivery(ctx, "dlv_1", 0, at(40)); err != nil || !ok {
+		t.Fatalf("claim %v %v", ok, err)
+	}
+	if ok, _ := s.ClaimDelivery(ctx, "dlv_1", 0, at(40)); ok {
+		t.Fatal("claimed twice")
+	}
+	if due, _ := s.DueDeliveries(ctx, at(10), 10); len(due) != 0 {
+		t.Fatalf("a claimed delivery is due: %+v", due)
+	}
+	done := ds[0]
+	done.Status, done.Attempts, done.LastError, done.UpdatedAt = candor.DeliveryDelivered, 1, "", at(41)
+	if err := s.FinishAttempt(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Deliveries(ctx, "req_1")
+	if err != nil || len(all) != 2 || all[0].Status != candor.DeliveryDelivered || all[0].Attempts != 1 || all[1].Status != candor.DeliveryPending {
+		t.Fatalf("deliveries %+v %v", all, err)
+	}
+	if due, _ := s.DueDeliveries(ctx, at(100), 10); len(due) != 1 || due[0].ID != "dlv_2" {
+		t.Fatalf("due later %+v", due)
+	}
+}

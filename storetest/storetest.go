@@ -40,6 +40,7 @@ func Run(t *testing.T, open Opener) {
 		{"Requests", testRequests},
 		{"Disclosures", testDisclosures},
 		{"Challenges", testChallenges},
+		{"Deliveries", testDeliveries},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {
