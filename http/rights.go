@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -30,6 +31,17 @@ type rightsView struct {
 	Overdue      bool             `json:"overdue"`
 	Details      map[string]any   `json:"details"`
 	Result       map[string]int64 `json:"result,omitempty"`
+	// Recipients shows, for an erasure, whether each recipient that
+	// received data was told.
+	Recipients []deliveryView `json:"recipients,omitempty"`
+}
+
+type deliveryView struct {
+	Recipient string    `json:"recipient"`
+	Status    string    `json:"status"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 func (s *Server) viewRequest(r *candor.RightsRequest) rightsView {
@@ -50,7 +62,17 @@ func (s *Server) viewRequest(r *candor.RightsRequest) rightsView {
 		d["reason"] = r.Details.Reason
 	}
 	open := r.Status != candor.RequestDone && r.Status != candor.RequestRefused
-	return rightsView{ID: r.ID, Type: r.Type, SubjectID: r.SubjectID, Status: r.Status, Jurisdiction: r.Jurisdiction, ReceivedAt: r.ReceivedAt,
+	var recipients []deliveryView
+	if r.Type == candor.RightErase && r.Status == candor.RequestDone {
+		ds, err := s.Store.Deliveries(context.Background(), r.ID)
+		if err != nil {
+			s.log.Error("request view: deliveries", "request", r.ID, "err", err)
+		}
+		for _, d := range ds {
+			recipients = append(recipients, deliveryView{Recipient: d.Recipient, Status: d.Status, Attempts: d.Attempts, LastError: d.LastError, UpdatedAt: d.UpdatedAt})
+		}
+	}
+	return rightsView{Recipients: recipients, ID: r.ID, Type: r.Type, SubjectID: r.SubjectID, Status: r.Status, Jurisdiction: r.Jurisdiction, ReceivedAt: r.ReceivedAt,
 		DueAt: r.DueAt, UpdatedAt: r.UpdatedAt, Overdue: open && s.Now().After(r.DueAt), Details: d, Result: r.Details.Result}
 }
 

@@ -38,7 +38,7 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, e
 	}
 	var stored int
 	var err error
-	for attempt := 0; attempt < 3; attempt++ {
+	for attempt := 0; attempt < 5; attempt++ {
 		stored = 0
 		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 			type key struct{ day, name string }
@@ -76,7 +76,10 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, e
 			}
 			return tx.SendBatch(ctx, add).Close()
 		})
-		if code := pgCode(err); code != "40P01" && code != "40001" {
+		// Retry a deadlock or serialization failure; and a statement that
+		// pgx's cache believed prepared but that an earlier failed batch
+		// never prepared (pgx drops the cache entry on this error).
+		if code := pgCode(err); code != "40P01" && code != "40001" && code != "26000" {
 			break
 		}
 	}

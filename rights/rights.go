@@ -46,6 +46,8 @@ type Options struct {
 	// Stuck is how long a request may stay in one state before the
 	// watchdog flags it; default 3 days.
 	Stuck time.Duration
+	// Notifier, when set, is woken when there are recipients to tell.
+	Notifier *Notifier
 }
 
 // Service files and carries out requests.
@@ -262,8 +264,9 @@ func (s *Service) Stuck(ctx context.Context) ([]candor.RightsRequest, error) {
 // Erase crypto-shreds a subject: with suppress, the blind indexes of its
 // e-mail and phone go on the suppression list first; then its key is
 // destroyed and the erasure journalled beside the key store; then its
-// rows (identifiers, traits, consents, events) are deleted and the erasure
-// audited. The audit log and the journal keep only ids. If the deletion
+// rows (identifiers, traits, consents, events, disclosures) are deleted,
+// every recipient that received data is queued a signed webhook, and the
+// erasure is audited. The audit log and the journal keep only ids. If the deletion
 // fails after the key is gone, the data is unreadable already, and the
 // journal's replay (at restore and at start) finishes it.
 func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requestID string, suppress bool) (map[string]int64, error) {
@@ -290,11 +293,27 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 	for _, st := range stats {
 		result["events"] += st.Count
 	}
-	if err := s.o.Keys.Erase(ctx, candor.Erasure{SubjectID: subjectID, At: s.o.Now().UTC(), RequestID: requestID}); err != nil {
+	// Who received data must be told; the sharing ledger goes with the rows.
+	disclosed, err := s.o.Store.Disclosures(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.o.Now().UTC()
+	deliveries := erasureDeliveries(s.o.Policy, disclosed, subjectID, requestID, now)
+	if err := s.o.Keys.Erase(ctx, candor.Erasure{SubjectID: subjectID, At: now, RequestID: requestID}); err != nil {
 		return nil, err
 	}
 	if _, err := s.o.Store.EraseSubject(ctx, subjectID); err != nil {
 		return nil, err
+	}
+	if len(deliveries) > 0 {
+		if err := s.o.Store.PutDeliveries(ctx, deliveries); err != nil {
+			return nil, err
+		}
+		result["recipients"] = int64(len(deliveries))
+		if s.o.Notifier != nil {
+			s.o.Notifier.Kick()
+		}
 	}
 	s.o.Ledger.Invalidate(subjectID)
 	if s.o.Subjects != nil {

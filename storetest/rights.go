@@ -246,3 +246,27 @@ func testDeliveries(t *testing.T, s candor.Store) {
 		t.Fatalf("due later %+v", due)
 	}
 }
+
+// testTimeOrder: times with and without fractions of a second compare as
+// times, not as text.
+func testTimeOrder(t *testing.T, s candor.Store) {
+	half := at(1).Add(500 * time.Millisecond)
+	if err := s.PutDeliveries(ctx, []candor.Delivery{{ID: "dlv_t", RequestID: "req_t", Recipient: "r", Event: "erasure", Body: []byte("{}"),
+		Status: candor.DeliveryPending, NextAt: half, UpdatedAt: at(0)}}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := s.DueDeliveries(ctx, at(1), 10); len(due) != 0 {
+		t.Fatal("due at 1s: a delivery due at 1.5s")
+	}
+	if due, _ := s.DueDeliveries(ctx, at(2), 10); len(due) != 1 {
+		t.Fatal("not due at 2s: a delivery due at 1.5s")
+	}
+	r := candor.RightsRequest{ID: "req_t", Type: "erase", SubjectID: "s", Status: candor.RequestReceived, Jurisdiction: "PIPL",
+		ReceivedAt: at(0), DueAt: half, UpdatedAt: at(0), StateSince: at(0), Actor: "a"}
+	if err := s.PutRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Requests(ctx, candor.RequestFilter{DueBefore: at(1)}); len(got) != 0 {
+		t.Fatal("overdue at 1s: a request due at 1.5s")
+	}
+}

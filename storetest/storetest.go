@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"Disclosures", testDisclosures},
 		{"Challenges", testChallenges},
 		{"Deliveries", testDeliveries},
+		{"TimeOrder", testTimeOrder},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {

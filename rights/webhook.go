@@ -1,0 +1,243 @@
+package rights
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+)
+
+// Webhook headers.
+const (
+	SignatureHeader = "Candor-Signature" // t=UNIX,v1=HEX(HMAC-SHA256(secret, "UNIX." + body))
+	DeliveryHeader  = "Candor-Delivery"  // the delivery id: the same on every retry
+)
+
+// Delivery limits.
+const (
+	MaxDeliveryAttempts = 10
+	maxBackoff          = time.Hour
+	// SignatureTolerance is how old a signature a receiver should accept:
+	// an older one is a replay.
+	SignatureTolerance = 5 * time.Minute
+)
+
+// Erasure is what a recipient is told when a person whose data it
+// received is erased: delete what you hold under this subject id.
+type Erasure struct {
+	Event     string    `json:"event"` // "erasure"
+	SubjectID string    `json:"subject_id"`
+	RequestID string    `json:"request_id"`
+	ErasedAt  time.Time `json:"erased_at"`
+	Fields    []string  `json:"fields"` // what it received, by name
+}
+
+// Sign returns the signature header value for body at t.
+func Sign(secret, body []byte, t time.Time) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(ts + "."))
+	m.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// VerifySignature is what a receiver does: it checks the signature header
+// against the body and refuses one older than tolerance (a replay) or
+// from the future.
+func VerifySignature(secret, body []byte, header string, now time.Time, tolerance time.Duration) error {
+	var ts int64
+	var sig []byte
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts, _ = strconv.ParseInt(v, 10, 64)
+		case "v1":
+			sig, _ = hex.DecodeString(v)
+		}
+	}
+	if ts == 0 || sig == nil {
+		return errors.New("webhook: malformed signature header")
+	}
+	at := time.Unix(ts, 0)
+	if now.Sub(at) > tolerance || at.Sub(now) > tolerance {
+		return errors.New("webhook: signature too old or from the future (a replay?)")
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte(strconv.FormatInt(ts, 10) + "."))
+	m.Write(body)
+	if !hmac.Equal(sig, m.Sum(nil)) {
+		return errors.New("webhook: bad signature")
+	}
+	return nil
+}
+
+// NotifierOptions configures a [Notifier].
+type NotifierOptions struct {
+	Store  candor.Store
+	Policy *candor.Policy
+	// Secret returns a recipient's signing secret.
+	Secret func(recipientID string) []byte
+	Client *http.Client
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Every is how often due deliveries are looked for; default 1s.
+	Every time.Duration
+}
+
+// Notifier delivers webhooks to recipients, signed, retried with back-off
+// (1s, 2s, 4s, … up to an hour, MaxDeliveryAttempts times).
+type Notifier struct {
+	o    NotifierOptions
+	kick chan struct{}
+}
+
+// NewNotifier returns a notifier; call Run to deliver.
+func NewNotifier(o NotifierOptions) *Notifier {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if o.Every <= 0 {
+		o.Every = time.Second
+	}
+	return &Notifier{o: o, kick: make(chan struct{}, 1)}
+}
+
+// Kick wakes the notifier: there is something new to deliver.
+func (n *Notifier) Kick() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends.
+func (n *Notifier) Run(ctx context.Context) {
+	t := time.NewTicker(n.o.Every)
+	defer t.Stop()
+	for {
+		n.DeliverDue(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-n.kick:
+		}
+	}
+}
+
+// DeliverDue makes one attempt at every delivery that is due.
+func (n *Notifier) DeliverDue(ctx context.Context) {
+	due, err := n.o.Store.DueDeliveries(ctx, n.o.Now().UTC(), 100)
+	if err != nil {
+		n.o.Logger.Error("webhooks: due deliveries", "err", err)
+		return
+	}
+	for _, d := range due {
+		if ctx.Err() != nil {
+			return
+		}
+		n.attempt(ctx, d)
+	}
+}
+
+func (n *Notifier) attempt(ctx context.Context, d candor.Delivery) {
+	now := n.o.Now().UTC()
+	// Hold it while we try, so that another node does not send it too.
+	ok, err := n.o.Store.ClaimDelivery(ctx, d.ID, d.Attempts, now.Add(time.Minute))
+	if err != nil || !ok {
+		return
+	}
+	d.Attempts++
+	err = n.send(ctx, d)
+	d.UpdatedAt = n.o.Now().UTC()
+	switch {
+	case err == nil:
+		d.Status, d.LastError = candor.DeliveryDelivered, ""
+	case d.Attempts >= MaxDeliveryAttempts:
+		d.Status, d.LastError = candor.DeliveryFailed, err.Error()
+	default:
+		backoff := min(time.Duration(1<<(d.Attempts-1))*time.Second, maxBackoff)
+		d.NextAt, d.LastError = d.UpdatedAt.Add(backoff), err.Error()
+	}
+	if err := n.o.Store.FinishAttempt(ctx, d); err != nil {
+		n.o.Logger.Error("webhooks: record attempt", "delivery", d.ID, "err", err)
+	}
+}
+
+func (n *Notifier) send(ctx context.Context, d candor.Delivery) error {
+	r := n.o.Policy.Recipient(d.Recipient)
+	if r == nil || r.Webhook == "" {
+		return errors.New("the recipient has no webhook in the policy")
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", r.Webhook, bytes.NewReader(d.Body))
+	if err != nil {
+		return errors.New("the webhook URL is not valid")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Candor-Webhook/1")
+	req.Header.Set(DeliveryHeader, d.ID)
+	req.Header.Set(SignatureHeader, Sign(n.o.Secret(d.Recipient), d.Body, n.o.Now()))
+	resp, err := n.o.Client.Do(req)
+	if err != nil {
+		return errors.New("the recipient could not be reached")
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("the recipient answered %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// erasureDeliveries builds one delivery per recipient that received the
+// subject's data, from the sharing ledger read before the erasure.
+func erasureDeliveries(pol *candor.Policy, ds []candor.Disclosure, subjectID, requestID string, at time.Time) []candor.Delivery {
+	fields := map[string]map[string]bool{}
+	var order []string
+	for _, d := range ds {
+		if fields[d.Recipient] == nil {
+			fields[d.Recipient] = map[string]bool{}
+			order = append(order, d.Recipient)
+		}
+		for _, f := range d.Fields {
+			fields[d.Recipient][f] = true
+		}
+	}
+	var out []candor.Delivery
+	for _, rid := range order {
+		var fs []string
+		for f := range fields[rid] {
+			fs = append(fs, f)
+		}
+		slices.Sort(fs)
+		body, _ := json.Marshal(Erasure{Event: "erasure", SubjectID: subjectID, RequestID: requestID, ErasedAt: at, Fields: fs})
+		st := candor.DeliveryPending
+		lastErr := ""
+		if r := pol.Recipient(rid); r == nil || r.Webhook == "" {
+			st, lastErr = candor.DeliveryFailed, "the recipient has no webhook in the policy: tell it by other means"
+		}
+		out = append(out, candor.Delivery{ID: candor.NewID("dlv_"), RequestID: requestID, Recipient: rid, Event: "erasure", Body: body,
+			Status: st, NextAt: at, LastError: lastErr, UpdatedAt: at})
+	}
+	return out
+}
