@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -336,15 +337,22 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	if err != nil {
 		return nil, f, candor.Invalid(err.Error(), candor.FieldError{Field: "anonymousId", Message: "not valid"})
 	}
+	// msgID de-duplicates retries; the event itself gets an id that sorts
+	// by time, so that stored events are appended, not scattered.
 	var msgID string
 	switch {
 	case w.MessageID == "":
-		msgID = candor.NewID("evt_") // no retries to recognize
+		msgID = candor.NewID("msg_") // no retries to recognize
 	case len(w.MessageID) > MaxIDBytes:
 		return nil, f, candor.Invalid("messageId is too long", candor.FieldError{Field: "messageId", Message: "at most 200 bytes"})
 	default:
-		msgID = c.EventID(w.MessageID)
+		ts := w.Timestamp
+		if ts == "" {
+			ts = w.OriginalTimestamp
+		}
+		msgID = c.MessageKey(w.MessageID, ts)
 	}
+	eventID := candor.NewTimeID("evt_", now)
 	if w.Type != TypeAlias && userID == "" && anonID == "" {
 		return nil, f, candor.Invalid("userId or anonymousId is required", candor.FieldError{Field: "userId", Message: "required unless anonymousId is given"})
 	}
@@ -401,7 +409,7 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	}
 	msg := &candor.Message{ID: msgID, Name: name, At: now}
 	if c.o.Baseline {
-		return c.baseline(msg, w.Type, subjectID, props, ctxIn, when, now)
+		return c.baseline(msg, eventID, w.Type, subjectID, props, ctxIn, when, now)
 	}
 
 	ev := c.o.Policy.Event(name)
@@ -516,22 +524,38 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	if err != nil {
 		return nil, f, fmt.Errorf("collect: encode: %w", err)
 	}
-	sealed, err := c.o.Sealer.Seal(ctx, subjectID, candor.EventSealField(msgID), payload)
+	sealed, err := c.o.Sealer.Seal(ctx, subjectID, candor.EventSealField(eventID), payload)
 	if err != nil {
 		return nil, f, err
 	}
-	msg.Event = &candor.EventRecord{ID: msgID, SubjectID: subjectID, Type: w.Type, Name: ev.Name, Purposes: allowed,
+	msg.Event = &candor.EventRecord{ID: eventID, SubjectID: subjectID, Type: w.Type, Name: ev.Name, Purposes: allowed,
 		Time: when, Received: now, Expires: expires, Sealed: sealed}
 	return msg, f, nil
 }
 
-// EventID is the id under which a message id is stored: a keyed hash.
-func (c *Collector) EventID(messageID string) string { return EventID(c.o.Index, messageID) }
+// MessageKey is the key under which a message is remembered, to
+// recognize its retries (which repeat its id and timestamp): the message's
+// own timestamp to the millisecond, then a keyed hash of its id (a sender
+// may put personal data in one). The timestamp first keeps keys in time
+// order, so that remembering them appends to the index instead of writing
+// all over it.
+func (c *Collector) MessageKey(messageID, timestamp string) string {
+	return MessageKey(c.o.Index, messageID, timestamp)
+}
 
-// EventID is the id under which a message id is stored, given the keyed
-// hash (the vault's BlindIndex).
-func EventID(index func(kind, value string) []byte, messageID string) string {
-	return "evt_" + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(index("message", messageID)[:20])
+// MessageKey is [Collector.MessageKey] given the keyed hash (the vault's
+// BlindIndex).
+func MessageKey(index func(kind, value string) []byte, messageID, timestamp string) string {
+	var b [16]byte
+	if t, ok := parseTime(timestamp); ok && t.UnixMilli() > 0 {
+		ms := uint64(t.UnixMilli())
+		for i := 5; i >= 0; i-- {
+			b[i] = byte(ms)
+			ms >>= 8
+		}
+	}
+	copy(b[6:], index("message", messageID))
+	return "msg_" + strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
 func (c *Collector) anyAllowed(purposes []string, allows func(string) (bool, error)) bool {
@@ -544,7 +568,7 @@ func (c *Collector) anyAllowed(purposes []string, allows func(string) (bool, err
 }
 
 // baseline stores the event as it came: the benchmark's point of comparison.
-func (c *Collector) baseline(msg *candor.Message, typ, subjectID string, props, ctxIn map[string]any, when, now time.Time) (*candor.Message, findings, error) {
+func (c *Collector) baseline(msg *candor.Message, eventID, typ, subjectID string, props, ctxIn map[string]any, when, now time.Time) (*candor.Message, findings, error) {
 	if subjectID == "" {
 		return msg, findings{}, nil
 	}
@@ -552,7 +576,7 @@ func (c *Collector) baseline(msg *candor.Message, typ, subjectID string, props, 
 	if err != nil {
 		return nil, findings{}, err
 	}
-	msg.Event = &candor.EventRecord{ID: msg.ID, SubjectID: subjectID, Type: typ, Name: msg.Name, Purposes: []string{},
+	msg.Event = &candor.EventRecord{ID: eventID, SubjectID: subjectID, Type: typ, Name: msg.Name, Purposes: []string{},
 		Time: when, Received: now, Expires: now.Add(24 * time.Hour), Sealed: payload}
 	return msg, findings{}, nil
 }

@@ -12,23 +12,25 @@ import (
 
 // WriteSubject implements [candor.SubjectStore].
 func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err := db.announced(ctx, func(tx pgx.Tx, changed func(string, int64, bool)) error {
+		var version int64
 		if w.Create {
-			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.subjects (id, created_at, updated_at) VALUES ($1, $2, $2)`), w.SubjectID, w.At); err != nil {
+			if err := tx.QueryRow(ctx, db.q(`INSERT INTO {data}.subjects (id, created_at, updated_at) VALUES ($1, $2, $2) RETURNING version`), w.SubjectID, w.At).Scan(&version); err != nil {
 				if pgCode(err) == uniqueViolation {
 					return candor.Errorf(candor.ECONFLICT, "subject exists")
 				}
 				return err
 			}
 		} else {
-			tag, err := tx.Exec(ctx, db.q(`UPDATE {data}.subjects SET updated_at = $1, version = version + 1 WHERE id = $2`), w.At, w.SubjectID)
+			err := tx.QueryRow(ctx, db.q(`UPDATE {data}.subjects SET updated_at = $1, version = version + 1 WHERE id = $2 RETURNING version`), w.At, w.SubjectID).Scan(&version)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return candor.Errorf(candor.ENOTFOUND, "subject not found")
+			}
 			if err != nil {
 				return err
 			}
-			if tag.RowsAffected() == 0 {
-				return candor.Errorf(candor.ENOTFOUND, "subject not found")
-			}
 		}
+		changed(w.SubjectID, version, false)
 		for _, id := range w.Identifiers {
 			// Insert, or find who holds it: the unique key settles racing writers.
 			var owner string
@@ -116,14 +118,16 @@ func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]
 
 // SetRestricted implements [candor.SubjectStore].
 func (db *DB) SetRestricted(ctx context.Context, subjectID string, restricted bool, at time.Time) error {
-	tag, err := db.pool.Exec(ctx, db.q(`UPDATE {data}.subjects SET restricted = $1, updated_at = $2, version = version + 1 WHERE id = $3`), restricted, at, subjectID)
-	if err != nil {
-		return wrap("set restricted", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return candor.Errorf(candor.ENOTFOUND, "subject not found")
-	}
-	return nil
+	err := db.announced(ctx, func(tx pgx.Tx, changed func(string, int64, bool)) error {
+		var version int64
+		err := tx.QueryRow(ctx, db.q(`UPDATE {data}.subjects SET restricted = $1, updated_at = $2, version = version + 1 WHERE id = $3 RETURNING version`), restricted, at, subjectID).Scan(&version)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return candor.Errorf(candor.ENOTFOUND, "subject not found")
+		}
+		changed(subjectID, version, false)
+		return err
+	})
+	return wrap("set restricted", err)
 }
 
 // CountSubjects implements [candor.SubjectStore].
@@ -142,7 +146,7 @@ func (db *DB) SubjectIDs(ctx context.Context, after string, limit int) ([]string
 
 // AppendConsents implements [candor.ConsentStore].
 func (db *DB) AppendConsents(ctx context.Context, records []candor.Consent) error {
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err := db.announced(ctx, func(tx pgx.Tx, changed func(string, int64, bool)) error {
 		for i := range records {
 			r := &records[i]
 			err := tx.QueryRow(ctx, db.q(`INSERT INTO {data}.consents (id, receipt_id, subject_id, purpose, state, notice_hash, channel, gpc, explicit, guardian, guardian_evidence, actor, at)
@@ -162,9 +166,11 @@ func (db *DB) AppendConsents(ctx context.Context, records []candor.Consent) erro
 		for _, r := range records {
 			if !bumped[r.SubjectID] {
 				bumped[r.SubjectID] = true
-				if _, err := tx.Exec(ctx, db.q(`UPDATE {data}.subjects SET version = version + 1 WHERE id = $1`), r.SubjectID); err != nil {
+				var version int64
+				if err := tx.QueryRow(ctx, db.q(`UPDATE {data}.subjects SET version = version + 1 WHERE id = $1 RETURNING version`), r.SubjectID).Scan(&version); err != nil {
 					return err
 				}
+				changed(r.SubjectID, version, false)
 			}
 		}
 		return nil

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/candorhq/candor"
@@ -50,6 +51,10 @@ type DB struct {
 	keysPool *pgxpool.Pool
 	schemas  *strings.Replacer
 	prefix   string
+
+	// feed is the running change feed, if any: writes wait for its
+	// acknowledgements.
+	feed atomic.Pointer[Feed]
 
 	// The audit chain's head as this node last wrote or read it.
 	auditMu        sync.Mutex

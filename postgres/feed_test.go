@@ -2,7 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,5 +106,78 @@ func TestFeed(t *testing.T) {
 	case <-resets:
 	case <-time.After(lease):
 		t.Fatal("a restore did not reset the feed")
+	}
+}
+
+// TestWritesWaitForOtherNodes: a write through one node returns only once
+// every other live node has dropped its cached state of the subject, even
+// when that node is slow; and a node that stops answering holds writes up
+// for no more than the lease.
+func TestWritesWaitForOtherNodes(t *testing.T) {
+	a := open(t)
+	ctx := context.Background()
+	b, err := postgres.Open(ctx, os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const lease = 500 * time.Millisecond
+	var mu sync.Mutex
+	dropped := map[string]int{}
+	fb := b.Watch(postgres.FeedOptions{Ping: 50 * time.Millisecond, Lease: lease, Changed: func(id string) {
+		time.Sleep(30 * time.Millisecond) // a slow node
+		mu.Lock()
+		dropped[id]++
+		mu.Unlock()
+	}})
+	defer fb.Close()
+	fa := a.Watch(postgres.FeedOptions{Ping: 50 * time.Millisecond, Lease: lease})
+	defer fa.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !fa.Fresh() || !fb.Fresh() {
+		if time.Now().After(deadline) {
+			t.Fatal("feeds not fresh")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(150 * time.Millisecond) // both have heard the other's hello
+	at := time.Now().UTC()
+	seen := func(id string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return dropped[id]
+	}
+	if err := a.WriteSubject(ctx, candor.SubjectWrite{SubjectID: "sub_w", Create: true, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if seen("sub_w") != 1 {
+		t.Fatal("the create returned before the other node dropped its state")
+	}
+	for i := range 5 {
+		if err := a.AppendConsents(ctx, []candor.Consent{{ID: fmt.Sprint("cw", i), ReceiptID: "r", SubjectID: "sub_w", Purpose: "analytics", State: candor.ConsentGranted,
+			NoticeHash: "n", Channel: "api", Actor: "t", At: at}}); err != nil {
+			t.Fatal(err)
+		}
+		if got := seen("sub_w"); got != 2+i {
+			t.Fatalf("consent %d returned after %d drops on the other node", i, got)
+		}
+	}
+	if err := a.SetRestricted(ctx, "sub_w", true, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.EraseSubject(ctx, "sub_w"); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen("sub_w"); got != 8 {
+		t.Fatalf("%d drops after restriction and erasure, want 8", got)
+	}
+	// B goes away without a word: A's writes wait at most about a lease.
+	fb.Close()
+	start := time.Now()
+	if err := a.WriteSubject(ctx, candor.SubjectWrite{SubjectID: "sub_x", Create: true, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > lease+time.Second {
+		t.Fatalf("a write waited %v for a node that is gone", d)
 	}
 }

@@ -14,7 +14,7 @@ import (
 
 // SetObjection implements [candor.SubjectStore].
 func (db *DB) SetObjection(ctx context.Context, subjectID, purpose string, objected bool, at time.Time) error {
-	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+	err := db.announced(ctx, func(tx pgx.Tx, changed func(string, int64, bool)) error {
 		var list string
 		err := tx.QueryRow(ctx, db.q(`SELECT objections FROM {data}.subjects WHERE id = $1 FOR UPDATE`), subjectID).Scan(&list)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -28,7 +28,9 @@ func (db *DB) SetObjection(ctx context.Context, subjectID, purpose string, objec
 			l = append(l, purpose)
 		}
 		slices.Sort(l)
-		_, err = tx.Exec(ctx, db.q(`UPDATE {data}.subjects SET objections = $1, updated_at = $2, version = version + 1 WHERE id = $3`), strings.Join(l, ","), at, subjectID)
+		var version int64
+		err = tx.QueryRow(ctx, db.q(`UPDATE {data}.subjects SET objections = $1, updated_at = $2, version = version + 1 WHERE id = $3 RETURNING version`), strings.Join(l, ","), at, subjectID).Scan(&version)
+		changed(subjectID, version, false)
 		return err
 	})
 	return wrap("set objection", err)
@@ -38,11 +40,16 @@ func (db *DB) SetObjection(ctx context.Context, subjectID, purpose string, objec
 // identifiers, traits, consents and events, and its trigger tells every
 // node's feed.
 func (db *DB) EraseSubject(ctx context.Context, subjectID string) (bool, error) {
-	tag, err := db.pool.Exec(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = $1`), subjectID)
-	if err != nil {
-		return false, wrap("erase subject", err)
-	}
-	return tag.RowsAffected() > 0, nil
+	existed := false
+	err := db.announced(ctx, func(tx pgx.Tx, changed func(string, int64, bool)) error {
+		tag, err := tx.Exec(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = $1`), subjectID)
+		if err == nil && tag.RowsAffected() > 0 {
+			existed = true
+			changed(subjectID, 0, true)
+		}
+		return err
+	})
+	return existed, wrap("erase subject", err)
 }
 
 // PutRequest implements [candor.RequestStore].

@@ -122,8 +122,17 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 
 func openConn(ctx context.Context, path, migr string) (*conn, error) {
 	q := url.Values{}
+	// The data store syncs to disk at WAL checkpoints (NORMAL): a commit
+	// survives a crash of the process, and the last ones may be lost with
+	// power. The key store and the audit log sync every commit (FULL): a
+	// shredded key must stay shredded and an audit entry written before data
+	// was returned must stay written, whatever happens to the machine.
+	sync := "synchronous(NORMAL)"
+	if migr != "data" {
+		sync = "synchronous(FULL)"
+	}
 	// busy_timeout first, so that the pragmas after it wait instead of failing.
-	for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(1)", "secure_delete(1)"} {
+	for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", sync, "foreign_keys(1)", "secure_delete(1)"} {
 		q.Add("_pragma", p)
 	}
 	wq := url.Values{}

@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/apikeys"
-	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/examples"
 )
 
@@ -291,13 +291,26 @@ func TestIngestSurvivesSIGKILL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each event's product_id is its message id: read them back.
 	stored := map[string]bool{}
 	for _, e := range evs {
-		stored[e.ID] = true
+		plain, err := st.vault.Unseal(context.Background(), id, candor.EventSealField(e.ID), e.Sealed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Properties struct {
+				ProductID string `json:"product_id"`
+			} `json:"properties"`
+		}
+		if err := json.Unmarshal(plain, &p); err != nil {
+			t.Fatal(err)
+		}
+		stored[p.Properties.ProductID] = true
 	}
 	missing := 0
 	for _, mid := range acked {
-		if !stored[collect.EventID(st.vault.BlindIndex, mid)] {
+		if !stored[mid] {
 			missing++
 		}
 	}
