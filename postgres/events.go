@@ -21,7 +21,7 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, e
 	// the event if its subject still exists.
 	eventSQL := db.q(`WITH seen AS (INSERT INTO {data}.messages (id, received_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id),
 		ev AS (INSERT INTO {data}.events (id, subject_id, type, name, purposes, time_ms, received_ms, expires_ms, sealed)
-			SELECT $1, $3, $4, $5, $6, $7, $8, $9, $10 FROM seen WHERE EXISTS (SELECT 1 FROM {data}.subjects WHERE id = $3) RETURNING id)
+			SELECT $11, $3, $4, $5, $6, $7, $8, $9, $10 FROM seen WHERE EXISTS (SELECT 1 FROM {data}.subjects WHERE id = $3) RETURNING id)
 		SELECT (SELECT count(*) FROM seen), (SELECT count(*) FROM ev)`)
 	seenSQL := db.q(`WITH seen AS (INSERT INTO {data}.messages (id, received_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING id)
 		SELECT count(*), 0::bigint FROM seen`)
@@ -31,7 +31,7 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, e
 	for _, m := range msgs {
 		if e := m.Event; e != nil {
 			batch.Queue(eventSQL, m.ID, m.At.UnixMilli(), e.SubjectID, e.Type, e.Name, strings.Join(e.Purposes, ","),
-				e.Time.UnixMilli(), e.Received.UnixMilli(), e.Expires.UnixMilli(), e.Sealed)
+				e.Time.UnixMilli(), e.Received.UnixMilli(), e.Expires.UnixMilli(), e.Sealed, e.ID)
 		} else {
 			batch.Queue(seenSQL, m.ID, m.At.UnixMilli())
 		}

@@ -10,7 +10,8 @@ import (
 )
 
 func event(id, subjectID, name string, sec int) *candor.EventRecord {
-	return &candor.EventRecord{ID: id, SubjectID: subjectID, Type: "track", Name: name, Purposes: []string{"analytics", "personalization"},
+	// The event's id differs from its message's: the store must keep both.
+	return &candor.EventRecord{ID: "ev-" + id, SubjectID: subjectID, Type: "track", Name: name, Purposes: []string{"analytics", "personalization"},
 		Time: at(sec), Received: at(sec + 1), Expires: at(sec).Add(24 * time.Hour), Sealed: []byte("sealed-" + id)}
 }
 
@@ -46,7 +47,7 @@ func testEvents(t *testing.T, s candor.Store) {
 	for _, e := range evs {
 		order = append(order, e.ID)
 	}
-	if fmt.Sprint(order) != "[m7 m2 m3 m1]" {
+	if fmt.Sprint(order) != "[ev-m7 ev-m2 ev-m3 ev-m1]" {
 		t.Fatalf("events newest first: %v", order)
 	}
 	e := evs[1]
@@ -54,7 +55,7 @@ func testEvents(t *testing.T, s candor.Store) {
 		!e.Received.Equal(at(21)) || !e.Expires.Equal(at(20).Add(24*time.Hour)) || string(e.Sealed) != "sealed-m2" {
 		t.Fatalf("event read back: %+v", e)
 	}
-	if page, _ := s.SubjectEvents(ctx, "sub_ev", at(20), 2); len(page) != 2 || page[0].ID != "m3" || page[1].ID != "m1" {
+	if page, _ := s.SubjectEvents(ctx, "sub_ev", at(20), 2); len(page) != 2 || page[0].ID != "ev-m3" || page[1].ID != "ev-m1" {
 		t.Fatalf("page before t=20: %+v", page)
 	}
 	stats, err := s.EventStats(ctx, "sub_ev")

@@ -43,6 +43,9 @@ func testAccessAndExport(t *testing.T, opt serverOpt) {
 		t.Fatalf("access request %v", req)
 	}
 	rid := req["id"].(string)
+	if code, out, _ := s.do("GET", "/v1/rights/"+rid+"/report", s.admin, nil); code != 200 {
+		t.Fatalf("report: %d %s\n%s", code, out, s.log.String())
+	}
 	rep := s.json("GET", "/v1/rights/"+rid+"/report", s.admin, nil, 200)
 	body := string(mustJSON(t, rep))
 	for _, want := range []string{"access.me@example.com", "+8613800001111", "Suzhou", "Access Me", `"retain_until"`, `"purpose":"marketing.sms","state":"withdrawn"`,
