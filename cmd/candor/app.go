@@ -147,6 +147,13 @@ func (s *stack) watch(ledger *consent.Ledger) (stop func()) {
 	return feed.Close
 }
 
+// webhookSecret is the key that signs webhooks to a recipient: derived
+// from the blind-index key, so that every node has it and nothing new must
+// be stored. `candor keys webhook-secret` shows it, to give the recipient.
+func webhookSecret(s *stack, recipient string) []byte {
+	return s.vault.BlindIndex("webhook-secret", recipient)
+}
+
 // jobActor is the actor for work Candor does by itself.
 func jobActor(name string) candor.Actor {
 	return candor.Actor{ID: "job:" + name, Role: candor.RoleAdmin}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -88,12 +89,14 @@ func openExisting(ctx context.Context, data, db string, stderr io.Writer) (*stac
 }
 
 func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "status" && args[0] != "rotate") {
-		fmt.Fprintln(stderr, "usage: candor keys status|rotate [-data DIR | -db URL]")
+	if len(args) == 0 || (args[0] != "status" && args[0] != "rotate" && args[0] != "webhook-secret") {
+		fmt.Fprintln(stderr, "usage: candor keys status|rotate|webhook-secret [-recipient ID] [-data DIR | -db URL]")
 		return errUsage
 	}
 	fs := newFlags("keys "+args[0], stderr)
 	data, db := storeFlags(fs)
+	recipient := fs.String("recipient", "", "webhook-secret: the recipient id from the policy")
+	configFile := fs.String("config", env("CANDOR_CONFIG", ""), "webhook-secret: the policy file (CANDOR_CONFIG); default the demo policy")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
@@ -102,6 +105,21 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
+	if args[0] == "webhook-secret" {
+		pol, err := loadPolicy(*configFile)
+		if err != nil {
+			return err
+		}
+		if pol.Recipient(*recipient) == nil {
+			fmt.Fprintf(stderr, "candor keys webhook-secret: -recipient: no recipient %q in the policy\n", *recipient)
+			return errUsage
+		}
+		if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:keys", Action: "keys.webhook-secret", Decision: "ok", Reason: "recipient=" + *recipient}); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, hex.EncodeToString(webhookSecret(st, *recipient)))
+		return nil
+	}
 	if args[0] == "rotate" {
 		prog := newProgress(stderr, "re-wrapping subject keys")
 		res, err := st.vault.Rotate(ctx, func(done, total int) { prog.set(int64(done)) })

@@ -131,3 +131,30 @@ func testErasure(t *testing.T, url, schema string) {
 		}
 	}
 }
+
+// TestWebhookSecret: `candor keys webhook-secret` gives the key that signs
+// a recipient's webhooks, the same every time, and audits it.
+func TestWebhookSecret(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir, "")
+	s.stop()
+	data := filepath.Join(dir, "data")
+	var a, b bytes.Buffer
+	if err := runMain(context.Background(), []string{"keys", "webhook-secret", "-recipient", "acme-ads", "-data", data}, &a, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := runMain(context.Background(), []string{"keys", "webhook-secret", "-recipient", "acme-ads", "-data", data}, &b, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if len(strings.TrimSpace(a.String())) != 64 || a.String() != b.String() {
+		t.Fatalf("secrets %q %q", a.String(), b.String())
+	}
+	var c bytes.Buffer
+	runMain(context.Background(), []string{"keys", "webhook-secret", "-recipient", "global-parcel", "-data", data}, &c, io.Discard)
+	if c.String() == a.String() {
+		t.Fatal("two recipients share a secret")
+	}
+	if err := runMain(context.Background(), []string{"keys", "webhook-secret", "-recipient", "nobody", "-data", data}, io.Discard, io.Discard); err == nil {
+		t.Fatal("an unknown recipient got a secret")
+	}
+}

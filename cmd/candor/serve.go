@@ -169,7 +169,20 @@ func Run(ctx context.Context, cfg Config) error {
 		Logger: log, Writers: writers, Queue: cfg.IngestQueue, Baseline: cfg.ingestBaseline})
 	// Runs after the HTTP server has drained: commits what was accepted.
 	defer col.Close()
-	rts := rights.New(rights.Options{Policy: pol, Store: st.store, Keys: st.vault, Ledger: ledger, Subjects: subj, Auditor: st.audit, Now: now})
+	notifier := rights.NewNotifier(rights.NotifierOptions{Store: st.store, Policy: pol, Now: now, Logger: log,
+		Secret: func(recipient string) []byte { return webhookSecret(st, recipient) }})
+	nctx, stopNotifier := context.WithCancel(context.Background())
+	notifierDone := make(chan struct{})
+	go func() { defer close(notifierDone); notifier.Run(nctx) }()
+	defer func() { stopNotifier(); <-notifierDone }()
+	piplDays := 0
+	if v := os.Getenv("CANDOR_PIPL_DAYS"); v != "" {
+		if piplDays, err = strconv.Atoi(v); err != nil || piplDays < 1 || piplDays > 90 {
+			return fmt.Errorf("CANDOR_PIPL_DAYS: want a number of days from 1 to 90")
+		}
+	}
+	rts := rights.New(rights.Options{Policy: pol, Store: st.store, Keys: st.vault, Ledger: ledger, Subjects: subj, Auditor: st.audit, Now: now,
+		Notifier: notifier, PIPLDays: piplDays})
 	verifier, err := newVerifier(cfg, st, pol, now, log)
 	if err != nil {
 		return err
