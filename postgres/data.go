@@ -105,6 +105,23 @@ func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]
 	if fields != nil && len(fields) == 0 {
 		return nil, nil
 	}
+	// While the feed is fresh, a subject's traits are read whole once and
+	// kept (see traitCache).
+	if f := db.feed.Load(); f != nil && f.Fresh() {
+		all, gen, ok := db.traits.get(subjectID)
+		if !ok {
+			var err error
+			if all, err = db.loadTraits(ctx, subjectID, nil); err != nil {
+				return nil, err
+			}
+			db.traits.put(subjectID, all, gen)
+		}
+		return pick(all, fields), nil
+	}
+	return db.loadTraits(ctx, subjectID, fields)
+}
+
+func (db *DB) loadTraits(ctx context.Context, subjectID string, fields []string) ([]candor.Trait, error) {
 	q := db.q(`SELECT field, sealed, updated_at FROM {data}.traits WHERE subject_id = $1 AND ($2::text[] IS NULL OR field = ANY($2)) ORDER BY field`)
 	rows, _ := db.pool.Query(ctx, q, subjectID, fields)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Trait, error) {

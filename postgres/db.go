@@ -55,6 +55,8 @@ type DB struct {
 	// feed is the running change feed, if any: writes wait for its
 	// acknowledgements.
 	feed atomic.Pointer[Feed]
+	// traits caches sealed traits while the feed is fresh.
+	traits traitCache
 
 	// The audit chain's head as this node last wrote or read it.
 	auditMu        sync.Mutex

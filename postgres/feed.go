@@ -179,10 +179,12 @@ func (f *Feed) notified(n *pgconn.Notification) {
 	switch n.Channel {
 	case f.data:
 		if n.Payload == ResetAll {
+			f.db.traits.clear()
 			f.opts.Reset()
 			return
 		}
 		id, _, _ := strings.Cut(n.Payload, ":")
+		f.db.traits.invalidate(id)
 		f.opts.Changed(id)
 		f.mu.Lock()
 		f.pending = append(f.pending, "ack|"+f.node+"|"+n.Payload)
@@ -237,6 +239,7 @@ func (f *Feed) listen(ctx context.Context) error {
 		return err
 	}
 	// Changes may have been missed before LISTEN took effect.
+	f.db.traits.clear()
 	f.opts.Reset()
 	if err := f.announce(ctx, conn, true); err != nil {
 		return err
@@ -320,6 +323,11 @@ func (db *DB) announced(ctx context.Context, fn func(tx pgx.Tx, changed func(id 
 			f.forget(p.key)
 		}
 		return err
+	}
+	// This node's own cache, at once (its feed will hear of it too).
+	for _, p := range ws {
+		id, _, _ := strings.Cut(p.key, ":")
+		db.traits.invalidate(id)
 	}
 	if !f.Fresh() && len(ws) > 0 {
 		// This node cannot hear acknowledgements now: wait out the lease,

@@ -181,3 +181,54 @@ func TestWritesWaitForOtherNodes(t *testing.T) {
 		t.Fatalf("a write waited %v for a node that is gone", d)
 	}
 }
+
+// TestTraitCacheAcrossNodes: a node keeps traits it read while its feed is
+// fresh; a trait written through another node is read anew at once.
+func TestTraitCacheAcrossNodes(t *testing.T) {
+	a := open(t)
+	ctx := context.Background()
+	b, err := postgres.Open(ctx, os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	fa := a.Watch(postgres.FeedOptions{Ping: 50 * time.Millisecond})
+	defer fa.Close()
+	fb := b.Watch(postgres.FeedOptions{Ping: 50 * time.Millisecond})
+	defer fb.Close()
+	for deadline := time.Now().Add(10 * time.Second); !fa.Fresh() || !fb.Fresh(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("feeds not fresh")
+		}
+	}
+	time.Sleep(150 * time.Millisecond)
+	at := time.Now().UTC()
+	if err := a.WriteSubject(ctx, candor.SubjectWrite{SubjectID: "sub_t", Create: true, At: at, Traits: []candor.Trait{{Field: "city", Sealed: []byte("v1")}}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 6; i++ {
+		got, err := b.Traits(ctx, "sub_t", []string{"city"})
+		if err != nil || len(got) != 1 || string(got[0].Sealed) != fmt.Sprint("v", i-1) {
+			t.Fatalf("read %d: %+v %v", i, got, err)
+		}
+		if again, _ := b.Traits(ctx, "sub_t", nil); len(again) != 1 {
+			t.Fatalf("all traits: %+v", again)
+		}
+		writer := a
+		if i%2 == 0 {
+			writer = b
+		}
+		if err := writer.WriteSubject(ctx, candor.SubjectWrite{SubjectID: "sub_t", At: at, Traits: []candor.Trait{{Field: "city", Sealed: []byte(fmt.Sprint("v", i))}}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := a.Traits(ctx, "sub_t", []string{"city"}); string(got[0].Sealed) != fmt.Sprint("v", i) {
+			t.Fatalf("node A after write %d: %s", i, got[0].Sealed)
+		}
+	}
+	if _, err := a.EraseSubject(ctx, "sub_t"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.Traits(ctx, "sub_t", nil); len(got) != 0 {
+		t.Fatal("node B still has the traits of an erased subject")
+	}
+}

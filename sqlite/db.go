@@ -122,13 +122,13 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 
 func openConn(ctx context.Context, path, migr string) (*conn, error) {
 	q := url.Values{}
-	// The data store syncs to disk at WAL checkpoints (NORMAL): a commit
-	// survives a crash of the process, and the last ones may be lost with
-	// power. The key store and the audit log sync every commit (FULL): a
-	// shredded key must stay shredded and an audit entry written before data
-	// was returned must stay written, whatever happens to the machine.
+	// The data store and the audit log sync to disk at WAL checkpoints
+	// (NORMAL): a commit survives a crash of the process, and the last
+	// second of commits may be lost with the power (PostgreSQL syncs every
+	// commit). The key store syncs every commit (FULL): a shredded key must
+	// stay shredded whatever happens to the machine, and its writes are few.
 	sync := "synchronous(NORMAL)"
-	if migr != "data" {
+	if migr == "keys" {
 		sync = "synchronous(FULL)"
 	}
 	// busy_timeout first, so that the pragmas after it wait instead of failing.
