@@ -391,7 +391,7 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 			name = ScreenEvent
 		}
 		if w.Name != "" || w.Category != "" {
-			props = maps(props)
+			props = cloneProps(props)
 			if w.Name != "" {
 				props["name"] = w.Name
 			}
@@ -735,7 +735,7 @@ func (c *Collector) alias(ctx context.Context, actor candor.Actor, sig Signals, 
 	return err
 }
 
-func maps(m map[string]any) map[string]any {
+func cloneProps(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m)+2)
 	for k, v := range m {
 		out[k] = v

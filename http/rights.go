@@ -153,3 +153,18 @@ func (s *Server) refuseRequest(w http.ResponseWriter, r *http.Request, p *princi
 	writeJSON(w, http.StatusOK, s.viewRequest(req))
 	return nil
 }
+
+// verifyRequest serves POST /v1/rights/{id}/verify: staff checked the
+// person's identity; the request is carried out.
+func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id := r.PathValue("id")
+	if !candor.ValidID("req_", id) {
+		return candor.Errorf(candor.ENOTFOUND, "request not found")
+	}
+	req, err := s.Rights.Verify(r.Context(), p.Actor, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.viewRequest(req))
+	return nil
+}

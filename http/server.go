@@ -120,6 +120,7 @@ func (s *Server) Handler() http.Handler {
 	s.handle("GET /v1/rights", []string{admin, dpo}, s.listRequests)
 	s.handle("GET /v1/rights/{id}", []string{admin, dpo}, s.getRequest)
 	s.handle("POST /v1/rights/{id}/refuse", []string{admin, dpo}, s.refuseRequest)
+	s.handle("POST /v1/rights/{id}/verify", []string{admin, dpo}, s.verifyRequest)
 	s.handle("GET /v1/rights/{id}/report", []string{admin, dpo}, s.report)
 	s.handle("GET /v1/rights/{id}/export", []string{admin, dpo}, s.export)
 	// The person themself, after proving control of an identifier on file.

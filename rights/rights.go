@@ -199,6 +199,29 @@ func (s *Service) Execute(ctx context.Context, actor candor.Actor, id string) (*
 	return &done, nil
 }
 
+// Verify records that a staff member checked the identity of the person
+// behind a request waiting in verifying, and carries it out. ECONFLICT
+// when the request is in another state.
+func (s *Service) Verify(ctx context.Context, actor candor.Actor, id string) (*candor.RightsRequest, error) {
+	r, err := s.o.Store.Request(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != candor.RequestVerifying && r.Status != candor.RequestReceived {
+		return nil, candor.Errorf(candor.ECONFLICT, "the request is %s, not waiting for verification", r.Status)
+	}
+	from := r.Status
+	now := s.o.Now().UTC()
+	r.Status, r.UpdatedAt, r.StateSince, r.Details.VerifiedBy = candor.RequestInProgress, now, now, actor.ID
+	if err := s.o.Store.UpdateRequest(ctx, *r, from); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, actor, *r, "rights.verify", "ok", "identity checked by staff"); err != nil {
+		return nil, err
+	}
+	return s.Execute(ctx, actor, id)
+}
+
 // Refuse refuses a request that is not finished, with the reason the
 // person will be told (PIPL Art. 50). EINVALID without a reason.
 func (s *Service) Refuse(ctx context.Context, actor candor.Actor, id, reason string) (*candor.RightsRequest, error) {

@@ -178,6 +178,17 @@ func TestStatesAndDeadlines(t *testing.T) {
 	if over, _ := f.r.Overdue(ctx); len(over) != 1 {
 		t.Fatal("not overdue after 16 days")
 	}
+	// A second request: verified by staff later, then carried out.
+	r2, err := f.r.File(ctx, dpo, rights.Input{Type: candor.RightObject, SubjectID: id, Purposes: []string{"analytics"}})
+	if err != nil || r2.Status != candor.RequestVerifying {
+		t.Fatal(r2, err)
+	}
+	if done, err := f.r.Verify(ctx, dpo, r2.ID); err != nil || done.Status != candor.RequestDone || done.Details.VerifiedBy != dpo.ID {
+		t.Fatalf("verify: %+v %v", done, err)
+	}
+	if _, err := f.r.Verify(ctx, dpo, r2.ID); candor.ErrorCode(err) != candor.ECONFLICT {
+		t.Fatalf("verifying a done request: %v", err)
+	}
 	if _, err := f.r.Refuse(ctx, dpo, r.ID, "  "); candor.ErrorCode(err) != candor.EINVALID {
 		t.Fatalf("refusal without a reason: %v", err)
 	}
