@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
-	"github.com/candorhq/candor/vault"
+	"github.com/candorhq/candor/subjects"
 )
 
 // Verification limits.
@@ -116,18 +116,12 @@ func (v *Verifier) Start(ctx context.Context, kind, value, ip string) (string, t
 	if err := v.allowIP(ip); err != nil {
 		return "", time.Time{}, err
 	}
-	var norm string
-	var err error
-	switch kind {
-	case candor.IdentEmail:
-		norm, err = vault.NormalizeEmail(value)
-	case candor.IdentPhone:
-		norm, err = vault.NormalizePhone(value, "CN")
-	default:
+	if kind != candor.IdentEmail && kind != candor.IdentPhone {
 		return "", time.Time{}, candor.Invalid("give an e-mail address or a phone number", candor.FieldError{Field: "kind", Message: "want email or phone"})
 	}
+	norm, err := subjects.Normalize(kind, value)
 	if err != nil {
-		return "", time.Time{}, candor.Invalid("not a valid "+kind, candor.FieldError{Field: kind, Message: "not valid"})
+		return "", time.Time{}, err
 	}
 	blind := v.o.Keys.BlindIndex(kind, norm)
 	now := v.o.Now().UTC()

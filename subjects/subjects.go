@@ -333,8 +333,10 @@ func traitValue(f *candor.Field, v any) (string, error) {
 	return str, nil
 }
 
-// Find returns the id of the subject an identifier names, or ENOTFOUND.
-func (s *Service) Find(ctx context.Context, kind, value string) (string, error) {
+// Normalize puts an identifier in the form its blind index is computed
+// from: e-mail addresses lower-cased and trimmed, phone numbers in E.164
+// (default region CN). It returns EINVALID for a value that is not one.
+func Normalize(kind, value string) (string, error) {
 	value = strings.TrimSpace(value)
 	var err error
 	switch kind {
@@ -351,6 +353,15 @@ func (s *Service) Find(ctx context.Context, kind, value string) (string, error) 
 	}
 	if err != nil {
 		return "", candor.Invalid("not a valid "+kind, candor.FieldError{Field: kind, Message: "not valid"})
+	}
+	return value, nil
+}
+
+// Find returns the id of the subject an identifier names, or ENOTFOUND.
+func (s *Service) Find(ctx context.Context, kind, value string) (string, error) {
+	value, err := Normalize(kind, value)
+	if err != nil {
+		return "", err
 	}
 	blind := s.keys.BlindIndex(kind, value)
 	key := kind + ":" + string(blind)

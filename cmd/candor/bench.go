@@ -46,17 +46,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if which == "stores" {
 		return benchStores(ctx, *dbURL, *n, *conc, *dur, *asJSON, stdout, stderr)
 	}
@@ -223,24 +217,15 @@ func (b *benchEnv) parallel(ctx context.Context, conc int, d time.Duration, fn f
 // GET /v1/decisions, spreading the requests over the nodes.
 func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, nodes, conc int, d time.Duration) (p50, p99, rps float64, err error) {
 	b.close() // Run opens the store itself
-	key := "cndr_benchbenchbenchbenchbenchbenchbench"
-	cctx, cancel := context.WithCancel(ctx)
-	var running sync.WaitGroup
-	defer func() { cancel(); running.Wait() }()
+	key := benchKey
 	addrs := make([]string, nodes)
 	for n := range nodes {
-		ready := make(chan string, 1)
-		done := make(chan error, 1)
-		running.Add(1)
-		go func() {
-			defer running.Done()
-			done <- Run(cctx, Config{DataDir: sc.DataDir, DB: sc.DB, Store: sc, Addr: "127.0.0.1:0", WriteKey: key, Ready: func(a string) { ready <- a }})
-		}()
-		select {
-		case addrs[n] = <-ready:
-		case err := <-done:
+		addr, stop, err := serveInProcess(ctx, Config{DataDir: sc.DataDir, DB: sc.DB, Store: sc, WriteKey: key})
+		if err != nil {
 			return 0, 0, 0, err
 		}
+		defer stop()
+		addrs[n] = addr
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc, MaxIdleConns: conc * nodes}
 	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
@@ -289,6 +274,44 @@ func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, nodes, conc i
 		return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000
 	}
 	return ms(0.50), ms(0.99), float64(int64(float64(len(all)) / elapsed.Seconds())), nil
+}
+
+// benchKey is the write key of the servers benchmarks start.
+const benchKey = "cndr_benchbenchbenchbenchbenchbenchbench"
+
+// serveInProcess runs the server on loopback and returns its address, and
+// what stops it and waits for it.
+func serveInProcess(ctx context.Context, cfg Config) (addr string, stop func(), err error) {
+	cfg.Addr = "127.0.0.1:0"
+	ready := make(chan string, 1)
+	cfg.Ready = func(a string) { ready <- a }
+	done := make(chan error, 1)
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { done <- Run(cctx, cfg) }()
+	select {
+	case addr = <-ready:
+		return addr, func() { cancel(); <-done }, nil
+	case err := <-done:
+		cancel()
+		return "", nil, err
+	}
+}
+
+// startCPUProfile writes a CPU profile to path (none when empty) until
+// stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // peakRSSMB reads the process's peak resident set size (Linux).

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,17 +35,11 @@ func benchIngest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if *size < 1 || *size > 1000 || *conc < 1 || *n < 1 {
 		return fmt.Errorf("-batch from 1 to 1000, -c and -subjects at least 1")
 	}
@@ -102,22 +95,12 @@ type ingestResult struct{ eps, p50, p99 float64 }
 
 // driveIngest serves the API on loopback and sends batches for d.
 func driveIngest(ctx context.Context, sc storeConfig, baseline bool, subjectCount, conc, size int, d time.Duration) (ingestResult, error) {
-	key := "cndr_benchbenchbenchbenchbenchbenchbench"
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	cctx, cancel := context.WithCancel(ctx)
-	go func() {
-		done <- Run(cctx, Config{DataDir: sc.DataDir, DB: sc.DB, Store: sc, Addr: "127.0.0.1:0", WriteKey: key,
-			ingestBaseline: baseline, Ready: func(a string) { ready <- a }})
-	}()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		cancel()
+	key := benchKey
+	addr, stop, err := serveInProcess(ctx, Config{DataDir: sc.DataDir, DB: sc.DB, Store: sc, WriteKey: key, ingestBaseline: baseline})
+	if err != nil {
 		return ingestResult{}, err
 	}
-	defer func() { cancel(); <-done }()
+	defer stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc}, Timeout: 30 * time.Second}
 	var sent atomic.Int64
 	var failed atomic.Value

@@ -20,17 +20,7 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *testS
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := &syncBuffer{}
-	cmd.Stderr = log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return waitAddr(t, out, log)
+	return startCmd(t, cmd)
 }
 
 // waitAddr reads a serve process's output until it prints its address.
