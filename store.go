@@ -38,6 +38,9 @@ type SubjectStore interface {
 	// (identifiers, traits, consents, events) in one transaction, and
 	// reports whether it existed.
 	EraseSubject(ctx context.Context, subjectID string) (bool, error)
+	// EraseSubjects is EraseSubject for many at once (a journal replay),
+	// and reports how many existed.
+	EraseSubjects(ctx context.Context, subjectIDs []string) (int, error)
 	// CountSubjects returns the number of subjects.
 	CountSubjects(ctx context.Context) (int, error)
 	// SubjectIDs returns up to limit subject ids greater than after, in order.

@@ -52,6 +52,25 @@ func (db *DB) EraseSubject(ctx context.Context, subjectID string) (bool, error) 
 	return existed, wrap("erase subject", err)
 }
 
+// EraseSubjects implements [candor.SubjectStore]: one statement, and the
+// wait for other nodes' acknowledgements as for one.
+func (db *DB) EraseSubjects(ctx context.Context, ids []string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	n := 0
+	err := db.announced(ctx, func(tx pgx.Tx, changed func(string, int64, bool)) error {
+		rows, _ := tx.Query(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = ANY($1) RETURNING id`), ids)
+		gone, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		for _, id := range gone {
+			changed(id, 0, true)
+		}
+		n = len(gone)
+		return err
+	})
+	return n, wrap("erase subjects", err)
+}
+
 // PutRequest implements [candor.RequestStore].
 func (db *DB) PutRequest(ctx context.Context, r candor.RightsRequest) error {
 	details, err := json.Marshal(r.Details)

@@ -370,14 +370,14 @@ func ReplayErasures(ctx context.Context, store candor.Store) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		for _, e := range page {
-			existed, err := store.EraseSubject(ctx, e.SubjectID)
-			if err != nil {
-				return n, err
-			}
-			if existed {
-				n++
-			}
+		ids := make([]string, len(page))
+		for i, e := range page {
+			ids[i] = e.SubjectID
+		}
+		k, err := store.EraseSubjects(ctx, ids)
+		n += k
+		if err != nil {
+			return n, err
 		}
 		if len(page) < 1000 {
 			return n, nil

@@ -60,6 +60,31 @@ func (db *DB) EraseSubject(ctx context.Context, subjectID string) (bool, error) 
 	return n > 0, nil
 }
 
+// EraseSubjects implements [candor.SubjectStore].
+func (db *DB) EraseSubjects(ctx context.Context, ids []string) (int, error) {
+	n := 0
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		res, err := db.data.w.ExecContext(ctx, `DELETE FROM subjects WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return n, wrap("erase subjects", err)
+		}
+		k, _ := res.RowsAffected()
+		n += int(k)
+	}
+	if n > 0 {
+		if _, err := db.data.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return n, wrap("erase subjects: checkpoint", err)
+		}
+	}
+	return n, nil
+}
+
 // PutRequest implements [candor.RequestStore].
 func (db *DB) PutRequest(ctx context.Context, r candor.RightsRequest) error {
 	details, err := json.Marshal(r.Details)

@@ -62,6 +62,21 @@ func testObjectionsAndErasure(t *testing.T, s candor.Store) {
 	if _, err := s.Subject(ctx, "sub_keep"); err != nil {
 		t.Error("erasing one subject touched another")
 	}
+	// Many at once, some already gone.
+	for _, id := range []string{"sub_m1", "sub_m2"} {
+		if err := s.WriteSubject(ctx, subject(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.EraseSubjects(ctx, []string{"sub_m1", "sub_er", "sub_m2", "sub_none"}); err != nil || n != 2 {
+		t.Fatalf("erase many: %d %v", n, err)
+	}
+	if n, _ := s.CountSubjects(ctx); n != 1 {
+		t.Fatalf("%d subjects left, want sub_keep", n)
+	}
+	if n, err := s.EraseSubjects(ctx, nil); err != nil || n != 0 {
+		t.Fatalf("erase none: %d %v", n, err)
+	}
 
 	ks := s.Keys()
 	if err := ks.PutSubjectKey(ctx, "sub_er", []byte("wrapped"), at(0)); err != nil {
