@@ -51,6 +51,18 @@ type SubjectWrite struct {
 	At          time.Time
 }
 
+// SubjectMerge moves one subject into another (an anonymous visitor who
+// signs in as a known user): everything the first holds, re-sealed under
+// the second's key, in one transaction; the first is then deleted.
+type SubjectMerge struct {
+	From, Into  string
+	Identifiers []Identifier // From's, re-sealed under Into's key
+	Traits      []Trait      // From's traits Into lacks, re-sealed
+	Events      []EventRecord
+	Consents    []Consent // appended to Into's ledger
+	At          time.Time
+}
+
 // ConsentState is the state a consent record sets for one purpose.
 type ConsentState string
 

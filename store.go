@@ -41,6 +41,12 @@ type SubjectStore interface {
 	// EraseSubjects is EraseSubject for many at once (a journal replay),
 	// and reports how many existed.
 	EraseSubjects(ctx context.Context, subjectIDs []string) (int, error)
+	// MergeSubject moves m.From into m.Into in one transaction: it gives
+	// Into the identifiers, the traits it lacks, the events (replacing each
+	// one's sealed payload and subject), the sharing-ledger entries, and
+	// appends the consents; then deletes From, and bumps Into's version.
+	// ENOTFOUND if either is missing.
+	MergeSubject(ctx context.Context, m SubjectMerge) error
 	// CountSubjects returns the number of subjects.
 	CountSubjects(ctx context.Context) (int, error)
 	// SubjectIDs returns up to limit subject ids greater than after, in order.

@@ -605,6 +605,9 @@ func (c *Collector) subjectOf(ctx context.Context, userID, anonID string) (strin
 // subject covers.
 func (c *Collector) identify(ctx context.Context, actor candor.Actor, sig Signals, userID, anonID string, traits map[string]any, f *findings) error {
 	f.event = "identify"
+	if err := c.join(ctx, actor, sig, userID, anonID); err != nil {
+		return err
+	}
 	subjectID, err := c.subjectOf(ctx, userID, anonID)
 	if err != nil {
 		return err
@@ -706,7 +709,8 @@ func traitNames(field string) []string {
 }
 
 // alias links a previous (anonymous) id to a user id: the subject known by
-// either gains the other; if neither is known, a subject is made with both.
+// either gains the other; if both are known, the anonymous one is merged
+// into the user's; if neither is, a subject is made with both.
 func (c *Collector) alias(ctx context.Context, actor candor.Actor, sig Signals, w wire) error {
 	userID, err := idString(w.UserID, "userId")
 	if err != nil {
@@ -719,20 +723,32 @@ func (c *Collector) alias(ctx context.Context, actor candor.Actor, sig Signals, 
 	if userID == "" || prev == "" {
 		return candor.Invalid("alias needs userId and previousId", candor.FieldError{Field: "previousId", Message: "required"})
 	}
+	if err := c.join(ctx, actor, sig, userID, prev); err != nil {
+		return err
+	}
+	_, _, err = c.o.Subjects.Upsert(ctx, actor, sig.RequestID, subjects.Input{UserID: userID, AnonymousID: prev})
+	return err
+}
+
+// join merges the subject an anonymous id names into the one a user id
+// names, when both exist and differ: the visitor signed in (see
+// subjects.Service.Merge for what carries over).
+func (c *Collector) join(ctx context.Context, actor candor.Actor, sig Signals, userID, anonID string) error {
+	if userID == "" || anonID == "" {
+		return nil
+	}
 	user, err := c.subjectOf(ctx, userID, "")
 	if err != nil {
 		return err
 	}
-	anon, err := c.subjectOf(ctx, "", prev)
+	anon, err := c.subjectOf(ctx, "", anonID)
 	if err != nil {
 		return err
 	}
-	if user != "" && anon != "" && user != anon {
-		return &candor.Error{Code: candor.ECONFLICT, Message: "previousId and userId already belong to two different subjects; merging two subjects is not supported yet",
-			Reason: "identifier_conflict", Fields: []candor.FieldError{{Field: "previousId", Message: "belongs to another subject"}}}
+	if user == "" || anon == "" || user == anon {
+		return nil
 	}
-	_, _, err = c.o.Subjects.Upsert(ctx, actor, sig.RequestID, subjects.Input{UserID: userID, AnonymousID: prev})
-	return err
+	return c.o.Subjects.Merge(ctx, actor, sig.RequestID, anon, user)
 }
 
 func cloneProps(m map[string]any) map[string]any {

@@ -405,12 +405,15 @@ func TestIdentify(t *testing.T) {
 	if rep := f.report(t); rep["identify|traits.email|dropped|conflict"] != 1 {
 		t.Errorf("the conflict was not counted: %v", rep)
 	}
-	// A device that is another subject already (a visitor who consented
-	// before signing in) is kept apart.
+	// A device that is another subject already (a visitor who browsed
+	// before signing in) is merged into the user.
 	visitor := f.MustSubject(t, subjects.Input{AnonymousID: "device-2"}, "")
 	f.send(t, collect.Signals{}, map[string]any{"type": "identify", "userId": "new-user", "anonymousId": "device-2", "traits": map[string]any{"city": "Wuxi"}})
-	if d2, _ := f.Subjects.Find(ctx, candor.IdentAnonymousID, "device-2"); d2 != visitor {
-		t.Fatal("the visitor's device was moved")
+	if d2, _ := f.Subjects.Find(ctx, candor.IdentAnonymousID, "device-2"); d2 != id {
+		t.Fatal("the visitor's device was not merged into the user")
+	}
+	if _, err := f.Store.Subject(ctx, visitor); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Fatal("the visitor survived the merge")
 	}
 }
 
@@ -425,11 +428,42 @@ func TestAlias(t *testing.T) {
 	if got, _ := f.Subjects.Find(ctx, candor.IdentUserID, "member-1"); got != visitor {
 		t.Fatal("alias did not link the user id to the visitor")
 	}
-	f.MustSubject(t, subjects.Input{UserID: "member-2"}, "")
-	f.MustSubject(t, subjects.Input{AnonymousID: "anon-2"}, "")
+	// Both known: the visitor is merged into the member. Their events come
+	// along, re-sealed under the member's key; their refusal comes along,
+	// their grant does not.
+	member := f.MustSubject(t, subjects.Input{UserID: "member-2"}, "")
+	visitor2 := f.MustSubject(t, subjects.Input{AnonymousID: "anon-2"}, "")
+	if _, err := f.Ledger.Record(ctx, testenv.Admin, "", member, consent.Choice{NoticeVersion: f.Version, Choices: map[string]bool{"marketing.email": true, "analytics": true}}); err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Minute)
+	if _, err := f.Ledger.Record(ctx, testenv.Admin, "", visitor2, consent.Choice{NoticeVersion: f.Version, Choices: map[string]bool{"marketing.email": false, "personalization": true, "analytics": true}}); err != nil {
+		t.Fatal(err)
+	}
+	f.send(t, collect.Signals{}, map[string]any{"type": "track", "anonymousId": "anon-2", "event": "Product Viewed", "messageId": "pre-login", "properties": map[string]any{"product_id": "P9"}})
 	res := f.send(t, collect.Signals{}, map[string]any{"type": "alias", "previousId": "anon-2", "userId": "member-2"})
-	if len(res.Errors) != 1 || res.Errors[0].Code != candor.ECONFLICT {
-		t.Fatalf("two subjects: %+v", res)
+	if res.Accepted != 1 {
+		t.Fatalf("merge: %+v", res)
+	}
+	if got, _ := f.Subjects.Find(ctx, candor.IdentAnonymousID, "anon-2"); got != member {
+		t.Fatal("the anonymous id does not lead to the member")
+	}
+	evs := f.events(t, member)
+	if len(evs) != 1 {
+		t.Fatalf("the visitor's event did not come along: %+v", evs)
+	}
+	if props, _ := f.payload(t, evs[0]); props["product_id"] != "P9" {
+		t.Fatalf("the event was not re-sealed under the member's key: %v", props)
+	}
+	allow := func(p string) bool { d, _ := f.Gate.Decide(ctx, member, p); return d.Allow }
+	if allow("marketing.email") || allow("personalization") || !allow("analytics") {
+		t.Fatal("after the merge: the visitor's refusal must carry over, their grant must not, the member's own grant stays")
+	}
+	if k, err := f.Store.Keys().SubjectKey(ctx, visitor2); err != nil || k.ShreddedAt == nil {
+		t.Fatalf("the visitor's key was not destroyed: %+v %v", k, err)
+	}
+	if es, _ := f.Store.Keys().Erasures(ctx, "", 100); len(es) != 1 || es[0].SubjectID != visitor2 {
+		t.Fatalf("the merged visitor is not in the erasure journal: %+v", es)
 	}
 	if res := f.send(t, collect.Signals{}, map[string]any{"type": "alias", "userId": "member-2"}); len(res.Errors) != 1 {
 		t.Fatalf("alias without previousId: %+v", res)

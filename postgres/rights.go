@@ -312,3 +312,55 @@ func (db *DB) FinishAttempt(ctx context.Context, d candor.Delivery) error {
 		d.Status, d.NextAt, d.LastError, d.UpdatedAt, d.ID)
 	return wrap("finish attempt", err)
 }
+
+// MergeSubject implements [candor.SubjectStore].
+func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
+	err := db.announced(ctx, func(tx pgx.Tx, changed func(string, int64, bool)) error {
+		var n int
+		if err := tx.QueryRow(ctx, db.q(`SELECT count(*) FROM (SELECT id FROM {data}.subjects WHERE id = ANY($1) FOR UPDATE) s`), []string{m.From, m.Into}).Scan(&n); err != nil {
+			return err
+		}
+		if n != 2 || m.From == m.Into {
+			return candor.Errorf(candor.ENOTFOUND, "subject not found")
+		}
+		for _, id := range m.Identifiers {
+			if _, err := tx.Exec(ctx, db.q(`UPDATE {data}.identifiers SET subject_id = $1, sealed = $2 WHERE kind = $3 AND blind = $4 AND subject_id = $5`),
+				m.Into, id.Sealed, id.Kind, id.Blind, m.From); err != nil {
+				return err
+			}
+		}
+		for _, t := range m.Traits {
+			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.traits (subject_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`),
+				m.Into, t.Field, t.Sealed, t.UpdatedAt); err != nil {
+				return err
+			}
+		}
+		for _, e := range m.Events {
+			if _, err := tx.Exec(ctx, db.q(`UPDATE {data}.events SET subject_id = $1, sealed = $2 WHERE id = $3 AND subject_id = $4`), m.Into, e.Sealed, e.ID, m.From); err != nil {
+				return err
+			}
+		}
+		// The sharing ledger is append-only: copied, with new ids.
+		if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.disclosures (id, subject_id, recipient, purpose, fields, at, reference)
+			SELECT id || '.merged', $1, recipient, purpose, fields, at, reference FROM {data}.disclosures WHERE subject_id = $2`), m.Into, m.From); err != nil {
+			return err
+		}
+		for _, c := range m.Consents {
+			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.consents (id, receipt_id, subject_id, purpose, state, notice_hash, channel, gpc, explicit, guardian, guardian_evidence, actor, at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`), c.ID, c.ReceiptID, m.Into, c.Purpose, string(c.State), c.NoticeHash, c.Channel, c.GPC, c.Explicit, c.Guardian, c.GuardianEvidence, c.Actor, c.At); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = $1`), m.From); err != nil {
+			return err
+		}
+		changed(m.From, 0, true)
+		var version int64
+		if err := tx.QueryRow(ctx, db.q(`UPDATE {data}.subjects SET updated_at = $1, version = version + 1 WHERE id = $2 RETURNING version`), m.At, m.Into).Scan(&version); err != nil {
+			return err
+		}
+		changed(m.Into, version, false)
+		return nil
+	})
+	return wrap("merge subject", err)
+}

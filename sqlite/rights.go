@@ -379,3 +379,55 @@ func (db *DB) FinishAttempt(ctx context.Context, d candor.Delivery) error {
 		d.Status, ts(d.NextAt), d.LastError, ts(d.UpdatedAt), d.ID)
 	return wrap("finish attempt", err)
 }
+
+// MergeSubject implements [candor.SubjectStore].
+func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
+	tx, err := db.data.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("merge subject", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM subjects WHERE id IN (?, ?)`, m.From, m.Into).Scan(&n); err != nil {
+		return wrap("merge subject", err)
+	}
+	if n != 2 || m.From == m.Into {
+		return candor.Errorf(candor.ENOTFOUND, "subject not found")
+	}
+	for _, id := range m.Identifiers {
+		if _, err := tx.ExecContext(ctx, `UPDATE identifiers SET subject_id = ?, sealed = ? WHERE kind = ? AND blind = ? AND subject_id = ?`,
+			m.Into, id.Sealed, id.Kind, id.Blind, m.From); err != nil {
+			return wrap("merge subject: identifier", err)
+		}
+	}
+	for _, t := range m.Traits {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO traits (subject_id, field, sealed, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			m.Into, t.Field, t.Sealed, ts(t.UpdatedAt)); err != nil {
+			return wrap("merge subject: trait", err)
+		}
+	}
+	for _, e := range m.Events {
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET subject_id = ?, sealed = ? WHERE id = ? AND subject_id = ?`, m.Into, e.Sealed, e.ID, m.From); err != nil {
+			return wrap("merge subject: event", err)
+		}
+	}
+	// The sharing ledger is append-only: its entries are copied to Into
+	// (with new ids), and From's go with From.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO disclosures (id, subject_id, recipient, purpose, fields, at, reference)
+		SELECT id || '.merged', ?, recipient, purpose, fields, at, reference FROM disclosures WHERE subject_id = ?`, m.Into, m.From); err != nil {
+		return wrap("merge subject: disclosures", err)
+	}
+	for _, c := range m.Consents {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consents (id, receipt_id, subject_id, purpose, state, notice_hash, channel, gpc, explicit, guardian, guardian_evidence, actor, at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.ReceiptID, m.Into, c.Purpose, string(c.State), c.NoticeHash, c.Channel, c.GPC, c.Explicit, c.Guardian, c.GuardianEvidence, c.Actor, ts(c.At)); err != nil {
+			return wrap("merge subject: consent", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM subjects WHERE id = ?`, m.From); err != nil {
+		return wrap("merge subject: delete", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE subjects SET updated_at = ?, version = version + 1 WHERE id = ?`, ts(m.At), m.Into); err != nil {
+		return wrap("merge subject", err)
+	}
+	return wrap("merge subject: commit", tx.Commit())
+}

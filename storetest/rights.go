@@ -285,3 +285,68 @@ func testTimeOrder(t *testing.T, s candor.Store) {
 		t.Fatal("overdue at 1s: a request due at 1.5s")
 	}
 }
+
+func testMergeSubject(t *testing.T, s candor.Store) {
+	from := subject("sub_from", ident("anonymous_id", "b-anon"))
+	from.Traits = []candor.Trait{{Field: "city", Sealed: []byte("from-city")}, {Field: "gender", Sealed: []byte("from-gender")}}
+	if err := s.WriteSubject(ctx, from); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteSubject(ctx, subject("sub_into", ident("user_id", "b-user"))); err != nil { // has a city of its own
+		t.Fatal(err)
+	}
+	if err := s.AppendConsents(ctx, []candor.Consent{{ID: "c-from", ReceiptID: "r", SubjectID: "sub_from", Purpose: "analytics", State: candor.ConsentDenied,
+		NoticeHash: "n", Channel: "banner", Actor: "a", At: at(3)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendMessages(ctx, []candor.Message{{ID: "m-from", Event: event("m-from", "sub_from", "Product Viewed", 4), Name: "Product Viewed", At: at(4)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendDisclosures(ctx, []candor.Disclosure{{ID: "d-from", SubjectID: "sub_from", Recipient: "acme-ads", Purpose: "sharing.ads", Fields: []string{"city"}, At: at(4)}}); err != nil {
+		t.Fatal(err)
+	}
+	v0, _ := s.SubjectVersion(ctx, "sub_into")
+	m := candor.SubjectMerge{From: "sub_from", Into: "sub_into", At: at(9),
+		Identifiers: []candor.Identifier{{Kind: "anonymous_id", Blind: []byte("b-anon"), Sealed: []byte("resealed-anon")}},
+		Traits:      []candor.Trait{{Field: "city", Sealed: []byte("resealed-city"), UpdatedAt: at(0)}, {Field: "gender", Sealed: []byte("resealed-gender"), UpdatedAt: at(0)}},
+		Events:      []candor.EventRecord{{ID: "ev-m-from", Sealed: []byte("resealed-event")}},
+		Consents:    []candor.Consent{{ID: "c-merged", ReceiptID: "r2", SubjectID: "sub_into", Purpose: "analytics", State: candor.ConsentDenied, NoticeHash: "n", Channel: "merge", Actor: "a", At: at(3)}},
+	}
+	code(t, s.MergeSubject(ctx, candor.SubjectMerge{From: "sub_from", Into: "sub_nobody", At: at(9)}), candor.ENOTFOUND)
+	if err := s.MergeSubject(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Subject(ctx, "sub_from"); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Fatal("From survived the merge")
+	}
+	if owner, _ := s.FindSubject(ctx, "anonymous_id", []byte("b-anon")); owner != "sub_into" {
+		t.Fatalf("the anonymous id belongs to %q", owner)
+	}
+	ids, _ := s.Identifiers(ctx, "sub_into")
+	if len(ids) != 2 {
+		t.Fatalf("identifiers %+v", ids)
+	}
+	traits, _ := s.Traits(ctx, "sub_into", nil)
+	got := map[string]string{}
+	for _, tr := range traits {
+		got[tr.Field] = string(tr.Sealed)
+	}
+	if got["city"] != "sealed-city-sub_into" || got["gender"] != "resealed-gender" {
+		t.Fatalf("traits %v: Into's own city must stay, From's gender come", got)
+	}
+	evs, _ := s.SubjectEvents(ctx, "sub_into", time.Time{}, 10)
+	if len(evs) != 1 || string(evs[0].Sealed) != "resealed-event" {
+		t.Fatalf("events %+v", evs)
+	}
+	cs, _ := s.Consents(ctx, "sub_into")
+	if len(cs) != 1 || cs[0].ID != "c-merged" || cs[0].Channel != "merge" {
+		t.Fatalf("consents %+v", cs)
+	}
+	ds, _ := s.Disclosures(ctx, "sub_into")
+	if len(ds) != 1 || ds[0].Recipient != "acme-ads" {
+		t.Fatalf("disclosures %+v", ds)
+	}
+	if v, _ := s.SubjectVersion(ctx, "sub_into"); v <= v0 {
+		t.Fatal("the merge did not bump Into's version")
+	}
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener) {
 		{"Challenges", testChallenges},
 		{"Deliveries", testDeliveries},
 		{"TimeOrder", testTimeOrder},
+		{"MergeSubject", testMergeSubject},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {

@@ -31,11 +31,13 @@ type Keys interface {
 	candor.Sealer
 	NewSubjectKey(ctx context.Context, subjectID string) error
 	BlindIndex(kind, normalized string) []byte
+	// Erase destroys a subject's key and journals it (after a merge).
+	Erase(ctx context.Context, e candor.Erasure) error
 }
 
 // Service creates, merges and finds subjects.
 type Service struct {
-	store   candor.SubjectStore
+	store   candor.Store
 	keys    Keys
 	policy  *candor.Policy
 	auditor candor.Auditor
@@ -63,7 +65,7 @@ const (
 
 // Options configures a [Service].
 type Options struct {
-	Store   candor.SubjectStore
+	Store   candor.Store
 	Keys    Keys
 	Policy  *candor.Policy
 	Auditor candor.Auditor
@@ -415,4 +417,119 @@ func (s *Service) Resolve(ctx context.Context, actor candor.Actor, requestID, ki
 	}
 	id, _, err = s.Upsert(ctx, actor, requestID, in)
 	return id, err
+}
+
+// Merge moves one subject into another: an anonymous visitor who turns out
+// to be a known user (Segment's alias, or identify with both ids). Into
+// gets From's identifiers, the traits it lacks, its events and its sharing
+// ledger, all re-sealed under Into's key, in one transaction; From is then
+// deleted and its key destroyed and journalled, as for an erasure, so that
+// a restored backup cannot bring it back.
+//
+// Consents: From's refusals and withdrawals newer than Into's own entry
+// for the purpose are carried over; its grants are not. A choice made in a
+// banner before signing in cannot be attributed to the account's holder
+// with certainty, and a refusal is always safe to honour; the person is
+// asked again when signed in.
+//
+// It returns ENOTFOUND when either subject is missing.
+func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from, into string) error {
+	if from == into {
+		return nil
+	}
+	reseal := func(field string, sealed []byte) ([]byte, error) {
+		plain, err := s.keys.Unseal(ctx, from, field, sealed)
+		if err != nil {
+			return nil, fmt.Errorf("subjects: merge: %w", err)
+		}
+		return s.keys.Seal(ctx, into, field, plain)
+	}
+	m := candor.SubjectMerge{From: from, Into: into, At: s.now()}
+	idents, err := s.store.Identifiers(ctx, from)
+	if err != nil {
+		return err
+	}
+	for _, id := range idents {
+		if id.Sealed, err = reseal("identifier:"+id.Kind, id.Sealed); err != nil {
+			return err
+		}
+		m.Identifiers = append(m.Identifiers, id)
+	}
+	mine, err := s.store.Traits(ctx, into, nil)
+	if err != nil {
+		return err
+	}
+	has := map[string]bool{}
+	for _, t := range mine {
+		has[t.Field] = true
+	}
+	traits, err := s.store.Traits(ctx, from, nil)
+	if err != nil {
+		return err
+	}
+	for _, t := range traits {
+		if has[t.Field] {
+			continue
+		}
+		if t.Sealed, err = reseal(t.Field, t.Sealed); err != nil {
+			return err
+		}
+		m.Traits = append(m.Traits, t)
+	}
+	events, err := s.store.SubjectEvents(ctx, from, time.Time{}, 1_000_000)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if e.Sealed, err = reseal(candor.EventSealField(e.ID), e.Sealed); err != nil {
+			return err
+		}
+		m.Events = append(m.Events, e)
+	}
+	latest := func(list []candor.Consent) map[string]candor.Consent {
+		out := map[string]candor.Consent{}
+		for _, c := range list {
+			out[c.Purpose] = c
+		}
+		return out
+	}
+	fromLedger, err := s.store.Consents(ctx, from)
+	if err != nil {
+		return err
+	}
+	intoLedger, err := s.store.Consents(ctx, into)
+	if err != nil {
+		return err
+	}
+	own := latest(intoLedger)
+	receipt := candor.NewID("rcpt_")
+	for purpose, c := range latest(fromLedger) {
+		if c.State == candor.ConsentGranted {
+			continue
+		}
+		if o, ok := own[purpose]; ok && !c.At.After(o.At) {
+			continue
+		}
+		state := candor.ConsentDenied
+		if o, ok := own[purpose]; ok && o.State == candor.ConsentGranted {
+			state = candor.ConsentWithdrawn
+		}
+		m.Consents = append(m.Consents, candor.Consent{ID: candor.NewID("cns_"), ReceiptID: receipt, SubjectID: into, Purpose: purpose, State: state,
+			NoticeHash: c.NoticeHash, Channel: "merge", GPC: c.GPC, Explicit: c.Explicit, Actor: actor.ID, At: c.At})
+	}
+	if err := s.store.MergeSubject(ctx, m); err != nil {
+		return err
+	}
+	s.changed(from)
+	s.changed(into)
+	s.Forget(from)
+	if err := s.keys.Erase(ctx, candor.Erasure{SubjectID: from, At: m.At, RequestID: "merged-into:" + into}); err != nil {
+		return err
+	}
+	err = s.auditor.Append(ctx, candor.AuditEntry{Time: m.At, Actor: actor.ID, Action: "subject.merge", SubjectID: into, Decision: "ok",
+		Reason: fmt.Sprintf("merged %s: %d identifiers, %d traits, %d events, %d refusals", from, len(m.Identifiers), len(m.Traits), len(m.Events), len(m.Consents)), RequestID: requestID})
+	if err != nil {
+		return fmt.Errorf("subjects: audit: %w", err)
+	}
+	return nil
 }
