@@ -44,13 +44,16 @@ type VerifierKeys interface {
 
 // VerifierOptions configures a [Verifier].
 type VerifierOptions struct {
-	Store  candor.Store
-	Keys   VerifierKeys
-	Mail   Sender // e-mail codes
-	SMS    Sender // phone codes
-	Org    string // named in the message
-	Now    func() time.Time
-	Logger *slog.Logger
+	Store candor.Store
+	Keys  VerifierKeys
+	Mail  Sender // e-mail codes
+	SMS   Sender // phone codes
+	Org   string // named in the message
+	// Auditor records each reading of an address on file to send a code
+	// (it is a read of personal data, for the purpose rights).
+	Auditor candor.Auditor
+	Now     func() time.Time
+	Logger  *slog.Logger
 }
 
 // Verifier proves that a person controls an identifier on file: a one-time
@@ -169,6 +172,14 @@ func (v *Verifier) send(ctx context.Context, c candor.Challenge, code string) {
 	for _, id := range idents {
 		if id.Kind != c.Kind || !hmac.Equal(id.Blind, c.Blind) {
 			continue
+		}
+		if v.o.Auditor != nil {
+			// Audit before the address is read, as the gate does.
+			if err := v.o.Auditor.Append(ctx, candor.AuditEntry{Time: v.o.Now(), Actor: "job:verification", Action: "read", Purpose: candor.PurposeRights,
+				SubjectID: subjectID, Fields: []string{id.Kind}, Decision: "allow", Reason: "send a verification code", RequestID: c.ID}); err != nil {
+				v.o.Logger.Error("verification: audit", "challenge", c.ID, "err", err)
+				return
+			}
 		}
 		to, err := v.o.Keys.Unseal(ctx, subjectID, "identifier:"+id.Kind, id.Sealed)
 		if err != nil {

@@ -18,7 +18,7 @@ func newVerifier(t *testing.T, f *fixture) (*rights.Verifier, *testenv.MailServe
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Now: func() time.Time { return f.now }})
+	v := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Auditor: f.Audit, Now: func() time.Time { return f.now }})
 	return v, ms
 }
 
@@ -51,6 +51,16 @@ func TestVerifyByEmail(t *testing.T) {
 	p, err := v.Check(token)
 	if err != nil || p.SubjectID != id || p.Kind != candor.IdentEmail {
 		t.Fatalf("proof %+v %v", p, err)
+	}
+	// Reading the address on file to send the code was audited.
+	f.Audit.Close()
+	entries, _ := f.Store.AuditEntries(ctx, 1, 1000)
+	audited := false
+	for _, e := range entries {
+		audited = audited || (e.Action == "read" && e.Purpose == candor.PurposeRights && e.SubjectID == id && e.RequestID == chl)
+	}
+	if !audited {
+		t.Fatal("the reading of the address on file was not audited")
 	}
 	// Single use.
 	if _, _, err := v.Finish(ctx, chl, code, "192.0.2.1"); candor.ErrorCode(err) != candor.EINVALID {

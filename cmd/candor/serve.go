@@ -302,7 +302,7 @@ func demoKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/de
 // in the demo, codes are printed instead (SMS always, as no SMS gateway is
 // built yet). Without SMTP outside the demo, e-mail codes are not sent.
 func newVerifier(cfg Config, st *stack, pol *candor.Policy, now func() time.Time, log *slog.Logger) (*rights.Verifier, error) {
-	o := rights.VerifierOptions{Store: st.store, Keys: st.vault, Org: pol.Organization.Name, Now: now, Logger: log}
+	o := rights.VerifierOptions{Store: st.store, Keys: st.vault, Org: pol.Organization.Name, Auditor: st.audit, Now: now, Logger: log}
 	switch {
 	case cfg.SMTPURL != "":
 		from := cfg.SMTPFrom
