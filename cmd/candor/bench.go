@@ -262,6 +262,16 @@ func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, nodes, conc i
 	if err, _ := failed.Load().(error); err != nil {
 		return 0, 0, 0, err
 	}
+	p50, p99, n, err := latencies(lat)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return p50, p99, float64(int64(float64(n) / elapsed.Seconds())), nil
+}
+
+// latencies returns the median and 99th percentile, in milliseconds, of
+// the requests the workers timed, and how many there were.
+func latencies(lat [][]time.Duration) (p50, p99 float64, n int, err error) {
 	var all []time.Duration
 	for _, l := range lat {
 		all = append(all, l...)
@@ -270,10 +280,8 @@ func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, nodes, conc i
 		return 0, 0, 0, fmt.Errorf("no request completed")
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	ms := func(q float64) float64 {
-		return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000
-	}
-	return ms(0.50), ms(0.99), float64(int64(float64(len(all)) / elapsed.Seconds())), nil
+	ms := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
+	return ms(0.50), ms(0.99), len(all), nil
 }
 
 // benchKey is the write key of the servers benchmarks start.

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,16 +143,11 @@ func driveIngest(ctx context.Context, sc storeConfig, baseline bool, subjectCoun
 	if err, _ := failed.Load().(error); err != nil {
 		return ingestResult{}, err
 	}
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
+	p50, p99, _, err := latencies(lat)
+	if err != nil {
+		return ingestResult{}, err
 	}
-	if len(all) == 0 {
-		return ingestResult{}, fmt.Errorf("no request completed")
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	ms := func(q float64) float64 { return float64(all[int(q*float64(len(all)-1))].Microseconds()) / 1000 }
-	return ingestResult{eps: float64(sent.Load()) / elapsed.Seconds(), p50: ms(0.50), p99: ms(0.99)}, nil
+	return ingestResult{eps: float64(sent.Load()) / elapsed.Seconds(), p50: p50, p99: p99}, nil
 }
 
 // eventGen writes realistic Segment batches: product views, searches (some
