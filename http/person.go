@@ -79,16 +79,17 @@ func (s *Server) personFile(w http.ResponseWriter, r *http.Request, _ *principal
 		return err
 	}
 	var in struct {
-		Type     string   `json:"type"`
-		Purposes []string `json:"purposes"`
-		Lift     bool     `json:"lift"`
-		Suppress bool     `json:"suppress"`
+		Type     string         `json:"type"`
+		Purposes []string       `json:"purposes"`
+		Lift     bool           `json:"lift"`
+		Suppress bool           `json:"suppress"`
+		Traits   map[string]any `json:"traits"`
 	}
 	if err := decode(w, r, 4096, &in); err != nil {
 		return err
 	}
 	req, err := s.Rights.File(r.Context(), gate.SubjectActor(proof.SubjectID), rights.Input{Type: in.Type, SubjectID: proof.SubjectID,
-		Verified: true, VerifiedBy: "code:" + proof.Kind, Purposes: in.Purposes, Lift: in.Lift, Suppress: in.Suppress})
+		Verified: true, VerifiedBy: "code:" + proof.Kind, Purposes: in.Purposes, Lift: in.Lift, Suppress: in.Suppress, Traits: in.Traits})
 	if err != nil {
 		return err
 	}

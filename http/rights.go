@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/candorhq/candor"
@@ -10,13 +11,14 @@ import (
 )
 
 type rightsRequest struct {
-	Type      string   `json:"type"`
-	SubjectID string   `json:"subject_id"`
-	UserID    string   `json:"user_id"`
-	Verified  bool     `json:"verified"`
-	Purposes  []string `json:"purposes"`
-	Lift      bool     `json:"lift"`
-	Suppress  bool     `json:"suppress"`
+	Type      string         `json:"type"`
+	SubjectID string         `json:"subject_id"`
+	UserID    string         `json:"user_id"`
+	Verified  bool           `json:"verified"`
+	Purposes  []string       `json:"purposes"`
+	Lift      bool           `json:"lift"`
+	Suppress  bool           `json:"suppress"`
+	Traits    map[string]any `json:"traits"`
 }
 
 type rightsView struct {
@@ -61,9 +63,12 @@ func (s *Server) viewRequest(r *candor.RightsRequest) rightsView {
 	if r.Details.Reason != "" {
 		d["reason"] = r.Details.Reason
 	}
+	if f := r.Details.Notes["fields"]; f != "" {
+		d["fields"] = strings.Split(f, ",")
+	}
 	open := r.Status != candor.RequestDone && r.Status != candor.RequestRefused
 	var recipients []deliveryView
-	if r.Type == candor.RightErase && r.Status == candor.RequestDone {
+	if (r.Type == candor.RightErase || r.Type == candor.RightRectify) && r.Status == candor.RequestDone {
 		ds, err := s.Store.Deliveries(context.Background(), r.ID)
 		if err != nil {
 			s.log.Error("request view: deliveries", "request", r.ID, "err", err)
@@ -86,7 +91,7 @@ func (s *Server) fileRequest(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	req, err := s.Rights.File(r.Context(), p.Actor, rights.Input{Type: in.Type, SubjectID: id, Verified: in.Verified, Purposes: in.Purposes, Lift: in.Lift, Suppress: in.Suppress})
+	req, err := s.Rights.File(r.Context(), p.Actor, rights.Input{Type: in.Type, SubjectID: id, Verified: in.Verified, Purposes: in.Purposes, Lift: in.Lift, Suppress: in.Suppress, Traits: in.Traits})
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,9 @@
 // an older backup replays the journal, so that nobody erased comes back.
 //
 // This package carries out access and export (the report itself is read
-// through the gate, see gate.Report), erase, restrict, object and
-// withdraw. Rectification, verification by one-time code, and recipient
-// webhooks are not built yet; filing a rectification is refused with a
-// clear message.
+// through the gate, see gate.Report), rectify, erase, restrict, object and
+// withdraw; verifies people by one-time codes (Verifier); and tells
+// recipients of erasures and rectifications by signed webhooks (Notifier).
 package rights
 
 import (
@@ -80,6 +79,10 @@ type Input struct {
 	Purposes   []string // object
 	Lift       bool     // restrict, object: lift instead of impose
 	Suppress   bool     // erase: keep the e-mail's and phone's blind index on the suppression list
+	// Traits are the corrected values of a rectification. They are
+	// written at once, so a rectification must be verified; the request
+	// keeps only their names.
+	Traits map[string]any
 }
 
 // Due returns the deadline of a request received at t: the earliest of the
@@ -114,7 +117,13 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 	switch in.Type {
 	case candor.RightAccess, candor.RightExport, candor.RightErase, candor.RightRestrict, candor.RightObject, candor.RightWithdraw:
 	case candor.RightRectify:
-		return nil, candor.Invalid(in.Type+" requests are not supported yet", candor.FieldError{Field: "type", Message: "not supported yet"})
+		if !in.Verified {
+			return nil, candor.Invalid("a rectification is carried out at once, so the person's identity must be verified first",
+				candor.FieldError{Field: "verified", Message: "required for rectify"})
+		}
+		if len(in.Traits) == 0 {
+			return nil, candor.Invalid("name the traits to correct", candor.FieldError{Field: "traits", Message: "required"})
+		}
 	default:
 		return nil, candor.Invalid("unknown request type", candor.FieldError{Field: "type", Message: "want access, export, erase, restrict, object or withdraw"})
 	}
@@ -151,7 +160,53 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 	if r.Status != candor.RequestInProgress {
 		return &r, nil
 	}
+	if r.Type == candor.RightRectify {
+		return s.rectify(ctx, actor, r, in.Traits)
+	}
 	return s.Execute(ctx, actor, r.ID)
+}
+
+// rectify writes the corrected traits, tells every recipient that received
+// one of those fields (a signed webhook naming the fields: it must correct
+// or delete its copy; GDPR Art. 19), and marks the request done. A
+// correction the policy refuses refuses the request, with the reason.
+func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.RightsRequest, traits map[string]any) (*candor.RightsRequest, error) {
+	fields, err := s.o.Subjects.Rectify(ctx, actor, r.ID, r.SubjectID, traits)
+	if err != nil {
+		now := s.o.Now().UTC()
+		refused := r
+		refused.Status, refused.UpdatedAt, refused.StateSince, refused.Details.Reason = candor.RequestRefused, now, now, candor.ErrorMessage(err)
+		if uerr := s.o.Store.UpdateRequest(ctx, refused, candor.RequestInProgress); uerr != nil {
+			return nil, uerr
+		}
+		return nil, err
+	}
+	disclosed, err := s.o.Store.Disclosures(ctx, r.SubjectID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.o.Now().UTC()
+	deliveries := noticeDeliveries(s.o.Policy, disclosed, fields, "rectification", r.SubjectID, r.ID, now)
+	if len(deliveries) > 0 {
+		if err := s.o.Store.PutDeliveries(ctx, deliveries); err != nil {
+			return nil, err
+		}
+		if s.o.Notifier != nil {
+			s.o.Notifier.Kick()
+		}
+	}
+	s.o.Ledger.Invalidate(r.SubjectID)
+	done := r
+	done.Status, done.UpdatedAt, done.StateSince = candor.RequestDone, now, now
+	done.Details.Result = map[string]int64{"fields": int64(len(fields)), "recipients": int64(len(deliveries))}
+	done.Details.Notes = map[string]string{"fields": strings.Join(fields, ",")}
+	if err := s.o.Store.UpdateRequest(ctx, done, candor.RequestInProgress); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, actor, done, "rights.rectify", "ok", "fields="+strings.Join(fields, ",")); err != nil {
+		return nil, err
+	}
+	return &done, nil
 }
 
 // Execute carries out a request in progress and marks it done. A request
@@ -322,7 +377,7 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 		return nil, err
 	}
 	now := s.o.Now().UTC()
-	deliveries := erasureDeliveries(s.o.Policy, disclosed, subjectID, requestID, now)
+	deliveries := noticeDeliveries(s.o.Policy, disclosed, nil, "erasure", subjectID, requestID, now)
 	if err := s.o.Keys.Erase(ctx, candor.Erasure{SubjectID: subjectID, At: now, RequestID: requestID}); err != nil {
 		return nil, err
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/subjects"
@@ -244,5 +246,48 @@ func TestReportRecipients(t *testing.T) {
 	}
 	if !allowed || !denied {
 		t.Fatalf("audit: allowed %v denied %v", allowed, denied)
+	}
+}
+
+// TestRectify: a corrected trait is checked, stored and audited; each
+// recipient that received the field is queued a notice naming it, without
+// the value; identifiers, undeclared traits and unverified requests are
+// refused.
+func TestRectify(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "fix-me", Email: "fix.me@example.com", Traits: map[string]any{"city": "Xiamen", "name": "Old Name"}}, consent.ScopeAll)
+	if err := f.Store.AppendDisclosures(ctx, []candor.Disclosure{
+		{ID: "dis_r1", SubjectID: id, Recipient: "acme-ads", Purpose: "sharing.ads", Fields: []string{"city"}, At: f.now},
+		{ID: "dis_r2", SubjectID: id, Recipient: "shunda-express", Purpose: "service", Fields: []string{"name"}, At: f.now},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.r.File(ctx, dpo, rights.Input{Type: candor.RightRectify, SubjectID: id, Verified: true, Traits: map[string]any{"city": "Ningbo"}})
+	if err != nil || r.Status != candor.RequestDone || r.Details.Result["recipients"] != 1 || r.Details.Notes["fields"] != "city" {
+		t.Fatalf("rectify: %+v %v", r, err)
+	}
+	got, err := f.Gate.Read(ctx, gate.ReadRequest{Actor: testenv.Admin, Purpose: "personalization", SubjectID: id, Fields: []string{"city"}})
+	if err != nil || got.Fields["city"] != "Ningbo" {
+		t.Fatalf("after rectification: %+v %v", got, err)
+	}
+	ds, _ := f.Store.Deliveries(ctx, r.ID)
+	if len(ds) != 1 || ds[0].Recipient != "acme-ads" || ds[0].Event != "rectification" {
+		t.Fatalf("deliveries %+v", ds)
+	}
+	if strings.Contains(string(ds[0].Body), "Ningbo") || !strings.Contains(string(ds[0].Body), `"fields":["city"]`) {
+		t.Fatalf("the notice holds the value, or not the field: %s", ds[0].Body)
+	}
+	for _, in := range []rights.Input{
+		{Type: candor.RightRectify, SubjectID: id, Traits: map[string]any{"city": "Wuxi"}},                    // not verified
+		{Type: candor.RightRectify, SubjectID: id, Verified: true},                                            // nothing to correct
+		{Type: candor.RightRectify, SubjectID: id, Verified: true, Traits: map[string]any{"email": "x@y.cn"}}, // an identifier
+		{Type: candor.RightRectify, SubjectID: id, Verified: true, Traits: map[string]any{"shoe_size": "42"}}, // undeclared
+	} {
+		if _, err := f.r.File(ctx, dpo, in); candor.ErrorCode(err) != candor.EINVALID {
+			t.Errorf("%+v: %v, want invalid", in.Traits, err)
+		}
+	}
+	if open, _ := f.r.Open(ctx); len(open) != 0 {
+		t.Fatalf("a refused rectification stayed open: %+v", open)
 	}
 }

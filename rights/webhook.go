@@ -35,14 +35,16 @@ const (
 	SignatureTolerance = 5 * time.Minute
 )
 
-// Erasure is what a recipient is told when a person whose data it
-// received is erased: delete what you hold under this subject id.
-type Erasure struct {
-	Event     string    `json:"event"` // "erasure"
+// Notice is what a recipient is told about a person whose data it
+// received: "erasure" (delete what you hold under this subject id) or
+// "rectification" (these fields were corrected: correct or delete your
+// copy). It names fields, never values.
+type Notice struct {
+	Event     string    `json:"event"` // erasure or rectification
 	SubjectID string    `json:"subject_id"`
 	RequestID string    `json:"request_id"`
-	ErasedAt  time.Time `json:"erased_at"`
-	Fields    []string  `json:"fields"` // what it received, by name
+	At        time.Time `json:"at"`
+	Fields    []string  `json:"fields"` // the fields concerned that it received
 }
 
 // Sign returns the signature header value for body at t.
@@ -209,17 +211,21 @@ func (n *Notifier) send(ctx context.Context, d candor.Delivery) error {
 	return nil
 }
 
-// erasureDeliveries builds one delivery per recipient that received the
-// subject's data, from the sharing ledger read before the erasure.
-func erasureDeliveries(pol *candor.Policy, ds []candor.Disclosure, subjectID, requestID string, at time.Time) []candor.Delivery {
+// noticeDeliveries builds one delivery per recipient that received any of
+// the fields concerned (all fields when concerned is nil), from the
+// sharing ledger.
+func noticeDeliveries(pol *candor.Policy, ds []candor.Disclosure, concerned []string, event, subjectID, requestID string, at time.Time) []candor.Delivery {
 	fields := map[string]map[string]bool{}
 	var order []string
 	for _, d := range ds {
-		if fields[d.Recipient] == nil {
-			fields[d.Recipient] = map[string]bool{}
-			order = append(order, d.Recipient)
-		}
 		for _, f := range d.Fields {
+			if concerned != nil && !slices.Contains(concerned, f) {
+				continue
+			}
+			if fields[d.Recipient] == nil {
+				fields[d.Recipient] = map[string]bool{}
+				order = append(order, d.Recipient)
+			}
 			fields[d.Recipient][f] = true
 		}
 	}
@@ -230,13 +236,13 @@ func erasureDeliveries(pol *candor.Policy, ds []candor.Disclosure, subjectID, re
 			fs = append(fs, f)
 		}
 		slices.Sort(fs)
-		body, _ := json.Marshal(Erasure{Event: "erasure", SubjectID: subjectID, RequestID: requestID, ErasedAt: at, Fields: fs})
+		body, _ := json.Marshal(Notice{Event: event, SubjectID: subjectID, RequestID: requestID, At: at, Fields: fs})
 		st := candor.DeliveryPending
 		lastErr := ""
 		if r := pol.Recipient(rid); r == nil || r.Webhook == "" {
 			st, lastErr = candor.DeliveryFailed, "the recipient has no webhook in the policy: tell it by other means"
 		}
-		out = append(out, candor.Delivery{ID: candor.NewID("dlv_"), RequestID: requestID, Recipient: rid, Event: "erasure", Body: body,
+		out = append(out, candor.Delivery{ID: candor.NewID("dlv_"), RequestID: requestID, Recipient: rid, Event: event, Body: body,
 			Status: st, NextAt: at, LastError: lastErr, UpdatedAt: at})
 	}
 	return out

@@ -101,7 +101,7 @@ func TestErasureWebhooks(t *testing.T) {
 	if err := rights.VerifySignature(secret("acme-ads"), c.body, c.header, now, rights.SignatureTolerance); err != nil {
 		t.Fatal(err)
 	}
-	var body rights.Erasure
+	var body rights.Notice
 	if err := json.Unmarshal(c.body, &body); err != nil || body.SubjectID != id || body.Event != "erasure" || len(body.Fields) != 2 {
 		t.Fatalf("body %s %v", c.body, err)
 	}

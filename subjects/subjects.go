@@ -533,3 +533,41 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 	}
 	return nil
 }
+
+// Rectify replaces traits of a subject with corrected values (PIPL Art.
+// 46, GDPR Art. 16), checked against the policy like any trait, sealed,
+// stored and audited. It returns the fields it wrote. An e-mail address or
+// phone number is also an identifier and cannot be rectified here yet
+// (EINVALID); an unknown subject is ENOTFOUND.
+func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, subjectID string, traits map[string]any) ([]string, error) {
+	if len(traits) == 0 {
+		return nil, candor.Invalid("name the traits to correct", candor.FieldError{Field: "traits", Message: "required"})
+	}
+	idents, checked, err := s.validate(Input{Traits: traits})
+	if err != nil {
+		return nil, err
+	}
+	if len(idents) > 0 {
+		return nil, candor.Invalid("an e-mail address or phone number cannot be rectified yet: it is also an identifier",
+			candor.FieldError{Field: "traits", Message: "identifier fields not supported"})
+	}
+	w := candor.SubjectWrite{SubjectID: subjectID, At: s.now()}
+	var fields []string
+	for _, t := range checked {
+		sealed, err := s.keys.Seal(ctx, subjectID, t.field, []byte(t.value))
+		if err != nil {
+			return nil, err
+		}
+		w.Traits = append(w.Traits, candor.Trait{Field: t.field, Sealed: sealed})
+		fields = append(fields, t.field)
+	}
+	if err := s.store.WriteSubject(ctx, w); err != nil {
+		return nil, err
+	}
+	s.changed(subjectID)
+	if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: "subject.rectify", SubjectID: subjectID, Fields: fields,
+		Decision: "ok", RequestID: requestID}); err != nil {
+		return nil, fmt.Errorf("subjects: audit: %w", err)
+	}
+	return fields, nil
+}
