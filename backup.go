@@ -29,7 +29,7 @@ type Table struct {
 var DataTables = []Table{
 	{"subjects", []Column{{"id", KindText}, {"created_at", KindTime}, {"updated_at", KindTime}, {"restricted", KindBool}, {"version", KindInt}, {"objections", KindText}}},
 	{"identifiers", []Column{{"kind", KindText}, {"blind", KindBytes}, {"subject_id", KindText}, {"sealed", KindBytes}}},
-	{"traits", []Column{{"subject_id", KindText}, {"field", KindText}, {"sealed", KindBytes}, {"updated_at", KindTime}}},
+	{"traits", []Column{{"subject_id", KindText}, {"field", KindText}, {"sealed", KindBytes}, {"updated_at", KindTime}, {"source", KindText}}},
 	{"consents", []Column{{"seq", KindInt}, {"id", KindText}, {"receipt_id", KindText}, {"subject_id", KindText}, {"purpose", KindText}, {"state", KindText},
 		{"notice_hash", KindText}, {"channel", KindText}, {"gpc", KindBool}, {"explicit", KindBool}, {"guardian", KindBool}, {"guardian_evidence", KindBytes},
 		{"actor", KindText}, {"at", KindTime}}},

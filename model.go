@@ -40,6 +40,9 @@ type Trait struct {
 	Field     string
 	Sealed    []byte
 	UpdatedAt time.Time
+	// Source says where the value came from: api, identify, rectification,
+	// merge, demo, … (the access report shows it).
+	Source string
 }
 
 // SubjectWrite is one create-or-merge of a subject, already sealed.

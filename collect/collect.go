@@ -612,7 +612,7 @@ func (c *Collector) identify(ctx context.Context, actor candor.Actor, sig Signal
 	if err != nil {
 		return err
 	}
-	ids := subjects.Input{UserID: userID, AnonymousID: anonID}
+	ids := subjects.Input{UserID: userID, AnonymousID: anonID, Source: "identify"}
 	if subjectID == "" {
 		if subjectID, _, err = c.o.Subjects.Upsert(ctx, actor, sig.RequestID, ids); err != nil {
 			return err

@@ -69,6 +69,7 @@ type ReportField struct {
 	Sensitive   bool      `json:"sensitive"`
 	Value       string    `json:"value"`
 	Purposes    []string  `json:"purposes"`
+	Source      string    `json:"source"` // where the value came from: api, identify, rectification, …
 	UpdatedAt   time.Time `json:"updated_at"`
 	RetainUntil time.Time `json:"retain_until"`
 }
@@ -171,7 +172,7 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		if err != nil {
 			return nil, err
 		}
-		rf := ReportField{Field: t.Field, Value: string(v), Purposes: []string{}, UpdatedAt: t.UpdatedAt}
+		rf := ReportField{Field: t.Field, Value: string(v), Purposes: []string{}, Source: t.Source, UpdatedAt: t.UpdatedAt}
 		if f := g.policy.Field(t.Field); f != nil {
 			rf.Category, rf.Sensitive, rf.Purposes = f.Category, f.Sensitive, append(rf.Purposes, f.Purposes...)
 			rf.RetainUntil = t.UpdatedAt.Add(time.Duration(f.Retention))

@@ -44,8 +44,8 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 			}
 		}
 		for _, t := range w.Traits {
-			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.traits (subject_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`), w.SubjectID, t.Field, t.Sealed, w.At); err != nil {
+			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.traits (subject_id, field, sealed, updated_at, source) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at, source = excluded.source`), w.SubjectID, t.Field, t.Sealed, w.At, t.Source); err != nil {
 				return err
 			}
 		}
@@ -122,11 +122,11 @@ func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]
 }
 
 func (db *DB) loadTraits(ctx context.Context, subjectID string, fields []string) ([]candor.Trait, error) {
-	q := db.q(`SELECT field, sealed, updated_at FROM {data}.traits WHERE subject_id = $1 AND ($2::text[] IS NULL OR field = ANY($2)) ORDER BY field`)
+	q := db.q(`SELECT field, sealed, updated_at, source FROM {data}.traits WHERE subject_id = $1 AND ($2::text[] IS NULL OR field = ANY($2)) ORDER BY field`)
 	rows, _ := db.pool.Query(ctx, q, subjectID, fields)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Trait, error) {
 		var t candor.Trait
-		err := r.Scan(&t.Field, &t.Sealed, &t.UpdatedAt)
+		err := r.Scan(&t.Field, &t.Sealed, &t.UpdatedAt, &t.Source)
 		t.UpdatedAt = t.UpdatedAt.UTC()
 		return t, err
 	})

@@ -330,8 +330,8 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 			}
 		}
 		for _, t := range m.Traits {
-			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.traits (subject_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`),
-				m.Into, t.Field, t.Sealed, t.UpdatedAt); err != nil {
+			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.traits (subject_id, field, sealed, updated_at, source) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`),
+				m.Into, t.Field, t.Sealed, t.UpdatedAt, t.Source); err != nil {
 				return err
 			}
 		}

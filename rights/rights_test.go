@@ -270,6 +270,9 @@ func TestRectify(t *testing.T) {
 	if err != nil || got.Fields["city"] != "Ningbo" {
 		t.Fatalf("after rectification: %+v %v", got, err)
 	}
+	if rep, err := f.Gate.Report(ctx, dpo, id, r.ID); err != nil || !hasSource(rep, "city", "rectification") || !hasSource(rep, "name", "api") {
+		t.Fatalf("the report's sources: %+v %v", rep.Fields, err)
+	}
 	ds, _ := f.Store.Deliveries(ctx, r.ID)
 	if len(ds) != 1 || ds[0].Recipient != "acme-ads" || ds[0].Event != "rectification" {
 		t.Fatalf("deliveries %+v", ds)
@@ -290,4 +293,13 @@ func TestRectify(t *testing.T) {
 	if open, _ := f.r.Open(ctx); len(open) != 0 {
 		t.Fatalf("a refused rectification stayed open: %+v", open)
 	}
+}
+
+func hasSource(rep *gate.Report, field, source string) bool {
+	for _, f := range rep.Fields {
+		if f.Field == field {
+			return f.Source == source
+		}
+	}
+	return false
 }

@@ -49,8 +49,8 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 		}
 	}
 	for _, t := range w.Traits {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO traits (subject_id, field, sealed, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at`, w.SubjectID, t.Field, t.Sealed, at); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO traits (subject_id, field, sealed, updated_at, source) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (subject_id, field) DO UPDATE SET sealed = excluded.sealed, updated_at = excluded.updated_at, source = excluded.source`, w.SubjectID, t.Field, t.Sealed, at, t.Source); err != nil {
 			return wrap("write subject: trait", err)
 		}
 	}
@@ -114,7 +114,7 @@ func (db *DB) Identifiers(ctx context.Context, subjectID string) ([]candor.Ident
 
 // Traits implements [candor.SubjectStore].
 func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]candor.Trait, error) {
-	q := `SELECT field, sealed, updated_at FROM traits WHERE subject_id = ?`
+	q := `SELECT field, sealed, updated_at, source FROM traits WHERE subject_id = ?`
 	args := []any{subjectID}
 	if fields != nil {
 		if len(fields) == 0 {
@@ -134,7 +134,7 @@ func (db *DB) Traits(ctx context.Context, subjectID string, fields []string) ([]
 	for rows.Next() {
 		var t candor.Trait
 		var u string
-		if err := rows.Scan(&t.Field, &t.Sealed, &u); err != nil {
+		if err := rows.Scan(&t.Field, &t.Sealed, &u, &t.Source); err != nil {
 			return nil, wrap("traits", err)
 		}
 		t.UpdatedAt = parseTS(u)

@@ -401,8 +401,8 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 		}
 	}
 	for _, t := range m.Traits {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO traits (subject_id, field, sealed, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			m.Into, t.Field, t.Sealed, ts(t.UpdatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO traits (subject_id, field, sealed, updated_at, source) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			m.Into, t.Field, t.Sealed, ts(t.UpdatedAt), t.Source); err != nil {
 			return wrap("merge subject: trait", err)
 		}
 	}

@@ -308,7 +308,7 @@ func testMergeSubject(t *testing.T, s candor.Store) {
 	v0, _ := s.SubjectVersion(ctx, "sub_into")
 	m := candor.SubjectMerge{From: "sub_from", Into: "sub_into", At: at(9),
 		Identifiers: []candor.Identifier{{Kind: "anonymous_id", Blind: []byte("b-anon"), Sealed: []byte("resealed-anon")}},
-		Traits:      []candor.Trait{{Field: "city", Sealed: []byte("resealed-city"), UpdatedAt: at(0)}, {Field: "gender", Sealed: []byte("resealed-gender"), UpdatedAt: at(0)}},
+		Traits:      []candor.Trait{{Field: "city", Sealed: []byte("resealed-city"), UpdatedAt: at(0)}, {Field: "gender", Sealed: []byte("resealed-gender"), UpdatedAt: at(0), Source: "identify"}},
 		Events:      []candor.EventRecord{{ID: "ev-m-from", Sealed: []byte("resealed-event")}},
 		Consents:    []candor.Consent{{ID: "c-merged", ReceiptID: "r2", SubjectID: "sub_into", Purpose: "analytics", State: candor.ConsentDenied, NoticeHash: "n", Channel: "merge", Actor: "a", At: at(3)}},
 	}
@@ -333,6 +333,11 @@ func testMergeSubject(t *testing.T, s candor.Store) {
 	}
 	if got["city"] != "sealed-city-sub_into" || got["gender"] != "resealed-gender" {
 		t.Fatalf("traits %v: Into's own city must stay, From's gender come", got)
+	}
+	for _, tr := range traits {
+		if tr.Field == "gender" && tr.Source != "identify" {
+			t.Fatalf("a trait's source was not kept: %+v", tr)
+		}
 	}
 	evs, _ := s.SubjectEvents(ctx, "sub_into", time.Time{}, 10)
 	if len(evs) != 1 || string(evs[0].Sealed) != "resealed-event" {

@@ -5,6 +5,7 @@
 package subjects
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -91,6 +92,9 @@ type Input struct {
 	Email       string
 	Phone       string
 	Traits      map[string]any
+	// Source says where the values come from (api, identify, demo, …);
+	// default api. The access report shows it for each trait.
+	Source string
 }
 
 // Upsert creates a subject, or merges into the one its identifiers name.
@@ -108,7 +112,7 @@ func (s *Service) Upsert(ctx context.Context, actor candor.Actor, requestID stri
 			candor.FieldError{Field: "user_id", Message: "required unless another identifier is given"})
 	}
 	for attempt := 0; ; attempt++ {
-		id, created, err := s.upsert(ctx, idents, traits)
+		id, created, err := s.upsert(ctx, idents, traits, cmp.Or(in.Source, "api"))
 		if candor.ErrorCode(err) == candor.ECONFLICT && attempt < 3 {
 			// A concurrent write took one of the identifiers; look again.
 			continue
@@ -134,7 +138,7 @@ func (s *Service) Upsert(ctx context.Context, actor candor.Actor, requestID stri
 type ident struct{ kind, value string }
 type trait struct{ field, value string }
 
-func (s *Service) upsert(ctx context.Context, idents []ident, traits []trait) (string, bool, error) {
+func (s *Service) upsert(ctx context.Context, idents []ident, traits []trait, source string) (string, bool, error) {
 	blinds := make([][]byte, len(idents))
 	id := ""
 	for i, x := range idents {
@@ -171,7 +175,7 @@ func (s *Service) upsert(ctx context.Context, idents []ident, traits []trait) (s
 		if err != nil {
 			return "", false, err
 		}
-		w.Traits = append(w.Traits, candor.Trait{Field: t.field, Sealed: sealed})
+		w.Traits = append(w.Traits, candor.Trait{Field: t.field, Sealed: sealed, Source: source})
 	}
 	if err := s.store.WriteSubject(ctx, w); err != nil {
 		return "", false, err // a key made for a subject never written seals nothing
@@ -558,7 +562,7 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		if err != nil {
 			return nil, err
 		}
-		w.Traits = append(w.Traits, candor.Trait{Field: t.field, Sealed: sealed})
+		w.Traits = append(w.Traits, candor.Trait{Field: t.field, Sealed: sealed, Source: "rectification"})
 		fields = append(fields, t.field)
 	}
 	if err := s.store.WriteSubject(ctx, w); err != nil {

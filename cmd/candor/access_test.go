@@ -49,7 +49,7 @@ func testAccessAndExport(t *testing.T, opt serverOpt) {
 	rep := s.json("GET", "/v1/rights/"+rid+"/report", s.admin, nil, 200)
 	body := string(mustJSON(t, rep))
 	for _, want := range []string{"access.me@example.com", "+8613800001111", "Suzhou", "Access Me", `"retain_until"`, `"purpose":"marketing.sms","state":"withdrawn"`,
-		`"notice_version":"`, `"automated_decisions":[{"applies":true,"purpose":"personalization"}]`, `"total":4`, `"product_id":"P3"`} {
+		`"notice_version":"`, `"source":"api"`, `"automated_decisions":[{"applies":true,"purpose":"personalization"}]`, `"total":4`, `"product_id":"P3"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the report lacks %s", want)
 		}

@@ -81,7 +81,7 @@ func seedCustomer(ctx context.Context, subj *subjects.Service, ledger *consent.L
 			traits[field] = v
 		}
 	}
-	id, _, err := subj.Upsert(ctx, actor, "demo", subjects.Input{UserID: c.UserID, Email: c.Email, Phone: c.Phone, Traits: traits})
+	id, _, err := subj.Upsert(ctx, actor, "demo", subjects.Input{UserID: c.UserID, Email: c.Email, Phone: c.Phone, Traits: traits, Source: "demo"})
 	if err != nil {
 		return err
 	}
