@@ -31,6 +31,7 @@ type rightsView struct {
 	DueAt        time.Time        `json:"due_at"`
 	UpdatedAt    time.Time        `json:"updated_at"`
 	Overdue      bool             `json:"overdue"`
+	Stuck        bool             `json:"stuck"` // in one state for longer than the watchdog allows
 	Details      map[string]any   `json:"details"`
 	Result       map[string]int64 `json:"result,omitempty"`
 	// Recipients shows, for an erasure, whether each recipient that
@@ -78,7 +79,8 @@ func (s *Server) viewRequest(r *candor.RightsRequest) rightsView {
 		}
 	}
 	return rightsView{Recipients: recipients, ID: r.ID, Type: r.Type, SubjectID: r.SubjectID, Status: r.Status, Jurisdiction: r.Jurisdiction, ReceivedAt: r.ReceivedAt,
-		DueAt: r.DueAt, UpdatedAt: r.UpdatedAt, Overdue: open && s.Now().After(r.DueAt), Details: d, Result: r.Details.Result}
+		DueAt: r.DueAt, UpdatedAt: r.UpdatedAt, Overdue: open && s.Now().After(r.DueAt), Stuck: open && s.Now().Sub(r.StateSince) > s.Rights.StuckAfter(),
+		Details: d, Result: r.Details.Result}
 }
 
 // fileRequest serves POST /v1/rights: staff file a request for a person.

@@ -13,7 +13,9 @@ package rights
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -337,6 +339,40 @@ func (s *Service) Stuck(ctx context.Context) ([]candor.RightsRequest, error) {
 		}
 	}
 	return out, nil
+}
+
+// StuckAfter is how long a request may stay in one state before the
+// watchdog flags it.
+func (s *Service) StuckAfter() time.Duration { return s.o.Stuck }
+
+// Watchdog flags, every interval until ctx ends, the requests that are
+// overdue or stuck in one state, as warnings in the log (ids, types and
+// dates only), so that none is forgotten.
+func (s *Service) Watchdog(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		overdue, err := s.Overdue(ctx)
+		if err == nil {
+			for _, r := range overdue {
+				log.Warn("request overdue", "request", r.ID, "type", r.Type, "status", r.Status, "due_at", r.DueAt)
+			}
+		}
+		stuck, err2 := s.Stuck(ctx)
+		if err2 == nil {
+			for _, r := range stuck {
+				log.Warn("request stuck", "request", r.ID, "type", r.Type, "status", r.Status, "since", r.StateSince)
+			}
+		}
+		if err := errors.Join(err, err2); err != nil && ctx.Err() == nil {
+			log.Error("watchdog", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Erase crypto-shreds a subject: with suppress, the blind indexes of its

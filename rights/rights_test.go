@@ -1,10 +1,13 @@
 package rights_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -173,6 +176,21 @@ func TestStatesAndDeadlines(t *testing.T) {
 	if stuck, _ := f.r.Stuck(ctx); len(stuck) != 1 {
 		t.Fatalf("watchdog found %d stuck", len(stuck))
 	}
+	// The watchdog flags it in the log, by id.
+	logged := &syncBuffer{}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); f.r.Watchdog(wctx, time.Hour, slog.New(slog.NewJSONHandler(logged, nil))) }()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logged.String(), r.ID); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	stop()
+	<-done
+	if !strings.Contains(logged.String(), `"msg":"request stuck"`) || !strings.Contains(logged.String(), r.ID) {
+		t.Fatalf("watchdog log: %s", logged.String())
+	}
 	if over, _ := f.r.Overdue(ctx); len(over) != 0 {
 		t.Fatal("overdue too early")
 	}
@@ -302,4 +320,21 @@ func hasSource(rep *gate.Report, field, source string) bool {
 		}
 	}
 	return false
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,10 +1,14 @@
 package rights_test
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +16,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/internal/testenv"
+	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/subjects"
 )
@@ -21,6 +26,29 @@ import (
 // attempt; the retry comes after the back-off; the request shows the
 // status; a replayed call is refused by the signature check.
 func TestErasureWebhooks(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testErasureWebhooks(t, testenv.New(t, nil)) })
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv("CANDOR_TEST_POSTGRES")
+		if url == "" {
+			t.Skip("CANDOR_TEST_POSTGRES is not set")
+		}
+		b := make([]byte, 6)
+		rand.Read(b)
+		db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: "t" + hex.EncodeToString(b)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.DropSchemas(context.Background()); db.Close() })
+		e, err := testenv.Wire(db, t.TempDir(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.Close)
+		testErasureWebhooks(t, e)
+	})
+}
+
+func testErasureWebhooks(t *testing.T, e *testenv.Env) {
 	type call struct {
 		header, delivery string
 		body             []byte
@@ -41,7 +69,6 @@ func TestErasureWebhooks(t *testing.T) {
 	}))
 	defer receiver.Close()
 
-	e := testenv.New(t, nil)
 	pol := *e.Policy
 	pol.Recipients = append([]candor.Recipient{}, pol.Recipients...)
 	for i := range pol.Recipients {

@@ -14,8 +14,20 @@ import (
 // exports and then erases their own data; an unknown address gets the same
 // answer and no mail; someone else's request is not found.
 func TestPersonVerifiesAndActs(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testPersonVerifiesAndActs(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		url, schema := pgSchema(t)
+		testPersonVerifiesAndActs(t, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
+	})
+}
+
+func testPersonVerifiesAndActs(t *testing.T, opt serverOpt) {
 	ms := testenv.NewMailServer(t)
-	s := startServer(t, t.TempDir(), "", func(c *Config) { c.SMTPURL, c.SMTPFrom = ms.URL, "privacy@shop.example" })
+	opts := []serverOpt{func(c *Config) { c.SMTPURL, c.SMTPFrom = ms.URL, "privacy@shop.example" }}
+	if opt != nil {
+		opts = append(opts, opt)
+	}
+	s := startServer(t, t.TempDir(), "", opts...)
 	id := s.newSubject(map[string]any{"user_id": "person", "email": "Person.Self@example.com", "traits": map[string]any{"city": "Jinhua"}})
 	other := s.newSubject(map[string]any{"user_id": "other", "email": "other.person@example.com"})
 	otherReq := s.json("POST", "/v1/rights", s.admin, map[string]any{"type": "access", "subject_id": other, "verified": true}, 202)["id"].(string)

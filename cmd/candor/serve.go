@@ -183,6 +183,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	rts := rights.New(rights.Options{Policy: pol, Store: st.store, Keys: st.vault, Ledger: ledger, Subjects: subj, Auditor: st.audit, Now: now,
 		Notifier: notifier, PIPLDays: piplDays})
+	wctx, stopWatchdog := context.WithCancel(context.Background())
+	watchdogDone := make(chan struct{})
+	go func() { defer close(watchdogDone); rts.Watchdog(wctx, 10*time.Minute, log) }()
+	defer func() { stopWatchdog(); <-watchdogDone }()
 	verifier, err := newVerifier(cfg, st, pol, now, log)
 	if err != nil {
 		return err
