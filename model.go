@@ -50,8 +50,11 @@ type SubjectWrite struct {
 	SubjectID   string
 	Create      bool // true: the subject must not exist yet
 	Identifiers []Identifier
-	Traits      []Trait
-	At          time.Time
+	// Replace names identifier kinds whose current values are removed
+	// before Identifiers are added (a rectified e-mail or phone).
+	Replace []string
+	Traits  []Trait
+	At      time.Time
 }
 
 // SubjectMerge moves one subject into another (an anonymous visitor who

@@ -31,6 +31,11 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 			}
 		}
 		changed(w.SubjectID, version, false)
+		for _, kind := range w.Replace {
+			if _, err := tx.Exec(ctx, db.q(`DELETE FROM {data}.identifiers WHERE subject_id = $1 AND kind = $2`), w.SubjectID, kind); err != nil {
+				return err
+			}
+		}
 		for _, id := range w.Identifiers {
 			// Insert, or find who holds it: the unique key settles racing writers.
 			var owner string

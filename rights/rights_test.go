@@ -301,7 +301,6 @@ func TestRectify(t *testing.T) {
 	for _, in := range []rights.Input{
 		{Type: candor.RightRectify, SubjectID: id, Traits: map[string]any{"city": "Wuxi"}},                    // not verified
 		{Type: candor.RightRectify, SubjectID: id, Verified: true},                                            // nothing to correct
-		{Type: candor.RightRectify, SubjectID: id, Verified: true, Traits: map[string]any{"email": "x@y.cn"}}, // an identifier
 		{Type: candor.RightRectify, SubjectID: id, Verified: true, Traits: map[string]any{"shoe_size": "42"}}, // undeclared
 	} {
 		if _, err := f.r.File(ctx, dpo, in); candor.ErrorCode(err) != candor.EINVALID {
@@ -310,6 +309,27 @@ func TestRectify(t *testing.T) {
 	}
 	if open, _ := f.r.Open(ctx); len(open) != 0 {
 		t.Fatalf("a refused rectification stayed open: %+v", open)
+	}
+	// An e-mail is an identifier too: the old one stops finding them, the
+	// new one does; someone else's is refused.
+	if _, err := f.r.File(ctx, dpo, rights.Input{Type: candor.RightRectify, SubjectID: id, Verified: true, Traits: map[string]any{"email": "Fixed.Me@Example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.Subjects.Find(ctx, candor.IdentEmail, "fixed.me@example.com"); got != id {
+		t.Fatal("the corrected e-mail does not find them")
+	}
+	if _, err := f.Subjects.Find(ctx, candor.IdentEmail, "fix.me@example.com"); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Fatal("the old e-mail still finds them")
+	}
+	if rd, _ := f.Gate.Read(ctx, gate.ReadRequest{Actor: testenv.Admin, Purpose: "service", SubjectID: id, Fields: []string{"email"}}); rd.Fields["email"] != "fixed.me@example.com" {
+		t.Fatalf("the e-mail trait: %+v", rd.Fields)
+	}
+	f.MustSubject(t, subjects.Input{UserID: "someone", Email: "someone@example.com"}, "")
+	if _, err := f.r.File(ctx, dpo, rights.Input{Type: candor.RightRectify, SubjectID: id, Verified: true, Traits: map[string]any{"email": "someone@example.com"}}); candor.ErrorCode(err) != candor.ECONFLICT {
+		t.Fatalf("taking someone else's e-mail: %v", err)
+	}
+	if got, _ := f.Subjects.Find(ctx, candor.IdentEmail, "fixed.me@example.com"); got != id {
+		t.Fatal("a refused rectification removed the e-mail")
 	}
 }
 

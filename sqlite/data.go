@@ -34,6 +34,11 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 			return candor.Errorf(candor.ENOTFOUND, "subject not found")
 		}
 	}
+	for _, kind := range w.Replace {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM identifiers WHERE subject_id = ? AND kind = ?`, w.SubjectID, kind); err != nil {
+			return wrap("write subject: replace identifier", err)
+		}
+	}
 	for _, id := range w.Identifiers {
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT subject_id FROM identifiers WHERE kind = ? AND blind = ?`, id.Kind, id.Blind).Scan(&owner)

@@ -26,6 +26,7 @@ func Run(t *testing.T, open Opener) {
 	}{
 		{"Subjects", testSubjects},
 		{"IdentifierConflict", testIdentifierConflict},
+		{"ReplaceIdentifier", testReplaceIdentifier},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Consents", testConsents},
 		{"Notices", testNotices},
@@ -136,6 +137,25 @@ func testSubjects(t *testing.T, s candor.Store) {
 	page, err := s.SubjectIDs(ctx, "sub_a", 3)
 	if err != nil || fmt.Sprint(page) != "[sub_b0 sub_b1 sub_b2]" {
 		t.Errorf("page %v %v", page, err)
+	}
+}
+
+// testReplaceIdentifier: a rectified e-mail replaces the old one.
+func testReplaceIdentifier(t *testing.T, s candor.Store) {
+	if err := s.WriteSubject(ctx, subject("sub_ri", ident("email", "b-old"), ident("phone", "b-phone"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteSubject(ctx, candor.SubjectWrite{SubjectID: "sub_ri", At: at(1), Replace: []string{"email"}, Identifiers: []candor.Identifier{ident("email", "b-new")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindSubject(ctx, "email", []byte("b-old")); candor.ErrorCode(err) != candor.ENOTFOUND {
+		t.Fatal("the replaced e-mail still finds the subject")
+	}
+	if got, _ := s.FindSubject(ctx, "email", []byte("b-new")); got != "sub_ri" {
+		t.Fatal("the new e-mail does not find the subject")
+	}
+	if got, _ := s.FindSubject(ctx, "phone", []byte("b-phone")); got != "sub_ri" {
+		t.Fatal("replacing the e-mail removed the phone")
 	}
 }
 

@@ -540,9 +540,9 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 
 // Rectify replaces traits of a subject with corrected values (PIPL Art.
 // 46, GDPR Art. 16), checked against the policy like any trait, sealed,
-// stored and audited. It returns the fields it wrote. An e-mail address or
-// phone number is also an identifier and cannot be rectified here yet
-// (EINVALID); an unknown subject is ENOTFOUND.
+// stored and audited. A corrected e-mail address or phone number replaces
+// the identifier too. It returns the fields it wrote; ENOTFOUND for an
+// unknown subject, ECONFLICT when a new e-mail or phone is someone else's.
 func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, subjectID string, traits map[string]any) ([]string, error) {
 	if len(traits) == 0 {
 		return nil, candor.Invalid("name the traits to correct", candor.FieldError{Field: "traits", Message: "required"})
@@ -551,11 +551,17 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 	if err != nil {
 		return nil, err
 	}
-	if len(idents) > 0 {
-		return nil, candor.Invalid("an e-mail address or phone number cannot be rectified yet: it is also an identifier",
-			candor.FieldError{Field: "traits", Message: "identifier fields not supported"})
-	}
+	// A corrected e-mail or phone is an identifier too: the old one is
+	// replaced (ECONFLICT if the new one is someone else's).
 	w := candor.SubjectWrite{SubjectID: subjectID, At: s.now()}
+	for _, x := range idents {
+		sealed, err := s.keys.Seal(ctx, subjectID, "identifier:"+x.kind, []byte(x.value))
+		if err != nil {
+			return nil, err
+		}
+		w.Identifiers = append(w.Identifiers, candor.Identifier{Kind: x.kind, Blind: s.keys.BlindIndex(x.kind, x.value), Sealed: sealed})
+		w.Replace = append(w.Replace, x.kind)
+	}
 	var fields []string
 	for _, t := range checked {
 		sealed, err := s.keys.Seal(ctx, subjectID, t.field, []byte(t.value))
@@ -569,6 +575,7 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		return nil, err
 	}
 	s.changed(subjectID)
+	s.Forget(subjectID) // a look-up by the old e-mail or phone must not find them
 	if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: "subject.rectify", SubjectID: subjectID, Fields: fields,
 		Decision: "ok", RequestID: requestID}); err != nil {
 		return nil, fmt.Errorf("subjects: audit: %w", err)
