@@ -309,8 +309,12 @@ type Delivery struct {
 	ID        string
 	RequestID string
 	Recipient string
-	Event     string // erasure
-	Body      []byte // the JSON sent; never personal data
+	Event     string // erasure or rectification
+	// Body is the JSON sent. Without SubjectID it holds no personal data;
+	// with it, it is sealed under that subject's key (a rectification that
+	// carries the corrected values), so it is unreadable once they are erased.
+	Body      []byte
+	SubjectID string
 	Status    string // pending, delivered, failed
 	Attempts  int
 	NextAt    time.Time

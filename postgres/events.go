@@ -36,11 +36,15 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, e
 			batch.Queue(seenSQL, m.ID, m.At.UnixMilli())
 		}
 	}
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return 0, wrap("append messages", err)
+	}
+	defer conn.Release()
 	var stored int
-	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		stored = 0
-		err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			type key struct{ day, name string }
 			counts := map[key]int64{}
 			br := tx.SendBatch(ctx, batch)
@@ -76,10 +80,18 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, e
 			}
 			return tx.SendBatch(ctx, add).Close()
 		})
-		// Retry a deadlock or serialization failure; and a statement that
-		// pgx's cache believed prepared but that an earlier failed batch
-		// never prepared (pgx drops the cache entry on this error).
-		if code := pgCode(err); code != "40P01" && code != "40001" && code != "26000" {
+		// Retry a deadlock or serialization failure (racing writers of the
+		// same message ids); and a statement that pgx's cache believed
+		// prepared after an earlier failed batch: start that connection's
+		// cache afresh.
+		code := pgCode(err)
+		if code == "26000" {
+			if derr := conn.Conn().DeallocateAll(ctx); derr != nil {
+				break
+			}
+			continue
+		}
+		if code != "40P01" && code != "40001" {
 			break
 		}
 	}

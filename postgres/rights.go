@@ -266,8 +266,8 @@ func (db *DB) CountChallenges(ctx context.Context, kind string, blind []byte, si
 func (db *DB) PutDeliveries(ctx context.Context, ds []candor.Delivery) error {
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		for _, d := range ds {
-			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.deliveries (id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`), d.ID, d.RequestID, d.Recipient, d.Event, d.Body, d.Status, d.Attempts, d.NextAt, d.LastError, d.UpdatedAt); err != nil {
+			if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.deliveries (id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at, subject_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`), d.ID, d.RequestID, d.Recipient, d.Event, d.Body, d.Status, d.Attempts, d.NextAt, d.LastError, d.UpdatedAt, d.SubjectID); err != nil {
 				return err
 			}
 		}
@@ -277,10 +277,10 @@ func (db *DB) PutDeliveries(ctx context.Context, ds []candor.Delivery) error {
 }
 
 func (db *DB) deliveries(ctx context.Context, q string, args ...any) ([]candor.Delivery, error) {
-	rows, _ := db.pool.Query(ctx, db.q(`SELECT id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at FROM {data}.deliveries `+q), args...)
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at, subject_id FROM {data}.deliveries `+q), args...)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Delivery, error) {
 		var d candor.Delivery
-		err := r.Scan(&d.ID, &d.RequestID, &d.Recipient, &d.Event, &d.Body, &d.Status, &d.Attempts, &d.NextAt, &d.LastError, &d.UpdatedAt)
+		err := r.Scan(&d.ID, &d.RequestID, &d.Recipient, &d.Event, &d.Body, &d.Status, &d.Attempts, &d.NextAt, &d.LastError, &d.UpdatedAt, &d.SubjectID)
 		d.NextAt, d.UpdatedAt = d.NextAt.UTC(), d.UpdatedAt.UTC()
 		return d, err
 	})

@@ -13,15 +13,18 @@ package rights
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/subjects"
 )
 
@@ -32,6 +35,7 @@ const DefaultPIPLDays = 15
 // Keys is what the service needs of the vault.
 type Keys interface {
 	Erase(ctx context.Context, e candor.Erasure) error
+	Seal(ctx context.Context, subjectID, field string, plaintext []byte) ([]byte, error)
 }
 
 // Options configures a [Service].
@@ -49,6 +53,9 @@ type Options struct {
 	Stuck time.Duration
 	// Notifier, when set, is woken when there are recipients to tell.
 	Notifier *Notifier
+	// Gate, when set, lets a rectification carry the corrected values to
+	// the recipients that may receive them now.
+	Gate *gate.Gate
 }
 
 // Service files and carries out requests.
@@ -168,12 +175,16 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 	return s.Execute(ctx, actor, r.ID)
 }
 
-// rectify writes the corrected traits, tells every recipient that received
-// one of those fields (a signed webhook naming the fields: it must correct
-// or delete its copy; GDPR Art. 19), and marks the request done. A
-// correction the policy refuses refuses the request, with the reason.
+// rectify writes the corrected traits, propagates them to every recipient
+// that received one of those fields (GDPR Art. 19), and marks the request
+// done. A recipient that may receive the field now (declared for it, and a
+// purpose of it allowed for the person) gets the corrected value, in a
+// delivery sealed under the person's key, recorded in the sharing ledger
+// and audited; any other is told which fields changed, so that it corrects
+// or deletes its copy. A correction the policy refuses refuses the request,
+// with the reason.
 func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.RightsRequest, traits map[string]any) (*candor.RightsRequest, error) {
-	fields, err := s.o.Subjects.Rectify(ctx, actor, r.ID, r.SubjectID, traits)
+	values, err := s.o.Subjects.Rectify(ctx, actor, r.ID, r.SubjectID, traits)
 	if err != nil {
 		now := s.o.Now().UTC()
 		refused := r
@@ -187,8 +198,13 @@ func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.Righ
 	if err != nil {
 		return nil, err
 	}
+	fields := slices.Sorted(maps.Keys(values))
 	now := s.o.Now().UTC()
 	deliveries := noticeDeliveries(s.o.Policy, disclosed, fields, "rectification", r.SubjectID, r.ID, now)
+	carried, err := s.carryValues(ctx, actor, r, deliveries, values, now)
+	if err != nil {
+		return nil, err
+	}
 	if len(deliveries) > 0 {
 		if err := s.o.Store.PutDeliveries(ctx, deliveries); err != nil {
 			return nil, err
@@ -200,7 +216,7 @@ func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.Righ
 	s.o.Ledger.Invalidate(r.SubjectID)
 	done := r
 	done.Status, done.UpdatedAt, done.StateSince = candor.RequestDone, now, now
-	done.Details.Result = map[string]int64{"fields": int64(len(fields)), "recipients": int64(len(deliveries))}
+	done.Details.Result = map[string]int64{"fields": int64(len(fields)), "recipients": int64(len(deliveries)), "values_sent": int64(carried)}
 	done.Details.Notes = map[string]string{"fields": strings.Join(fields, ",")}
 	if err := s.o.Store.UpdateRequest(ctx, done, candor.RequestInProgress); err != nil {
 		return nil, err
@@ -210,6 +226,74 @@ func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.Righ
 	}
 	return &done, nil
 }
+
+// carryValues puts the corrected values into the deliveries of the
+// recipients that may receive them now, sealed under the subject's key,
+// and records each in the sharing ledger and the audit log. It returns how
+// many deliveries carry values.
+func (s *Service) carryValues(ctx context.Context, actor candor.Actor, r candor.RightsRequest, deliveries []candor.Delivery, values map[string]string, now time.Time) (int, error) {
+	if s.o.Gate == nil {
+		return 0, nil
+	}
+	carried := 0
+	for i := range deliveries {
+		d := &deliveries[i]
+		rec := s.o.Policy.Recipient(d.Recipient)
+		if rec == nil || d.Status != candor.DeliveryPending {
+			continue
+		}
+		var notice Notice
+		if err := json.Unmarshal(d.Body, &notice); err != nil {
+			return 0, err
+		}
+		give := map[string]string{}
+		purpose := ""
+		for _, p := range rec.Purposes {
+			dec, err := s.o.Gate.Decide(ctx, r.SubjectID, p)
+			if err != nil {
+				return 0, err
+			}
+			if !dec.Allow {
+				continue
+			}
+			for _, f := range notice.Fields {
+				if fd := s.o.Policy.Field(f); fd != nil && slices.Contains(rec.Fields, f) && slices.Contains(fd.Purposes, p) {
+					give[f] = values[f]
+				}
+			}
+			if len(give) > 0 {
+				purpose = p
+				break
+			}
+		}
+		if len(give) == 0 {
+			continue
+		}
+		names := slices.Sorted(maps.Keys(give))
+		if err := s.o.Auditor.Append(ctx, candor.AuditEntry{Time: now, Actor: actor.ID, Action: "disclose", Purpose: purpose, SubjectID: r.SubjectID,
+			Fields: names, Decision: "allow", Reason: "rectification to " + rec.ID, RequestID: r.ID}); err != nil {
+			return 0, fmt.Errorf("rights: audit: %w", err)
+		}
+		notice.Purpose, notice.Values = purpose, give
+		body, err := json.Marshal(notice)
+		if err != nil {
+			return 0, err
+		}
+		if d.Body, err = s.o.Keys.Seal(ctx, r.SubjectID, DeliveryField(d.ID), body); err != nil {
+			return 0, err
+		}
+		d.SubjectID = r.SubjectID
+		if err := s.o.Store.AppendDisclosures(ctx, []candor.Disclosure{{ID: candor.NewID("dis_"), SubjectID: r.SubjectID, Recipient: rec.ID,
+			Purpose: purpose, Fields: names, At: now, Reference: r.ID}}); err != nil {
+			return 0, err
+		}
+		carried++
+	}
+	return carried, nil
+}
+
+// DeliveryField is the field a delivery's body is sealed under.
+func DeliveryField(deliveryID string) string { return "delivery:" + deliveryID }
 
 // Execute carries out a request in progress and marks it done. A request
 // in any other state is returned as it is.

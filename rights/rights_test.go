@@ -34,7 +34,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	e := testenv.New(t, nil)
 	f := &fixture{Env: e, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
-	f.r = rights.New(rights.Options{Policy: e.Policy, Store: e.Store, Keys: e.Vault, Ledger: e.Ledger, Subjects: e.Subjects, Auditor: e.Audit,
+	f.r = rights.New(rights.Options{Policy: e.Policy, Store: e.Store, Keys: e.Vault, Ledger: e.Ledger, Subjects: e.Subjects, Auditor: e.Audit, Gate: e.Gate,
 		Now: func() time.Time { return f.now }})
 	return f
 }
@@ -273,6 +273,15 @@ func TestReportRecipients(t *testing.T) {
 // refused.
 func TestRectify(t *testing.T) {
 	f := newFixture(t)
+	// The recipients have webhooks (loopback: nothing is sent here).
+	pol := *f.Policy
+	pol.Recipients = append([]candor.Recipient{}, pol.Recipients...)
+	for i := range pol.Recipients {
+		pol.Recipients[i].Webhook = "http://127.0.0.1:9/" + pol.Recipients[i].ID
+	}
+	pol.Index()
+	f.r = rights.New(rights.Options{Policy: &pol, Store: f.Store, Keys: f.Vault, Ledger: f.Ledger, Subjects: f.Subjects, Auditor: f.Audit, Gate: f.Gate,
+		Now: func() time.Time { return f.now }})
 	id := f.MustSubject(t, subjects.Input{UserID: "fix-me", Email: "fix.me@example.com", Traits: map[string]any{"city": "Xiamen", "name": "Old Name"}}, consent.ScopeAll)
 	if err := f.Store.AppendDisclosures(ctx, []candor.Disclosure{
 		{ID: "dis_r1", SubjectID: id, Recipient: "acme-ads", Purpose: "sharing.ads", Fields: []string{"city"}, At: f.now},
@@ -292,11 +301,35 @@ func TestRectify(t *testing.T) {
 		t.Fatalf("the report's sources: %+v %v", rep.Fields, err)
 	}
 	ds, _ := f.Store.Deliveries(ctx, r.ID)
-	if len(ds) != 1 || ds[0].Recipient != "acme-ads" || ds[0].Event != "rectification" {
+	if len(ds) != 1 || ds[0].Recipient != "acme-ads" || ds[0].Event != "rectification" || ds[0].SubjectID != "" {
 		t.Fatalf("deliveries %+v", ds)
 	}
+	// acme-ads may not receive the city now (sharing.ads was not consented
+	// on its own): it is told the field changed, not the value.
 	if strings.Contains(string(ds[0].Body), "Ningbo") || !strings.Contains(string(ds[0].Body), `"fields":["city"]`) {
 		t.Fatalf("the notice holds the value, or not the field: %s", ds[0].Body)
+	}
+	// The courier may receive the name now (service): it gets the value,
+	// sealed under the person's key at rest, in the sharing ledger, audited.
+	r2, err := f.r.File(ctx, dpo, rights.Input{Type: candor.RightRectify, SubjectID: id, Verified: true, Traits: map[string]any{"name": "New Name"}})
+	if err != nil || r2.Details.Result["values_sent"] != 1 {
+		t.Fatalf("rectify the name: %+v %v", r2, err)
+	}
+	ds, _ = f.Store.Deliveries(ctx, r2.ID)
+	if len(ds) != 1 || ds[0].Recipient != "shunda-express" || ds[0].SubjectID != id || strings.Contains(string(ds[0].Body), "New Name") {
+		t.Fatalf("the courier's delivery: %+v", ds)
+	}
+	plain, err := f.Vault.Unseal(ctx, id, rights.DeliveryField(ds[0].ID), ds[0].Body)
+	if err != nil || !strings.Contains(string(plain), `"values":{"name":"New Name"}`) || !strings.Contains(string(plain), `"purpose":"service"`) {
+		t.Fatalf("the sealed notice: %s %v", plain, err)
+	}
+	shared, _ := f.Store.Disclosures(ctx, id)
+	recorded := false
+	for _, d := range shared {
+		recorded = recorded || (d.Recipient == "shunda-express" && d.Reference == r2.ID && d.Purpose == "service")
+	}
+	if len(shared) != 3 || !recorded {
+		t.Fatalf("the sharing ledger: %+v", shared)
 	}
 	for _, in := range []rights.Input{
 		{Type: candor.RightRectify, SubjectID: id, Traits: map[string]any{"city": "Wuxi"}},                    // not verified

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/vault"
 )
 
 // Webhook headers.
@@ -35,6 +36,10 @@ const (
 	SignatureTolerance = 5 * time.Minute
 )
 
+// errGone: the person was erased before the delivery went out; what it
+// carried can never be read, and the erasure notice follows.
+var errGone = errors.New("the person was erased before this was sent")
+
 // Notice is what a recipient is told about a person whose data it
 // received: "erasure" (delete what you hold under this subject id) or
 // "rectification" (these fields were corrected: correct or delete your
@@ -45,6 +50,10 @@ type Notice struct {
 	RequestID string    `json:"request_id"`
 	At        time.Time `json:"at"`
 	Fields    []string  `json:"fields"` // the fields concerned that it received
+	// Values are a rectification's corrected values, for a recipient that
+	// may receive them now, under Purpose.
+	Purpose string            `json:"purpose,omitempty"`
+	Values  map[string]string `json:"values,omitempty"`
 }
 
 // Sign returns the signature header value for body at t.
@@ -93,6 +102,8 @@ type NotifierOptions struct {
 	Policy *candor.Policy
 	// Secret returns a recipient's signing secret.
 	Secret func(recipientID string) []byte
+	// Open unseals a delivery body sealed under its subject's key.
+	Open   func(ctx context.Context, subjectID, field string, ciphertext []byte) ([]byte, error)
 	Client *http.Client
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -175,6 +186,8 @@ func (n *Notifier) attempt(ctx context.Context, d candor.Delivery) {
 	switch {
 	case err == nil:
 		d.Status, d.LastError = candor.DeliveryDelivered, ""
+	case errors.Is(err, errGone):
+		d.Status, d.LastError = candor.DeliveryFailed, err.Error()
 	case d.Attempts >= MaxDeliveryAttempts:
 		d.Status, d.LastError = candor.DeliveryFailed, err.Error()
 	default:
@@ -191,14 +204,28 @@ func (n *Notifier) send(ctx context.Context, d candor.Delivery) error {
 	if r == nil || r.Webhook == "" {
 		return errors.New("the recipient has no webhook in the policy")
 	}
-	req, err := http.NewRequestWithContext(ctx, "POST", r.Webhook, bytes.NewReader(d.Body))
+	body := d.Body
+	if d.SubjectID != "" {
+		if n.o.Open == nil {
+			return errors.New("this node cannot open sealed deliveries")
+		}
+		b, err := n.o.Open(ctx, d.SubjectID, DeliveryField(d.ID), d.Body)
+		if errors.Is(err, vault.ErrShredded) {
+			return errGone
+		}
+		if err != nil {
+			return errors.New("the delivery could not be opened")
+		}
+		body = b
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", r.Webhook, bytes.NewReader(body))
 	if err != nil {
 		return errors.New("the webhook URL is not valid")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Candor-Webhook/1")
 	req.Header.Set(DeliveryHeader, d.ID)
-	req.Header.Set(SignatureHeader, Sign(n.o.Secret(d.Recipient), d.Body, n.o.Now()))
+	req.Header.Set(SignatureHeader, Sign(n.o.Secret(d.Recipient), body, n.o.Now()))
 	resp, err := n.o.Client.Do(req)
 	if err != nil {
 		return errors.New("the recipient could not be reached")

@@ -324,15 +324,15 @@ func (db *DB) PutDeliveries(ctx context.Context, ds []candor.Delivery) error {
 	}
 	defer tx.Rollback()
 	for _, d := range ds {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.RequestID, d.Recipient, d.Event, d.Body, d.Status, d.Attempts, ts(d.NextAt), d.LastError, ts(d.UpdatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at, subject_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.RequestID, d.Recipient, d.Event, d.Body, d.Status, d.Attempts, ts(d.NextAt), d.LastError, ts(d.UpdatedAt), d.SubjectID); err != nil {
 			return wrap("put deliveries", err)
 		}
 	}
 	return wrap("put deliveries: commit", tx.Commit())
 }
 
-const deliveryColumns = `id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at`
+const deliveryColumns = `id, request_id, recipient, event, body, status, attempts, next_at, last_error, updated_at, subject_id`
 
 func (db *DB) deliveries(ctx context.Context, q string, args ...any) ([]candor.Delivery, error) {
 	rows, err := db.data.query(ctx, `SELECT `+deliveryColumns+` FROM deliveries `+q, args...)
@@ -344,7 +344,7 @@ func (db *DB) deliveries(ctx context.Context, q string, args ...any) ([]candor.D
 	for rows.Next() {
 		var d candor.Delivery
 		var next, upd string
-		if err := rows.Scan(&d.ID, &d.RequestID, &d.Recipient, &d.Event, &d.Body, &d.Status, &d.Attempts, &next, &d.LastError, &upd); err != nil {
+		if err := rows.Scan(&d.ID, &d.RequestID, &d.Recipient, &d.Event, &d.Body, &d.Status, &d.Attempts, &next, &d.LastError, &upd, &d.SubjectID); err != nil {
 			return nil, wrap("deliveries", err)
 		}
 		d.NextAt, d.UpdatedAt = parseTS(next), parseTS(upd)

@@ -541,9 +541,10 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 // Rectify replaces traits of a subject with corrected values (PIPL Art.
 // 46, GDPR Art. 16), checked against the policy like any trait, sealed,
 // stored and audited. A corrected e-mail address or phone number replaces
-// the identifier too. It returns the fields it wrote; ENOTFOUND for an
-// unknown subject, ECONFLICT when a new e-mail or phone is someone else's.
-func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, subjectID string, traits map[string]any) ([]string, error) {
+// the identifier too. It returns the values it wrote, by field, as stored
+// (normalized); ENOTFOUND for an unknown subject, ECONFLICT when a new
+// e-mail or phone is someone else's.
+func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, subjectID string, traits map[string]any) (map[string]string, error) {
 	if len(traits) == 0 {
 		return nil, candor.Invalid("name the traits to correct", candor.FieldError{Field: "traits", Message: "required"})
 	}
@@ -563,6 +564,7 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		w.Replace = append(w.Replace, x.kind)
 	}
 	var fields []string
+	values := map[string]string{}
 	for _, t := range checked {
 		sealed, err := s.keys.Seal(ctx, subjectID, t.field, []byte(t.value))
 		if err != nil {
@@ -570,6 +572,7 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		}
 		w.Traits = append(w.Traits, candor.Trait{Field: t.field, Sealed: sealed, Source: "rectification"})
 		fields = append(fields, t.field)
+		values[t.field] = t.value
 	}
 	if err := s.store.WriteSubject(ctx, w); err != nil {
 		return nil, err
@@ -580,5 +583,5 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		Decision: "ok", RequestID: requestID}); err != nil {
 		return nil, fmt.Errorf("subjects: audit: %w", err)
 	}
-	return fields, nil
+	return values, nil
 }

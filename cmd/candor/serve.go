@@ -170,7 +170,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// Runs after the HTTP server has drained: commits what was accepted.
 	defer col.Close()
 	notifier := rights.NewNotifier(rights.NotifierOptions{Store: st.store, Policy: pol, Now: now, Logger: log,
-		Secret: func(recipient string) []byte { return webhookSecret(st, recipient) }})
+		Secret: func(recipient string) []byte { return webhookSecret(st, recipient) }, Open: st.vault.Unseal})
 	nctx, stopNotifier := context.WithCancel(context.Background())
 	notifierDone := make(chan struct{})
 	go func() { defer close(notifierDone); notifier.Run(nctx) }()
@@ -182,7 +182,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	rts := rights.New(rights.Options{Policy: pol, Store: st.store, Keys: st.vault, Ledger: ledger, Subjects: subj, Auditor: st.audit, Now: now,
-		Notifier: notifier, PIPLDays: piplDays})
+		Notifier: notifier, Gate: g, PIPLDays: piplDays})
 	wctx, stopWatchdog := context.WithCancel(context.Background())
 	watchdogDone := make(chan struct{})
 	go func() { defer close(watchdogDone); rts.Watchdog(wctx, 10*time.Minute, log) }()
