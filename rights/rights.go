@@ -151,16 +151,22 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 	}
 	now := s.o.Now().UTC()
 	due, jur := s.Due(now)
-	r := candor.RightsRequest{ID: candor.NewID("req_"), Type: in.Type, SubjectID: in.SubjectID, Status: candor.RequestVerifying, Jurisdiction: jur,
+	// Received first; then in progress when the identity was verified,
+	// else waiting for that in verifying.
+	r := candor.RightsRequest{ID: candor.NewID("req_"), Type: in.Type, SubjectID: in.SubjectID, Status: candor.RequestReceived, Jurisdiction: jur,
 		ReceivedAt: now, DueAt: due, UpdatedAt: now, StateSince: now, Actor: actor.ID,
 		Details: candor.RequestDetails{Purposes: slices.Clone(in.Purposes), Lift: in.Lift, Suppress: in.Suppress}}
+	if err := s.o.Store.PutRequest(ctx, r); err != nil {
+		return nil, err
+	}
+	r.Status = candor.RequestVerifying
 	if in.Verified {
 		r.Status, r.Details.VerifiedBy = candor.RequestInProgress, actor.ID
 		if in.VerifiedBy != "" {
 			r.Details.VerifiedBy = in.VerifiedBy
 		}
 	}
-	if err := s.o.Store.PutRequest(ctx, r); err != nil {
+	if err := s.o.Store.UpdateRequest(ctx, r, candor.RequestReceived); err != nil {
 		return nil, err
 	}
 	if err := s.audit(ctx, actor, r, "rights.file", "ok", "type="+r.Type+" status="+r.Status); err != nil {
