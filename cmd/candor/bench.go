@@ -31,6 +31,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: candor bench stores|decide|read|seal|ingest [-db URL] [-subjects N] [-c N] [-d DURATION] [-nodes N] [-json]")
 		return errUsage
 	}
+	tuneGC() // measure what serve runs with
 	which := args[0]
 	if which == "ingest" {
 		return benchIngest(ctx, args[1:], stdout, stderr)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +63,19 @@ type Config struct {
 	ingestBaseline bool
 }
 
+// tuneGC lets the heap grow to three times the live data between
+// collections (GOGC=200) unless the operator set GOGC: a server's live heap
+// is small, and collecting half as often bought about 10% more ingestion
+// throughput for about 10 MB (measured with `candor bench ingest`, GOGC
+// 100 and 200 interleaved).
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+}
+
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	tuneGC()
 	fs := newFlags("serve", stderr)
 	cfg := Config{Stdout: stdout, Stderr: stderr}
 	fs.StringVar(&cfg.PolicyFile, "config", env("CANDOR_CONFIG", ""), "policy file (CANDOR_CONFIG); default candor.yaml, or the demo policy with -demo")
