@@ -21,11 +21,7 @@ func TestFeed(t *testing.T) {
 	a := open(t)
 	ctx := context.Background()
 	// Node B: a second pool on the same schemas.
-	b, err := postgres.Open(ctx, os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := secondNode(t, a)
 	changed := make(chan string, 16)
 	resets := make(chan struct{}, 16)
 	const lease = 500 * time.Millisecond
@@ -116,11 +112,7 @@ func TestFeed(t *testing.T) {
 func TestWritesWaitForOtherNodes(t *testing.T) {
 	a := open(t)
 	ctx := context.Background()
-	b, err := postgres.Open(ctx, os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := secondNode(t, a)
 	const lease = 500 * time.Millisecond
 	var mu sync.Mutex
 	dropped := map[string]int{}
@@ -187,11 +179,7 @@ func TestWritesWaitForOtherNodes(t *testing.T) {
 func TestTraitCacheAcrossNodes(t *testing.T) {
 	a := open(t)
 	ctx := context.Background()
-	b, err := postgres.Open(ctx, os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := secondNode(t, a)
 	fa := a.Watch(postgres.FeedOptions{Ping: 50 * time.Millisecond})
 	defer fa.Close()
 	fb := b.Watch(postgres.FeedOptions{Ping: 50 * time.Millisecond})
@@ -231,4 +219,15 @@ func TestTraitCacheAcrossNodes(t *testing.T) {
 	if got, _ := b.Traits(ctx, "sub_t", nil); len(got) != 0 {
 		t.Fatal("node B still has the traits of an erased subject")
 	}
+}
+
+// secondNode opens another pool on a's schemas: another node.
+func secondNode(t *testing.T, a *postgres.DB) *postgres.DB {
+	t.Helper()
+	b, err := postgres.Open(context.Background(), os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }

@@ -1,13 +1,11 @@
 package rights_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -177,7 +175,7 @@ func TestStatesAndDeadlines(t *testing.T) {
 		t.Fatalf("watchdog found %d stuck", len(stuck))
 	}
 	// The watchdog flags it in the log, by id.
-	logged := &syncBuffer{}
+	logged := &testenv.Buffer{}
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); f.r.Watchdog(wctx, time.Hour, slog.New(slog.NewJSONHandler(logged, nil))) }()
@@ -373,21 +371,4 @@ func hasSource(rep *gate.Report, field, source string) bool {
 		}
 	}
 	return false
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
