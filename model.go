@@ -302,6 +302,43 @@ type Challenge struct {
 	Used      bool
 }
 
+// StaffMember is a console account. The password is kept as an Argon2id
+// hash (PHC string), the TOTP secret sealed under a system key, and the
+// recovery codes as SHA-256 hashes, each usable once.
+type StaffMember struct {
+	ID           string // stf_…
+	Email        string // normalized; the sign-in name
+	Name         string
+	Role         string // a role of the policy
+	PasswordHash string
+	TOTPSealed   []byte // nil until enrolled
+	TOTPStep     int64  // the last TOTP time step used (the replay guard)
+	Recovery     [][]byte
+	Disabled     bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Session kinds.
+const (
+	SessionStaff  = "staff"  // a signed-in staff member
+	SessionPerson = "person" // a person verified by a one-time code
+	SessionLink   = "link"   // a single-use link (a download, an enrolment step)
+)
+
+// Session is a web session or a single-use link, known by the SHA-256 hash
+// of its secret token (the token itself is only ever in the cookie or link).
+type Session struct {
+	Hash      []byte
+	Kind      string
+	Principal string // the staff id or the subject id
+	// Data is what the session carries: for a link, what it opens (a
+	// request id); for a staff session before the second factor, "pending".
+	Data      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // Delivery is one signed webhook call to a recipient, about a request
 // (an erasure it must carry out on its copy). It is retried with back-off
 // until the recipient answers 2xx, and its status is shown on the request.

@@ -147,6 +147,49 @@ type ChallengeStore interface {
 	CountChallenges(ctx context.Context, kind string, blind []byte, since time.Time) (int, error)
 }
 
+// StaffStore keeps the console's staff accounts.
+type StaffStore interface {
+	// PutStaff stores a new account. ECONFLICT if its id or e-mail exists.
+	PutStaff(ctx context.Context, m StaffMember) error
+	// Staff returns an account by id, or ENOTFOUND.
+	Staff(ctx context.Context, id string) (*StaffMember, error)
+	// StaffByEmail returns an account by its (normalized) e-mail, or ENOTFOUND.
+	StaffByEmail(ctx context.Context, email string) (*StaffMember, error)
+	// ListStaff returns every account, by e-mail.
+	ListStaff(ctx context.Context) ([]StaffMember, error)
+	// UpdateStaff replaces an account's name, role, password hash, sealed
+	// TOTP secret, recovery code hashes, disabled flag and UpdatedAt (not
+	// its TOTP step). ENOTFOUND if it does not exist.
+	UpdateStaff(ctx context.Context, m StaffMember) error
+	// UseTOTPStep records that the account used the TOTP time step, and
+	// reports false (recording nothing) when the step is not later than
+	// the last one used: a code is accepted once, on every node.
+	UseTOTPStep(ctx context.Context, id string, step int64) (bool, error)
+	// UseRecoveryCode removes the recovery code hash from the account and
+	// reports whether it was there: two racing uses see one true.
+	UseRecoveryCode(ctx context.Context, id string, hash []byte) (bool, error)
+}
+
+// SessionStore keeps web sessions (staff and people) and single-use links,
+// by the hash of their secret token.
+type SessionStore interface {
+	// PutSession stores a new session.
+	PutSession(ctx context.Context, s Session) error
+	// Session returns an unexpired session by the hash of its token, or
+	// ENOTFOUND (also when it expired).
+	Session(ctx context.Context, hash []byte, now time.Time) (*Session, error)
+	// TakeSession deletes an unexpired session and returns it: a single-use
+	// link, of which two racing uses see one. ENOTFOUND otherwise.
+	TakeSession(ctx context.Context, hash []byte, now time.Time) (*Session, error)
+	// DeleteSession deletes a session (signing out); no error if none.
+	DeleteSession(ctx context.Context, hash []byte) error
+	// DeleteSessions deletes every session of a principal (revocation) and
+	// returns how many there were.
+	DeleteSessions(ctx context.Context, principal string) (int, error)
+	// PurgeSessions deletes the sessions that expired before now.
+	PurgeSessions(ctx context.Context, now time.Time) (int, error)
+}
+
 // DeliveryStore keeps webhook deliveries to recipients.
 type DeliveryStore interface {
 	// PutDeliveries stores new deliveries.

@@ -25,6 +25,7 @@ import (
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
+	"github.com/candorhq/candor/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -229,7 +230,22 @@ func Run(ctx context.Context, cfg Config) error {
 		AuditKeys: st.auditKeys, JWKs: []map[string]string{receiptSig.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
-	handler := srv.Handler()
+	api := srv.Handler()
+	sdkKey := ""
+	if cfg.Demo {
+		if sdkKey, err = demoSDKKey(ctx, keys, cfg.DataDir); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: ledger, Gate: g, Rights: rts, Verifier: verifier,
+		Auditor: st.audit, SDKKey: sdkKey, Logger: log, Now: now}
+	pages := site.Handler()
+	top := http.NewServeMux()
+	top.Handle("/", api)
+	for _, p := range web.Prefixes {
+		top.Handle(p, pages)
+	}
+	handler := http.Handler(top)
 
 	if cfg.Demo {
 		n := cfg.DemoSize
@@ -311,6 +327,23 @@ Try:
   curl -H "Authorization: Bearer $ADMIN_KEY" "%[1]s/v1/audit/verify"
   curl %[1]s/v1/openapi.json
 `, base)
+}
+
+// demoSDKKey returns the write key the demo shop's page uses: a key of its
+// own, kept in the data directory (demo only), so that the page works after
+// a restart although only the hashes of keys are stored.
+func demoSDKKey(ctx context.Context, keys *apikeys.Keys, dir string) (string, error) {
+	f := strings.TrimSuffix(dir, "/") + "/demo-sdk-key"
+	key := apikeys.Generate()
+	if b, err := os.ReadFile(f); err == nil {
+		key = strings.TrimSpace(string(b))
+	} else if err := os.WriteFile(f, []byte(key+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	if _, err := keys.Ensure(ctx, "demo-sdk", candor.RoleWrite, key); err != nil {
+		return "", err
+	}
+	return key, nil
 }
 
 func demoKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/demo-admin-key" }

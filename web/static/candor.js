@@ -1,0 +1,1 @@
+/* the consent banner SDK: being written */

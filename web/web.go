@@ -1,0 +1,92 @@
+// Package web serves Candor's faces: the consent banner SDK (/sdk/), the
+// demo shop (/demo), the privacy portal for people (/privacy) and the staff
+// console (/console). Pages are rendered on the server with html/template
+// from embedded files, in zh-CN and en; the little JavaScript there is
+// comes from files of its own, so that the Content-Security-Policy forbids
+// inline scripts.
+package web
+
+import (
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/rights"
+)
+
+//go:embed static templates
+var files embed.FS
+
+// Server serves the web pages. Handler must be called once before use.
+type Server struct {
+	Policy   *candor.Policy
+	Store    candor.Store
+	Notices  *consent.Notices
+	Ledger   *consent.Ledger
+	Gate     *gate.Gate
+	Rights   *rights.Service
+	Verifier *rights.Verifier
+	Auditor  candor.Auditor
+	// SDKKey is the write key that the demo shop's page gives the SDK
+	// (public in the page, as a write key always is in a browser).
+	SDKKey string
+	Logger *slog.Logger
+	Now    func() time.Time
+
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// Handler builds the routes.
+func (s *Server) Handler() http.Handler {
+	s.log = s.Logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.mux = http.NewServeMux()
+	static, _ := fs.Sub(files, "static")
+	s.mux.Handle("GET /sdk/", http.StripPrefix("/sdk/", assets(static)))
+	s.mux.HandleFunc("GET /demo", s.demo)
+	return s.secure(s.mux)
+}
+
+// Prefixes are the paths the web server answers; the rest is the API's.
+var Prefixes = []string{"/sdk/", "/demo", "/privacy", "/privacy/", "/console", "/console/"}
+
+// assets serves the embedded static files with a short cache lifetime and
+// no directory listings.
+func assets(fsys fs.FS) http.Handler {
+	h := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || r.URL.Path[len(r.URL.Path)-1] == '/' {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		// The SDK is loaded by shops' pages on other origins.
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// secure sets the headers every page carries: no inline scripts or styles,
+// no framing (clickjacking), no sniffing, no referrer beyond the origin.
+func (s *Server) secure(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.ServeHTTP(w, r)
+	})
+}
