@@ -7,6 +7,7 @@
 package web
 
 import (
+	"context"
 	"embed"
 	"io/fs"
 	"log/slog"
@@ -32,14 +33,23 @@ type Server struct {
 	Rights   *rights.Service
 	Verifier *rights.Verifier
 	Auditor  candor.Auditor
+	// Sessions keeps the portal's and the console's sessions and the
+	// single-use links.
+	Sessions candor.SessionStore
+	// CSRFKey signs the forms' CSRF tokens: 32 secret bytes, the same on
+	// every node.
+	CSRFKey []byte
 	// SDKKey is the write key that the demo shop's page gives the SDK
 	// (public in the page, as a write key always is in a browser).
 	SDKKey string
 	Logger *slog.Logger
 	Now    func() time.Time
 
-	log *slog.Logger
-	mux *http.ServeMux
+	log      *slog.Logger
+	mux      *http.ServeMux
+	ipLimit  *limiter // sign-in attempts per client address
+	idLimit  *limiter // sign-in attempts per account
+	requests *limiter // requests filed per person
 }
 
 // Handler builds the routes.
@@ -51,15 +61,18 @@ func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	s.ipLimit, s.idLimit, s.requests = newLimiter(30, 15*time.Minute), newLimiter(10, 15*time.Minute), newLimiter(20, time.Hour)
 	s.mux = http.NewServeMux()
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /sdk/", http.StripPrefix("/sdk/", assets(static)))
 	s.mux.HandleFunc("GET /demo", s.demo)
+	s.mux.Handle("GET /static/", http.StripPrefix("/static/", assets(static)))
+	s.portalRoutes()
 	return s.secure(s.mux)
 }
 
 // Prefixes are the paths the web server answers; the rest is the API's.
-var Prefixes = []string{"/sdk/", "/demo", "/privacy", "/privacy/", "/console", "/console/"}
+var Prefixes = []string{"/sdk/", "/static/", "/demo", "/privacy", "/privacy/", "/console", "/console/"}
 
 // assets serves the embedded static files with a short cache lifetime and
 // no directory listings.
@@ -89,4 +102,23 @@ func (s *Server) secure(h http.Handler) http.Handler {
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// PurgeSessions deletes expired sessions and links every interval until
+// ctx ends.
+func (s *Server) PurgeSessions(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Sessions.PurgeSessions(ctx, s.Now().UTC()); err != nil {
+				s.log.Error("web: purge sessions", "err", err)
+			} else if n > 0 {
+				s.log.Info("web: purged expired sessions", "sessions", n)
+			}
+		}
+	}
 }

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+)
+
+// page is what every template gets.
+type page struct {
+	Lang  string
+	Org   string
+	Title string
+	CSRF  string
+	// Area is "privacy" or "console": the navigation shown.
+	Area string
+	// Staff is the signed-in staff member (console pages).
+	Staff *candor.StaffMember
+	// Notice is a message shown on top (a done action, an error).
+	Notice, Error string
+	// Data is the page's own.
+	Data any
+	// Path is the page's path, for the language links.
+	Path string
+}
+
+// lang returns the page language: ?lang= (remembered in a cookie), the
+// cookie, or the browser's preference; zh-CN or en.
+func lang(w http.ResponseWriter, r *http.Request) string {
+	if q := r.URL.Query().Get("lang"); q == candor.LangZH || q == candor.LangEN {
+		if w != nil {
+			http.SetCookie(w, &http.Cookie{Name: cookieLang, Value: q, Path: "/", MaxAge: 365 * 86400, Secure: true, SameSite: http.SameSiteLaxMode})
+		}
+		return q
+	}
+	if c, err := r.Cookie(cookieLang); err == nil && (c.Value == candor.LangZH || c.Value == candor.LangEN) {
+		return c.Value
+	}
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case strings.HasPrefix(tag, "zh"):
+			return candor.LangZH
+		case strings.HasPrefix(tag, "en"):
+			return candor.LangEN
+		}
+	}
+	return candor.LangEN
+}
+
+var funcs = template.FuncMap{
+	"t":    func(string) string { return "" }, // bound per request
+	"join": func(s []string) string { return strings.Join(s, ", ") },
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02")
+	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"contains": func(list []string, s string) bool {
+		for _, x := range list {
+			if x == s {
+				return true
+			}
+		}
+		return false
+	},
+}
+
+// templates parses layout.html with each page.
+func templates(names ...string) map[string]*template.Template {
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		out[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+n+".html"))
+	}
+	return out
+}
+
+var pages = templates("signin", "code", "home", "message")
+
+// render writes a page with the status.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
+	tm, ok := pages[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	if p.Lang == "" {
+		p.Lang = lang(w, r)
+	}
+	if p.Org == "" {
+		p.Org = s.Policy.Organization.Name
+	}
+	p.Path = r.URL.Path
+	words := text[p.Lang]
+	tm, err := tm.Clone()
+	if err == nil {
+		tm = tm.Funcs(template.FuncMap{"t": func(k string) string {
+			if v, ok := words[k]; ok {
+				return v
+			}
+			return k
+		}})
+	}
+	var buf bytes.Buffer
+	if err == nil {
+		err = tm.Execute(&buf, p)
+	}
+	if err != nil {
+		s.log.Error("web: render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// fail renders a clear page for an error: never a stack trace or an
+// internal message. Internal errors are logged, without personal data.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err error) {
+	code := candor.ErrorCode(err)
+	status := http.StatusInternalServerError
+	key := "err_internal"
+	switch code {
+	case candor.EINVALID:
+		status, key = http.StatusUnprocessableEntity, "err_invalid"
+	case candor.EUNAUTHORIZED:
+		status, key = http.StatusUnauthorized, "err_unauthorized"
+	case candor.EFORBIDDEN:
+		status, key = http.StatusForbidden, "err_forbidden"
+	case candor.ENOTFOUND:
+		status, key = http.StatusNotFound, "err_notfound"
+	case candor.ECONFLICT:
+		status, key = http.StatusConflict, "err_conflict"
+	case candor.EBUSY:
+		status, key = http.StatusTooManyRequests, "err_busy"
+	case candor.EGONE:
+		status, key = http.StatusGone, "err_gone"
+	case candor.EUNAVAILABLE:
+		status, key = http.StatusServiceUnavailable, "err_unavailable"
+	}
+	l := lang(w, r)
+	msg := text[l][key]
+	if code != candor.EINTERNAL && code != candor.EUNAVAILABLE {
+		// Candor's own messages are written for the person and hold no
+		// personal data; they are in English.
+		if m := candor.ErrorMessage(err); m != "" && l == candor.LangEN {
+			msg = m
+		}
+		s.log.Info("web: refused", "path", r.URL.Path, "code", code)
+	} else {
+		s.log.Error("web: failed", "path", r.URL.Path, "err", err)
+	}
+	s.render(w, r, status, "message", page{Area: area, Title: text[l]["error"], Error: msg})
+}
