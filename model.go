@@ -98,6 +98,15 @@ type Consent struct {
 	At               time.Time
 }
 
+// ConsentDay counts the choices recorded on a day for a purpose: how many
+// granted it, and how many refused or withdrew it.
+type ConsentDay struct {
+	Day     string // UTC, 2006-01-02
+	Purpose string
+	Granted int
+	Refused int
+}
+
 // StoredNotice is a notice version as kept in the store. Canonical is the
 // exact canonical form whose SHA-256 is Hash; PurposeHashes holds, for each
 // purpose, the hash of its definition (description, fields, recipients), by

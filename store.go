@@ -60,6 +60,9 @@ type ConsentStore interface {
 	AppendConsents(ctx context.Context, records []Consent) error
 	// Consents returns the subject's ledger in the order it was written.
 	Consents(ctx context.Context, subjectID string) ([]Consent, error)
+	// ConsentDays counts the choices recorded per UTC day and purpose,
+	// from day from to day to ("2006-01-02", inclusive), by day then purpose.
+	ConsentDays(ctx context.Context, from, to string) ([]ConsentDay, error)
 }
 
 // NoticeStore keeps every notice version people were shown.
@@ -281,6 +284,8 @@ type Store interface {
 	NoticeStore
 	APIKeyStore
 	AuditStore
+	StaffStore
+	SessionStore
 	// Keys returns the key store, kept apart from the data.
 	Keys() KeyStore
 	// Ping reports whether the stores answer.

@@ -44,6 +44,11 @@ func Run(t *testing.T, open Opener) {
 		{"Deliveries", testDeliveries},
 		{"TimeOrder", testTimeOrder},
 		{"MergeSubject", testMergeSubject},
+		{"Staff", testStaff},
+		{"StaffTOTPStep", testStaffTOTPStep},
+		{"StaffRecovery", testStaffRecovery},
+		{"Sessions", testSessions},
+		{"ConsentDays", testConsentDays},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {

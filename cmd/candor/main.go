@@ -99,6 +99,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return restoreCmd(ctx, rest, stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, rest, stdout, stderr)
+	case "staff":
+		return staffCmd(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "candor", Version)
 		return nil

@@ -1,0 +1,2 @@
+-- The console charts the consent rate per purpose by day.
+CREATE INDEX ON {data}.consents(at);
