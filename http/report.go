@@ -125,4 +125,3 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request, p *principal) er
 	w.Write(b)
 	return nil
 }
-

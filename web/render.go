@@ -86,7 +86,8 @@ func templates(names ...string) map[string]*template.Template {
 	return out
 }
 
-var pages = templates("signin", "code", "home", "message")
+var pages = templates("signin", "code", "home", "message", "console-signin", "console-totp", "console-enrol",
+	"console-overview", "console-requests", "console-subject", "console-audit", "console-policy", "console-staff")
 
 // render writes a page with the status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {

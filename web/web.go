@@ -8,7 +8,9 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
 	"embed"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -18,6 +20,8 @@ import (
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/staff"
+	"github.com/candorhq/candor/subjects"
 )
 
 //go:embed static templates
@@ -39,6 +43,13 @@ type Server struct {
 	// CSRFKey signs the forms' CSRF tokens: 32 secret bytes, the same on
 	// every node.
 	CSRFKey []byte
+	// Staff manages the console's accounts.
+	Staff *staff.Service
+	// Subjects finds the subject an identifier names (the console's
+	// look-up).
+	Subjects *subjects.Service
+	// AuditKeys finds the public key that verifies audit checkpoints.
+	AuditKeys func(keyID string) ed25519.PublicKey
 	// SDKKey is the write key that the demo shop's page gives the SDK
 	// (public in the page, as a write key always is in a browser).
 	SDKKey string
@@ -50,6 +61,8 @@ type Server struct {
 	ipLimit  *limiter // sign-in attempts per client address
 	idLimit  *limiter // sign-in attempts per account
 	requests *limiter // requests filed per person
+
+	auditStatus auditStatus
 }
 
 // Handler builds the routes.
@@ -68,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	s.mux.HandleFunc("GET /demo", s.demo)
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", assets(static)))
 	s.portalRoutes()
+	s.consoleRoutes()
 	return s.secure(s.mux)
 }
 
@@ -100,9 +114,42 @@ func (s *Server) secure(h http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.ServeHTTP(w, r)
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("web: panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				if sw.status == 0 {
+					http.Error(sw, "internal error", http.StatusInternalServerError)
+				}
+			}
+			// The path only: a query may hold a link's token.
+			s.log.Info("page", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", float64(time.Since(start).Microseconds())/1000)
+		}()
+		h.ServeHTTP(sw, r)
 	})
 }
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // PurgeSessions deletes expired sessions and links every interval until
 // ctx ends.

@@ -238,7 +238,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: ledger, Gate: g, Rights: rts, Verifier: verifier,
-		Auditor: st.audit, Sessions: st.store, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, Logger: log, Now: now}
+		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: subj, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, Logger: log, Now: now}
 	pages := site.Handler()
 	go site.PurgeSessions(wctx, 10*time.Minute)
 	top := http.NewServeMux()

@@ -1,0 +1,462 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/policy"
+	"github.com/candorhq/candor/staff"
+)
+
+// chartDays is how far back the overview's consent chart looks.
+const chartDays = 30
+
+type overviewData struct {
+	Subjects      int
+	Open, Overdue int
+	Due           []candor.RightsRequest
+	Chart         template.HTML // an SVG drawn here: no script
+	Rates         []purposeRate
+	Findings      []candor.MinimizationCount
+	From, To      string
+	Names         map[string]string
+	AuditOK       bool
+	AuditEntries  int64
+}
+
+type purposeRate struct {
+	Purpose, Name, Color string
+	Granted, Refused     int
+	Rate                 string
+}
+
+var palette = []string{"#1f5fbf", "#17663a", "#b5651d", "#8e3aa8", "#b3261e", "#00796b", "#5d4037", "#455a64", "#c2185b"}
+
+func (s *Server) consoleOverview(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	ctx := r.Context()
+	now := s.Now().UTC()
+	d := overviewData{To: now.Format(time.DateOnly), From: now.AddDate(0, 0, -(chartDays - 1)).Format(time.DateOnly), Names: map[string]string{}}
+	view := s.Notices.Current().View(p.Lang)
+	for _, vp := range view.Purposes {
+		d.Names[vp.ID] = vp.Name
+	}
+	var err error
+	if d.Subjects, err = s.Store.CountSubjects(ctx); err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	open, err := s.Rights.Open(ctx)
+	if err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	d.Open = len(open)
+	for _, q := range open {
+		if q.DueAt.Before(now) {
+			d.Overdue++
+		}
+	}
+	sort.Slice(open, func(i, j int) bool { return open[i].DueAt.Before(open[j].DueAt) })
+	d.Due = open[:min(5, len(open))]
+	days, err := s.Store.ConsentDays(ctx, d.From, d.To)
+	if err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	d.Chart, d.Rates = consentChart(days, s.Policy, d.Names, now, p.Lang)
+	mins, err := s.Store.Minimization(ctx, d.From, d.To)
+	if err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	d.Findings = topFindings(mins, 8)
+	p.Title, p.Data = text[p.Lang]["overview"], d
+	s.render(w, r, http.StatusOK, "console-overview", p)
+}
+
+// topFindings sums the minimization counts over days and returns the
+// largest.
+func topFindings(in []candor.MinimizationCount, n int) []candor.MinimizationCount {
+	type key struct{ event, item, action, detector string }
+	sum := map[key]int64{}
+	for _, c := range in {
+		sum[key{c.Event, c.Item, c.Action, c.Detector}] += c.Count
+	}
+	out := make([]candor.MinimizationCount, 0, len(sum))
+	for k, v := range sum {
+		out = append(out, candor.MinimizationCount{Event: k.event, Item: k.item, Action: k.action, Detector: k.detector, Count: v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Event+out[i].Item < out[j].Event+out[j].Item
+	})
+	return out[:min(n, len(out))]
+}
+
+// consentChart draws, per consent purpose, the share of the choices
+// recorded each day that granted it, over the last chartDays days, as an
+// SVG; days without a choice leave a gap. It returns the totals too, for
+// the table beside it (which screen readers read instead).
+func consentChart(days []candor.ConsentDay, pol *candor.Policy, names map[string]string, now time.Time, lang string) (template.HTML, []purposeRate) {
+	const w, h, left, right, top, bottom = 720.0, 240.0, 40.0, 10.0, 10.0, 24.0
+	start := now.AddDate(0, 0, -(chartDays - 1)).Format(time.DateOnly)
+	index := func(day string) int {
+		t, _ := time.Parse(time.DateOnly, day)
+		s, _ := time.Parse(time.DateOnly, start)
+		return int(t.Sub(s).Hours() / 24)
+	}
+	byPurpose := map[string]map[int]candor.ConsentDay{}
+	for _, d := range days {
+		if byPurpose[d.Purpose] == nil {
+			byPurpose[d.Purpose] = map[int]candor.ConsentDay{}
+		}
+		byPurpose[d.Purpose][index(d.Day)] = d
+	}
+	x := func(i int) float64 { return left + float64(i)*(w-left-right)/float64(chartDays-1) }
+	y := func(rate float64) float64 { return top + (1-rate)*(h-top-bottom) }
+	var b strings.Builder
+	title := map[string]string{candor.LangEN: "Consent rate per purpose, by day", candor.LangZH: "各目的每日同意率"}[lang]
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-labelledby="chart-title"><title id="chart-title">%s</title>`, w, h, template.HTMLEscapeString(title))
+	for _, pct := range []float64{0, .25, .5, .75, 1} {
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#e3e6ec"/><text x="%.1f" y="%.1f" font-size="10" text-anchor="end" fill="#5b6475">%.0f%%</text>`,
+			left, w-right, y(pct), y(pct), left-4, y(pct)+3, pct*100)
+	}
+	for i := 0; i < chartDays; i += 7 {
+		day := now.AddDate(0, 0, -(chartDays-1)+i).Format("01-02")
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="10" text-anchor="middle" fill="#5b6475">%s</text>`, x(i), h-6, day)
+	}
+	var rates []purposeRate
+	n := 0
+	for _, p := range pol.Purposes {
+		if !p.NeedsConsent() {
+			continue
+		}
+		color := palette[n%len(palette)]
+		n++
+		pr := purposeRate{Purpose: p.ID, Name: names[p.ID], Color: color, Rate: "—"}
+		var seg []string
+		flush := func() {
+			if len(seg) == 1 {
+				var cx, cy float64
+				fmt.Sscanf(seg[0], "%f,%f", &cx, &cy)
+				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`, cx, cy, color)
+			} else if len(seg) > 1 {
+				fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, color, strings.Join(seg, " "))
+			}
+			seg = seg[:0]
+		}
+		for i := 0; i < chartDays; i++ {
+			d, ok := byPurpose[p.ID][i]
+			if !ok || d.Granted+d.Refused == 0 {
+				flush()
+				continue
+			}
+			pr.Granted += d.Granted
+			pr.Refused += d.Refused
+			seg = append(seg, fmt.Sprintf("%.1f,%.1f", x(i), y(float64(d.Granted)/float64(d.Granted+d.Refused))))
+		}
+		flush()
+		if t := pr.Granted + pr.Refused; t > 0 {
+			pr.Rate = fmt.Sprintf("%.0f%%", 100*float64(pr.Granted)/float64(t))
+		}
+		rates = append(rates, pr)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()), rates
+}
+
+// The request queue.
+
+type requestsData struct {
+	Requests []requestRow
+}
+
+type requestRow struct {
+	candor.RightsRequest
+	Overdue, Stuck bool
+}
+
+func (s *Server) consoleRequests(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	open, err := s.Rights.Open(r.Context())
+	if err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	now := s.Now()
+	sort.Slice(open, func(i, j int) bool { return open[i].DueAt.Before(open[j].DueAt) })
+	d := requestsData{}
+	for _, q := range open {
+		d.Requests = append(d.Requests, requestRow{RightsRequest: q, Overdue: q.DueAt.Before(now), Stuck: now.Sub(q.StateSince) > s.Rights.StuckAfter()})
+	}
+	if k := r.URL.Query().Get("done"); k != "" {
+		p.Notice = text[p.Lang]["done_"+k]
+	}
+	p.Title, p.Data = text[p.Lang]["requests"], d
+	s.render(w, r, http.StatusOK, "console-requests", p)
+}
+
+// consoleVerify records that the staff member checked the person's
+// identity, which carries the request out.
+func (s *Server) consoleVerify(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	if _, err := s.Rights.Verify(r.Context(), staffActor(m), r.PathValue("id")); err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	http.Redirect(w, r, "/console/requests?done=verified", http.StatusSeeOther)
+}
+
+func (s *Server) consoleRefuse(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	if reason == "" {
+		s.fail(w, r, "console", candor.Invalid("a refusal gives the person its reason"))
+		return
+	}
+	if _, err := s.Rights.Refuse(r.Context(), staffActor(m), r.PathValue("id"), reason); err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	http.Redirect(w, r, "/console/requests?done=refused", http.StatusSeeOther)
+}
+
+// The subject look-up: a purpose first, then the read through the gate,
+// which audits it. The identifier travels in the form's body, never in a
+// URL.
+
+type subjectData struct {
+	Purposes []policy.ViewPurpose
+	Kinds    []string
+	Kind     string
+	Value    string
+	Purpose  string
+	Result   *gate.ReadResult
+	Names    map[string]string
+	Fields   map[string]string // field id → what it is
+	NotFound bool
+}
+
+func (s *Server) subjectForm(p page) subjectData {
+	view := s.Notices.Current().View(p.Lang)
+	d := subjectData{Purposes: view.Purposes, Kinds: []string{"subject_id", candor.IdentEmail, candor.IdentPhone, candor.IdentUserID}, Names: map[string]string{}, Fields: map[string]string{}}
+	for _, vp := range view.Purposes {
+		d.Names[vp.ID] = vp.Name
+	}
+	for _, f := range view.Fields {
+		d.Fields[f.ID] = f.CategoryText
+	}
+	return d
+}
+
+func (s *Server) consoleSubjectForm(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	p.Title, p.Data = text[p.Lang]["lookup"], s.subjectForm(p)
+	s.render(w, r, http.StatusOK, "console-subject", p)
+}
+
+func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	d := s.subjectForm(p)
+	d.Kind, d.Value, d.Purpose = r.PostFormValue("kind"), strings.TrimSpace(r.PostFormValue("value")), r.PostFormValue("purpose")
+	p.Title = text[p.Lang]["lookup"]
+	if s.Policy.Purpose(d.Purpose) == nil || d.Value == "" || !slices.Contains(d.Kinds, d.Kind) {
+		p.Error, p.Data = text[p.Lang]["err_lookup"], d
+		s.render(w, r, http.StatusUnprocessableEntity, "console-subject", p)
+		return
+	}
+	id := d.Value
+	if d.Kind != "subject_id" {
+		var err error
+		id, err = s.Subjects.Find(r.Context(), d.Kind, d.Value)
+		if ec := candor.ErrorCode(err); ec == candor.ENOTFOUND || ec == candor.EINVALID {
+			d.NotFound = true
+			p.Data = d
+			s.render(w, r, http.StatusNotFound, "console-subject", p)
+			return
+		} else if err != nil {
+			s.fail(w, r, "console", err)
+			return
+		}
+	} else if !candor.ValidID("sub_", id) {
+		d.NotFound = true
+		p.Data = d
+		s.render(w, r, http.StatusNotFound, "console-subject", p)
+		return
+	}
+	res, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: staffActor(m), Purpose: d.Purpose, SubjectID: id, RequestID: "console", Events: true})
+	switch candor.ErrorCode(err) {
+	case "":
+	case candor.ENOTFOUND:
+		d.NotFound = true
+		p.Data = d
+		s.render(w, r, http.StatusNotFound, "console-subject", p)
+		return
+	case candor.EFORBIDDEN:
+		s.log.Info("web: look-up refused", "purpose", d.Purpose, "role", m.Role)
+		p.Error, p.Data = text[p.Lang]["err_purpose"]+" "+candor.ErrorMessage(err), d
+		s.render(w, r, http.StatusForbidden, "console-subject", p)
+		return
+	default:
+		s.fail(w, r, "console", err)
+		return
+	}
+	d.Result = res
+	p.Data = d
+	s.render(w, r, http.StatusOK, "console-subject", p)
+}
+
+// The audit log.
+
+type auditData struct {
+	Entries  []candor.AuditEntry
+	Report   audit.Report
+	Checked  time.Time
+	Err      string
+	Head     int64
+	Earliest int64
+}
+
+func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	ctx := r.Context()
+	head, _, err := s.Store.AuditHead(ctx)
+	if err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	from := max(1, head-99)
+	entries, err := s.Store.AuditEntries(ctx, from, 100)
+	if err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	slices.Reverse(entries)
+	d := auditData{Entries: entries, Head: head, Earliest: from}
+	var verr error
+	d.Report, d.Checked, verr = s.auditStatus.get(ctx, s.Now(), func(ctx context.Context) (audit.Report, error) {
+		return audit.Verify(ctx, s.Store, s.AuditKeys, nil)
+	})
+	if verr != nil {
+		s.log.Error("web: audit verify", "err", verr)
+		d.Err = text[p.Lang]["err_internal"]
+	}
+	p.Title, p.Data = text[p.Lang]["audit"], d
+	s.render(w, r, http.StatusOK, "console-audit", p)
+}
+
+// The policy and the notice as people see it.
+
+type policyData struct {
+	Notice policy.View
+	Roles  []candor.Role
+	Names  map[string]string
+}
+
+func (s *Server) consolePolicy(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	view := s.Notices.Current().View(p.Lang)
+	d := policyData{Notice: view, Roles: s.Policy.Roles, Names: map[string]string{}}
+	for _, vp := range view.Purposes {
+		d.Names[vp.ID] = vp.Name
+	}
+	p.Title, p.Data = text[p.Lang]["policy"], d
+	s.render(w, r, http.StatusOK, "console-policy", p)
+}
+
+// Staff accounts (admins).
+
+type staffData struct {
+	Staff []staffRow
+	Roles []string
+}
+
+type staffRow struct {
+	candor.StaffMember
+	Enrolled bool
+}
+
+func (s *Server) staffRoles() []string {
+	roles := []string{candor.RoleAdmin}
+	for _, r := range s.Policy.Roles {
+		if r.ID != "service" {
+			roles = append(roles, r.ID)
+		}
+	}
+	return roles
+}
+
+func (s *Server) consoleStaff(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	list, err := s.Staff.List(r.Context())
+	if err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	d := staffData{Roles: s.staffRoles()}
+	for _, x := range list {
+		d.Staff = append(d.Staff, staffRow{StaffMember: x, Enrolled: staff.Enrolled(&x)})
+	}
+	if k := r.URL.Query().Get("done"); k != "" {
+		p.Notice = text[p.Lang]["done_"+k]
+	}
+	p.Title, p.Data = text[p.Lang]["staff"], d
+	s.render(w, r, http.StatusOK, "console-staff", p)
+}
+
+func (s *Server) consoleAddStaff(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	ctx := staff.WithActor(r.Context(), "staff:"+m.ID)
+	_, err := s.Staff.Add(ctx, r.PostFormValue("email"), r.PostFormValue("name"), r.PostFormValue("role"), r.PostFormValue("password"))
+	if ec := candor.ErrorCode(err); ec == candor.EINVALID || ec == candor.ECONFLICT {
+		list, _ := s.Staff.List(r.Context())
+		d := staffData{Roles: s.staffRoles()}
+		for _, x := range list {
+			d.Staff = append(d.Staff, staffRow{StaffMember: x, Enrolled: staff.Enrolled(&x)})
+		}
+		p.Title, p.Data, p.Error = text[p.Lang]["staff"], d, fieldErrors(err)
+		s.render(w, r, http.StatusUnprocessableEntity, "console-staff", p)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	http.Redirect(w, r, "/console/staff?done=staff_added", http.StatusSeeOther)
+}
+
+// fieldErrors writes a validation error with its fields, for a form.
+func fieldErrors(err error) string {
+	msg := candor.ErrorMessage(err)
+	var ce *candor.Error
+	if errors.As(err, &ce) {
+		for _, f := range ce.Fields {
+			msg += " " + f.Field + ": " + f.Message + "."
+		}
+	}
+	return msg
+}
+
+func (s *Server) consoleDisable(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	id := r.PathValue("id")
+	if id == m.ID {
+		s.fail(w, r, "console", candor.Invalid("you cannot disable your own account"))
+		return
+	}
+	if err := s.Staff.Disable(staff.WithActor(r.Context(), "staff:"+m.ID), id); err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	http.Redirect(w, r, "/console/staff?done=staff_disabled", http.StatusSeeOther)
+}
+
+func (s *Server) consoleResetTOTP(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
+	if err := s.Staff.ResetTOTP(staff.WithActor(r.Context(), "staff:"+m.ID), r.PathValue("id")); err != nil {
+		s.fail(w, r, "console", err)
+		return
+	}
+	http.Redirect(w, r, "/console/staff?done=staff_reset", http.StatusSeeOther)
+}
