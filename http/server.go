@@ -271,6 +271,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// browserPaths are the endpoints the banner SDK calls from other origins.
+var browserPaths = map[string]bool{"/v1/notice": true, "/v1/consents": true, "/v1/track": true, "/v1/page": true,
+	"/v1/identify": true, "/v1/screen": true, "/v1/group": true, "/v1/alias": true, "/v1/batch": true}
+
 // middleware adds a request id, security headers, panic recovery, metrics
 // and an access log line without personal data (the route pattern, not the
 // URL; no query string, no body).
@@ -289,6 +293,20 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		if browserPaths[r.URL.Path] {
+			// The banner SDK runs on the shop's own pages: let any origin
+			// call what it calls, with the write key in the Authorization
+			// header (never a cookie: no credentials are allowed).
+			h.Set("Access-Control-Allow-Origin", "*")
+			h.Set("Vary", "Origin")
+			if r.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {

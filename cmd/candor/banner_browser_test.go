@@ -8,6 +8,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -392,6 +394,25 @@ func TestBannerInBrowser(t *testing.T) {
 
 	t.Run("reject all refuses every purpose", func(t *testing.T) {
 		tab := b.open(t, "en", false)
+		b.click(t, tab, "#candor-reject")
+		b.want(t, b.decided(t, tab))
+	})
+
+	t.Run("a shop on another origin uses the SDK with one script tag", func(t *testing.T) {
+		key, err := os.ReadFile(filepath.Join(s.dir, "data", "demo-sdk-key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><html lang="en"><head><title>Another shop</title></head><body><h1>Another shop</h1>
+<script src="%s/sdk/candor.js" data-key="%s"></script></body></html>`, s.base, strings.TrimSpace(string(key)))
+		}))
+		defer shop.Close()
+		shopURL := strings.Replace(shop.URL, "127.0.0.1", "localhost", 1) // another origin than the API's 127.0.0.1
+		tab := testenv.Tab(t, b.browser)
+		b.do(t, tab, chromedp.Navigate(shopURL))
+		b.waitDialog(t, tab)
 		b.click(t, tab, "#candor-reject")
 		b.want(t, b.decided(t, tab))
 	})
