@@ -510,6 +510,10 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 	if _, err := s.o.Store.EraseSubject(ctx, subjectID); err != nil {
 		return nil, err
 	}
+	// The person's portal sessions and links end with them.
+	if _, err := s.o.Store.DeleteSessions(ctx, subjectID); err != nil {
+		return nil, err
+	}
 	if len(deliveries) > 0 {
 		if err := s.o.Store.PutDeliveries(ctx, deliveries); err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
@@ -237,6 +238,11 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	replayed, err := rights.ReplayErasures(ctx, st.store)
 	if err != nil {
 		return fmt.Errorf("restore: replaying the erasure journal: %w", err)
+	}
+	// Sessions and single-use links in the backup are not to be revived:
+	// everyone signs in again.
+	if _, err := st.store.PurgeSessions(ctx, time.Now().AddDate(100, 0, 0)); err != nil {
+		return fmt.Errorf("restore: ending sessions: %w", err)
 	}
 	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:restore", Action: "restore", Decision: "ok",
 		Reason: fmt.Sprintf("data store restored from a backup; %d erased subjects removed again", replayed)}); err != nil {
