@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/consent"
@@ -35,6 +36,22 @@ func TestLedgerAppendsOnly(t *testing.T) {
 	}
 }
 
+// TestRecordAt: a choice made earlier (the demo's history, an import) is
+// recorded at its time.
+func TestRecordAt(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	id := e.MustSubject(t, subjects.Input{UserID: "at"}, "")
+	at := time.Now().Add(-72 * time.Hour).UTC().Truncate(time.Second)
+	if _, err := e.Ledger.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"analytics": true}, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := e.Ledger.History(ctx, id)
+	if err != nil || len(hist) != 1 || !hist[0].At.Equal(at) {
+		t.Fatalf("history %+v %v, want one record at %s", hist, err, at)
+	}
+}
+
 func TestRecordRefuses(t *testing.T) {
 	e := testenv.New(t, nil)
 	ctx := context.Background()
@@ -50,6 +67,7 @@ func TestRecordRefuses(t *testing.T) {
 		{"bad scope", consent.Choice{NoticeVersion: e.Version, Scope: "most"}, candor.EINVALID},
 		{"nothing", consent.Choice{NoticeVersion: e.Version}, candor.EINVALID},
 		{"guardian without method", consent.Choice{NoticeVersion: e.Version, Scope: consent.ScopeAll, Guardian: &consent.Guardian{Relation: "parent"}}, candor.EINVALID},
+		{"in the future", consent.Choice{NoticeVersion: e.Version, Scope: consent.ScopeAll, At: time.Now().Add(time.Hour)}, candor.EINVALID},
 	}
 	for _, c := range cases {
 		if _, err := e.Ledger.Record(ctx, testenv.Admin, "", id, c.c); candor.ErrorCode(err) != c.code {

@@ -137,6 +137,10 @@ type Choice struct {
 	GPC           bool
 	Guardian      *Guardian
 	Language      string
+	// At is when the choice was made, for the demo's synthetic history and
+	// for imports of choices recorded elsewhere; zero means now. It may not
+	// be in the future. The HTTP API never sets it.
+	At time.Time
 }
 
 // Result is what Record wrote.
@@ -202,6 +206,12 @@ func (l *Ledger) Record(ctx context.Context, actor candor.Actor, requestID, subj
 		c.Channel = "api"
 	}
 	now := l.now().UTC()
+	if !c.At.IsZero() {
+		if c.At.After(now) {
+			return nil, candor.Invalid("a choice cannot be made in the future", candor.FieldError{Field: "at", Message: "after now"})
+		}
+		now = c.At.UTC()
+	}
 	res := &Result{ReceiptID: candor.NewID("rcpt_"), At: now}
 	var evidence []byte
 	if c.Guardian != nil {

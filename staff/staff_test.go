@@ -208,8 +208,8 @@ func TestPHC(t *testing.T) {
 		"$argon2id$v=19$m=65536,t=99,p=2$MDEyMzQ1Njc4OWFiY2RlZg$BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc",
 		"$argon2id$v=19$m=65536,t=3,p=0$MDEyMzQ1Njc4OWFiY2RlZg$BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc",
 		"$argon2id$v=19$m=65536,t=3,p=2,x=1$MDEyMzQ1Njc4OWFiY2RlZg$BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc",
-		"$argon2id$v=19$m=65536,t=3,p=2$!!$BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc",
-		"$argon2id$v=19$m=65536,t=3,p=2$MDEyMzQ1Njc4OWFiY2RlZg$",
+		"$argon2id$v=19$m=19456,t=2,p=1$!!$BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc",
+		"$argon2id$v=19$m=19456,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$",
 	} {
 		if _, _, _, err := parsePHC(bad); err == nil {
 			t.Errorf("parsed %q", bad)
@@ -223,7 +223,7 @@ func TestProductionParameters(t *testing.T) {
 	start := time.Now()
 	m := f.add(t, "ada@shop.example")
 	took := time.Since(start)
-	if !strings.HasPrefix(m.PasswordHash, "$argon2id$v=19$m=65536,t=3,p=2$") || !phc.MatchString(m.PasswordHash) {
+	if !strings.HasPrefix(m.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || !phc.MatchString(m.PasswordHash) {
 		t.Fatalf("hash %q", m.PasswordHash)
 	}
 	t.Logf("adding an account (one Argon2id hash) took %v", took)

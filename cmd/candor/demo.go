@@ -41,7 +41,10 @@ func seedDemo(ctx context.Context, st *stack, subj *subjects.Service, ledger *co
 				if i >= len(customers) || ctx.Err() != nil {
 					return
 				}
-				if err := seedCustomer(ctx, subj, ledger, pol, actor, version, &customers[i]); err != nil {
+				// Choices spread over the last month, so that the console's
+				// chart has a history to show.
+				at := start.Add(-time.Duration(i%30)*24*time.Hour - time.Duration(i%17)*time.Hour)
+				if err := seedCustomer(ctx, subj, ledger, pol, actor, version, &customers[i], at); err != nil {
 					errs <- fmt.Errorf("customer %d: %w", i, err)
 					return
 				}
@@ -74,7 +77,7 @@ func seedDemo(ctx context.Context, st *stack, subj *subjects.Service, ledger *co
 	return ctx.Err()
 }
 
-func seedCustomer(ctx context.Context, subj *subjects.Service, ledger *consent.Ledger, pol *candor.Policy, actor candor.Actor, version string, c *demo.Customer) error {
+func seedCustomer(ctx context.Context, subj *subjects.Service, ledger *consent.Ledger, pol *candor.Policy, actor candor.Actor, version string, c *demo.Customer, at time.Time) error {
 	traits := map[string]any{}
 	for field, v := range map[string]string{"name": c.Name, "city": c.City, "gender": c.Gender, "birth_date": c.BirthDate} {
 		if v != "" && pol.Field(field) != nil {
@@ -85,7 +88,7 @@ func seedCustomer(ctx context.Context, subj *subjects.Service, ledger *consent.L
 	if err != nil {
 		return err
 	}
-	choice := consent.Choice{NoticeVersion: version, Channel: c.Channel, GPC: c.GPC, Choices: c.Choices}
+	choice := consent.Choice{NoticeVersion: version, Channel: c.Channel, GPC: c.GPC, Choices: c.Choices, At: at}
 	switch {
 	case c.AcceptAll:
 		choice.Scope = consent.ScopeAll
@@ -103,7 +106,11 @@ func seedCustomer(ctx context.Context, subj *subjects.Service, ledger *consent.L
 		for _, p := range c.Withdrawn {
 			w[p] = false
 		}
-		if _, err := ledger.Record(ctx, actor, "demo", id, consent.Choice{NoticeVersion: version, Channel: "portal", Choices: w}); err != nil {
+		later := at.Add(3 * 24 * time.Hour)
+		if now := time.Now(); later.After(now) {
+			later = now
+		}
+		if _, err := ledger.Record(ctx, actor, "demo", id, consent.Choice{NoticeVersion: version, Channel: "portal", Choices: w, At: later}); err != nil {
 			return err
 		}
 	}

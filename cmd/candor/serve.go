@@ -24,6 +24,7 @@ import (
 	"github.com/candorhq/candor/policy"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/smtp"
+	"github.com/candorhq/candor/staff"
 	"github.com/candorhq/candor/subjects"
 	"github.com/candorhq/candor/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -256,6 +257,13 @@ func Run(ctx context.Context, cfg Config) error {
 		if err := seedDemo(ctx, st, subj, ledger, col, notices, pol, n, cfg.Stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+		if err := demoStaff(ctx, site.Staff, cfg.DataDir, cfg.Stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		// Hand the set-up's garbage back to the system now rather than
+		// at the runtime's leisure: a newcomer's first look at the
+		// process should show what it needs to idle.
+		debug.FreeOSMemory()
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -321,6 +329,14 @@ func printBanner(cfg Config, addr, adminKey, writeKey string, notices *consent.N
 	} else if cfg.Demo {
 		fmt.Fprintf(w, "The demo's admin key was printed at its first start; it is in %s\n", demoKeyFile(cfg.DataDir))
 	}
+	if cfg.Demo {
+		fmt.Fprintf(w, `
+Open in a browser:
+  the demo shop       %[1]s/demo
+  the privacy portal  %[1]s/privacy  (the demo sends no e-mail: codes are printed here)
+  the staff console   %[1]s/console  (%[2]s; the password is in %[3]s)
+`, base, demoStaffEmail, demoStaffFile(cfg.DataDir))
+	}
 	fmt.Fprintf(w, `
 Try:
   curl %[1]s/v1/notice?lang=en
@@ -328,6 +344,29 @@ Try:
   curl -H "Authorization: Bearer $ADMIN_KEY" "%[1]s/v1/audit/verify"
   curl %[1]s/v1/openapi.json
 `, base)
+}
+
+const demoStaffEmail = "admin@demo.example"
+
+func demoStaffFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/demo-staff-password" }
+
+// demoStaff gives the demo a console admin when it has no staff yet, with
+// a random password kept in the data directory (demo only); the second
+// factor is set up at the first sign-in, as for anyone.
+func demoStaff(ctx context.Context, svc *staff.Service, dir string, out io.Writer) error {
+	list, err := svc.List(ctx)
+	if err != nil || len(list) > 0 {
+		return err
+	}
+	pw := strings.ToLower(strings.TrimPrefix(apikeys.Generate(), apikeys.Prefix))[:24]
+	if _, err := svc.Add(staff.WithActor(ctx, "demo"), demoStaffEmail, "Demo admin", candor.RoleAdmin, pw); err != nil {
+		return err
+	}
+	if err := os.WriteFile(demoStaffFile(dir), []byte(pw+"\n"), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Console admin %s created; its password is in %s.\n", demoStaffEmail, demoStaffFile(dir))
+	return nil
 }
 
 // demoSDKKey returns the write key the demo shop's page uses: a key of its
