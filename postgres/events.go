@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +28,11 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, e
 		SELECT count(*), 0::bigint FROM seen`)
 	countSQL := db.q(`INSERT INTO {data}.anonymous_counts (day, name, n) VALUES ($1, $2, $3)
 		ON CONFLICT (day, name) DO UPDATE SET n = {data}.anonymous_counts.n + excluded.n`)
+	// Every writer inserts message ids in the same (sorted) order, so that
+	// two writers racing with the same ids wait for each other instead of
+	// deadlocking.
+	msgs = slices.Clone(msgs)
+	slices.SortStableFunc(msgs, func(a, b candor.Message) int { return strings.Compare(a.ID, b.ID) })
 	batch := &pgx.Batch{}
 	for _, m := range msgs {
 		if e := m.Event; e != nil {
@@ -42,7 +48,7 @@ func (db *DB) AppendMessages(ctx context.Context, msgs []candor.Message) (int, e
 	}
 	defer conn.Release()
 	var stored int
-	for attempt := 0; attempt < 5; attempt++ {
+	for attempt := 0; attempt < 8; attempt++ {
 		stored = 0
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			type key struct{ day, name string }

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/candorhq/candor/internal/testenv"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 )
@@ -143,7 +145,38 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 	testenv.Screenshot(t, c.ctx, "console-overview")
+	// Signing out ends the session on the server: the cookie taken before
+	// it opens nothing afterwards.
+	res, err := chromedp.Call(c.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{s.base + "/console"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session *http.Cookie
+	for _, ck := range res.Cookies {
+		if ck.Name == "__Host-candor_staff" {
+			session = &http.Cookie{Name: ck.Name, Value: ck.Value}
+		}
+	}
+	if session == nil {
+		t.Fatal("no staff session cookie")
+	}
+	withCookie := func() (int, string) {
+		req, _ := http.NewRequest("GET", s.base+"/console/audit", nil)
+		req.AddCookie(session)
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	if code, _ := withCookie(); code != 200 {
+		t.Fatalf("the session cookie before signing out: %d", code)
+	}
 	c.signOut()
+	if code, loc := withCookie(); code != 303 || !strings.Contains(loc, "expired") {
+		t.Fatalf("the session cookie after signing out: %d %s", code, loc)
+	}
 
 	// The same code again is refused (the replay guard); a recovery code
 	// works, once.
