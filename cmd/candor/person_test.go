@@ -1,12 +1,18 @@
 package main
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/candorhq/candor/internal/testenv"
+	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/sms"
 )
 
 // TestPersonVerifiesAndActs: a person asks for a code, reads it from the
@@ -83,5 +89,44 @@ func testPersonVerifiesAndActs(t *testing.T, opt serverOpt) {
 	}
 	if strings.Contains(s.log.String(), m.Code()) || strings.Contains(s.log.String(), "person.self@example.com") {
 		t.Error("the log holds the code or the address")
+	}
+}
+
+// TestPersonVerifiesByPhone: a code for a phone on file goes through the
+// SMS gateway (a real HTTP receiver that checks the signature) and proves
+// the person's control of the number.
+func TestPersonVerifiesByPhone(t *testing.T) {
+	secret := "an SMS gateway secret of 32 bytes or more"
+	texts := make(chan sms.Message, 4)
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := rights.VerifySignature([]byte(secret), body, r.Header.Get(rights.SignatureHeader), time.Now(), time.Minute); err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var m sms.Message
+		json.Unmarshal(body, &m)
+		texts <- m
+	}))
+	defer gw.Close()
+	s := startServer(t, t.TempDir(), "", func(c *Config) { c.SMSURL, c.SMSSecret = gw.URL+"/send", secret })
+	id := s.newSubject(map[string]any{"user_id": "by-phone", "phone": "138 1234 5678"})
+	chl := s.json("POST", "/v1/verify", "", map[string]any{"phone": "+86 138-1234-5678"}, 202)["challenge_id"].(string)
+	var m sms.Message
+	select {
+	case m = <-texts:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no text message")
+	}
+	if m.To != "+8613812345678" {
+		t.Fatalf("sent to %q", m.To)
+	}
+	code := regexp.MustCompile(`\b\d{6}\b`).FindString(m.Text)
+	token := s.json("POST", "/v1/verify/"+chl, "", map[string]any{"code": code}, 200)["token"].(string)
+	if r := s.json("POST", "/v1/me/rights", token, map[string]any{"type": "access"}, 202); r["subject_id"] != id {
+		t.Fatalf("the phone's token acts for %v, want %s", r["subject_id"], id)
+	}
+	if strings.Contains(s.log.String(), "13812345678") {
+		t.Fatal("the log holds the phone number")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	chttp "github.com/candorhq/candor/http"
 	"github.com/candorhq/candor/policy"
 	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/sms"
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/staff"
 	"github.com/candorhq/candor/subjects"
@@ -56,6 +57,9 @@ type Config struct {
 	// SMTPURL and SMTPFrom configure the e-mail that carries verification
 	// codes (CANDOR_SMTP_URL or _FILE, CANDOR_SMTP_FROM).
 	SMTPURL, SMTPFrom string
+	// SMSURL and SMSSecret configure the SMS gateway that carries codes
+	// to phones (CANDOR_SMS_URL, CANDOR_SMS_SECRET, or their _FILE).
+	SMSURL, SMSSecret string
 	// IngestQueue bounds the events accepted but not yet committed
 	// (CANDOR_INGEST_QUEUE); beyond it the collector answers 429.
 	IngestQueue int
@@ -106,6 +110,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.SMTPFrom = os.Getenv("CANDOR_SMTP_FROM")
+	if cfg.SMSURL, err = secret("CANDOR_SMS_URL"); err != nil {
+		return err
+	}
+	if cfg.SMSSecret, err = secret("CANDOR_SMS_SECRET"); err != nil {
+		return err
+	}
 	if v := os.Getenv("CANDOR_INGEST_QUEUE"); v != "" {
 		if cfg.IngestQueue, err = strconv.Atoi(v); err != nil || cfg.IngestQueue < 1 {
 			return fmt.Errorf("CANDOR_INGEST_QUEUE: want a positive number of events")
@@ -409,8 +419,17 @@ func newVerifier(cfg Config, st *stack, pol *candor.Policy, now func() time.Time
 	default:
 		log.Warn("CANDOR_SMTP_URL is not set: verification codes cannot be sent by e-mail")
 	}
-	if cfg.Demo {
+	switch {
+	case cfg.SMSURL != "":
+		gw, err := sms.New(cfg.SMSURL, []byte(cfg.SMSSecret))
+		if err != nil {
+			return nil, err
+		}
+		o.SMS = gw
+	case cfg.Demo:
 		o.SMS = &rights.DevSender{W: cfg.Stdout, Channel: "SMS"}
+	default:
+		log.Warn("CANDOR_SMS_URL is not set: verification codes cannot be sent to phones")
 	}
 	return rights.NewVerifier(o), nil
 }
