@@ -24,6 +24,10 @@ const (
 	PurposeRights                 = "rights" // the built-in purpose under which data-subject requests read data
 	RoleAdmin                     = "admin"  // built-in: every purpose, no masking, every endpoint
 	RoleWrite                     = "write"  // built-in: ingestion and consent only; reads no personal data
+	// RoleBrowser is the built-in role of a key that is public in web
+	// pages (the banner SDK's): consents by anonymous id only, and events;
+	// no decisions, no reads.
+	RoleBrowser = "browser"
 	DefaultAgeOfConsentPIPL       = 14
 	DefaultAgeOfConsentGDPR       = 16
 )
@@ -148,7 +152,7 @@ func (p *Policy) Event(name string) *Event { return p.events[name] }
 func (p *Policy) Recipient(id string) *Recipient { return p.recipients[id] }
 
 // Role returns the role with the given id, or nil. The built-in roles
-// [RoleAdmin] and [RoleWrite] are not in the policy.
+// [RoleAdmin], [RoleWrite] and [RoleBrowser] are not in the policy.
 func (p *Policy) Role(id string) *Role { return p.roles[id] }
 
 // FieldByCategory returns the first field of the given category, or nil.
@@ -189,7 +193,7 @@ func (p *Policy) RoleAllows(role, purpose string) bool {
 	switch role {
 	case RoleAdmin:
 		return p.Purpose(purpose) != nil || purpose == PurposeRights
-	case RoleWrite:
+	case RoleWrite, RoleBrowser:
 		return false
 	}
 	r := p.Role(role)

@@ -161,6 +161,12 @@ func (s *Server) recordConsent(w http.ResponseWriter, r *http.Request, p *princi
 	if err := decode(w, r, 64<<10, &req); err != nil {
 		return err
 	}
+	if p.Role == candor.RoleBrowser && (req.SubjectID != "" || req.UserID != "" || req.Guardian != nil) {
+		// The key is public in the shop's pages: whoever holds it may speak
+		// for the browser's own visitor, never for a customer it names.
+		return &candor.Error{Code: candor.EFORBIDDEN, Message: "a browser key records consents by anonymous_id only; record a signed-in customer's or a guardian's consent from your server with the write key",
+			Reason: "browser_key"}
+	}
 	id, err := s.subjectFrom(r, p, req.SubjectID, req.UserID, req.AnonymousID, true)
 	if err != nil {
 		return err
@@ -299,8 +305,8 @@ func (s *Server) issueKey(w http.ResponseWriter, r *http.Request, p *principal) 
 	if n := strings.TrimSpace(req.Name); n == "" || len(n) > 100 {
 		errs = append(errs, candor.FieldError{Field: "name", Message: "required, at most 100 bytes"})
 	}
-	if req.Role != candor.RoleAdmin && req.Role != candor.RoleWrite && s.Policy.Role(req.Role) == nil {
-		errs = append(errs, candor.FieldError{Field: "role", Message: "not a role of the policy, nor admin or write"})
+	if req.Role != candor.RoleAdmin && req.Role != candor.RoleWrite && req.Role != candor.RoleBrowser && s.Policy.Role(req.Role) == nil {
+		errs = append(errs, candor.FieldError{Field: "role", Message: "not a role of the policy, nor admin, write or browser"})
 	}
 	if len(errs) > 0 {
 		return candor.Invalid("the key request is not valid", errs...)

@@ -70,7 +70,8 @@ type Server struct {
 // Route is one registered route, as the OpenAPI test sees it.
 type Route struct {
 	Method, Path string
-	// Roles may call it; empty means anyone. "staff" means any role but write.
+	// Roles may call it; empty means anyone. "staff" means any role but
+	// write and browser.
 	Roles []string
 }
 
@@ -100,21 +101,21 @@ func (s *Server) Handler() http.Handler {
 	s.Metrics.MustRegister(s.requests, s.latency, s.decided)
 
 	s.mux = http.NewServeMux()
-	admin, dpo, service, write := candor.RoleAdmin, "dpo", "service", candor.RoleWrite
+	admin, dpo, service, write, browser := candor.RoleAdmin, "dpo", "service", candor.RoleWrite, candor.RoleBrowser
 	s.handle("GET /healthz", nil, s.healthz)
 	s.handle("GET /v1/openapi.json", nil, s.openapi)
 	s.handle("GET /v1/notice", nil, s.notice)
 	s.handle("GET /.well-known/candor/keys.json", nil, s.jwks)
 	s.handle("POST /v1/subjects", []string{admin, service}, s.createSubject)
 	s.handle("GET /v1/subjects/{id}", []string{"staff"}, s.readSubject)
-	s.handle("POST /v1/consents", []string{admin, write}, s.recordConsent)
+	s.handle("POST /v1/consents", []string{admin, write, browser}, s.recordConsent)
 	s.handle("GET /v1/subjects/{id}/consents", []string{admin, dpo}, s.consents)
 	s.handle("GET /v1/decisions", []string{admin, write, service}, s.decide)
 	s.handle("GET /v1/subjects/{id}/profile", []string{"staff"}, s.profile)
 	for _, typ := range []string{collect.TypeTrack, collect.TypePage, collect.TypeScreen, collect.TypeIdentify, collect.TypeGroup, collect.TypeAlias} {
-		s.handle("POST /v1/"+typ, []string{admin, write}, s.collectOne(typ))
+		s.handle("POST /v1/"+typ, []string{admin, write, browser}, s.collectOne(typ))
 	}
-	s.handle("POST /v1/batch", []string{admin, write}, s.collectBatch)
+	s.handle("POST /v1/batch", []string{admin, write, browser}, s.collectBatch)
 	s.handle("GET /v1/reports/minimization", []string{"staff"}, s.minimizationReport)
 	s.handle("POST /v1/rights", []string{admin, dpo}, s.fileRequest)
 	s.handle("GET /v1/rights", []string{admin, dpo}, s.listRequests)
@@ -199,7 +200,7 @@ func roleIn(role string, roles []string) bool {
 	if slices.Contains(roles, role) || role == candor.RoleAdmin {
 		return true
 	}
-	return slices.Contains(roles, "staff") && role != candor.RoleWrite
+	return slices.Contains(roles, "staff") && role != candor.RoleWrite && role != candor.RoleBrowser
 }
 
 // authenticate finds the caller's key: "Authorization: Bearer KEY", or HTTP

@@ -597,7 +597,7 @@ func (c *checker) roles(n *yaml.Node) []*roleDecl {
 		k, v := o.keys[id], o.vals[id]
 		lbl := fmt.Sprintf("role %q", short(id))
 		switch {
-		case id == candor.RoleAdmin || id == candor.RoleWrite:
+		case id == candor.RoleAdmin || id == candor.RoleWrite || id == candor.RoleBrowser:
 			c.errf(k, "role %q is built in and may not be declared", id)
 			continue
 		case !validID(id):

@@ -690,3 +690,43 @@ func TestReadOnlyDeclaredFields(t *testing.T) {
 		t.Errorf("a read for service returned city: %v", got)
 	}
 }
+
+// TestBrowserKey: a browser key, public in the shop's pages, records
+// consents for the browser's own anonymous visitor and sends events, and
+// nothing else: no consent by user id or subject id, no decisions, no reads.
+func TestBrowserKey(t *testing.T) {
+	s := startServer(t, t.TempDir(), "")
+	browser := s.json("POST", "/v1/apikeys", s.admin, map[string]any{"name": "banner", "role": "browser"}, 201)["key"].(string)
+	id := s.newSubject(map[string]any{"user_id": "customer-1", "email": "customer.one@example.com"})
+	v := s.noticeVersion()
+	for _, body := range []map[string]any{
+		{"user_id": "customer-1", "notice_version": v, "choices": map[string]bool{"marketing.email": true}},
+		{"subject_id": id, "notice_version": v, "choices": map[string]bool{"marketing.email": true}},
+	} {
+		if code, out, _ := s.do("POST", "/v1/consents", browser, body); code != 403 || !strings.Contains(string(out), "anonymous_id only") {
+			t.Fatalf("a consent for a named customer with a browser key: %d %s", code, out)
+		}
+	}
+	if d := s.decide(id, "marketing.email"); d["allow"] != false {
+		t.Fatalf("the refused consent was recorded: %v", d)
+	}
+	got := s.json("POST", "/v1/consents", browser, map[string]any{"anonymous_id": "anon-browser-1", "notice_version": v,
+		"choices": map[string]bool{"analytics": true}}, 201)
+	if got["subject_id"] == "" || got["subject_id"] == id {
+		t.Fatalf("the anonymous visitor's consent: %v", got)
+	}
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/v1/decisions?subject_id=" + id + "&purpose=marketing.email"},
+		{"GET", "/v1/subjects/" + id + "?purpose=service"},
+		{"GET", "/v1/subjects/" + id + "/profile?purpose=personalization"},
+		{"GET", "/v1/subjects/" + id + "/consents"},
+		{"GET", "/v1/rights"},
+	} {
+		if code, _, _ := s.do(c.method, c.path, browser, nil); code != 403 {
+			t.Errorf("%s %s with a browser key: %d, want 403", c.method, c.path, code)
+		}
+	}
+	if code, out, _ := s.post("/v1/track", browser, []byte(`{"anonymousId":"anon-browser-1","event":"Page Viewed","properties":{}}`)); code != 200 {
+		t.Fatalf("an event with a browser key: %d %s", code, out)
+	}
+}

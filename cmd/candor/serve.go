@@ -390,7 +390,7 @@ func demoSDKKey(ctx context.Context, keys *apikeys.Keys, dir string) (string, er
 	} else if err := os.WriteFile(f, []byte(key+"\n"), 0o600); err != nil {
 		return "", err
 	}
-	if _, err := keys.Ensure(ctx, "demo-sdk", candor.RoleWrite, key); err != nil {
+	if _, err := keys.Ensure(ctx, "demo-sdk", candor.RoleBrowser, key); err != nil {
 		return "", err
 	}
 	return key, nil
