@@ -27,9 +27,9 @@ const (
 	// RoleBrowser is the built-in role of a key that is public in web
 	// pages (the banner SDK's): consents by anonymous id only, and events;
 	// no decisions, no reads.
-	RoleBrowser = "browser"
-	DefaultAgeOfConsentPIPL       = 14
-	DefaultAgeOfConsentGDPR       = 16
+	RoleBrowser             = "browser"
+	DefaultAgeOfConsentPIPL = 14
+	DefaultAgeOfConsentGDPR = 16
 )
 
 // Organization is the controller: who is responsible for the data.
