@@ -44,6 +44,12 @@ var DataTables = []Table{
 	{"requests", []Column{{"id", KindText}, {"type", KindText}, {"subject_id", KindText}, {"status", KindText}, {"jurisdiction", KindText},
 		{"received_at", KindTime}, {"due_at", KindTime}, {"updated_at", KindTime}, {"state_since", KindTime}, {"actor", KindText}, {"details", KindJSON}}},
 	{"minimization", []Column{{"day", KindText}, {"event", KindText}, {"item", KindText}, {"action", KindText}, {"detector", KindText}, {"n", KindInt}}},
+	// Staff accounts travel with the data, as on the embedded store, whose
+	// backup is the whole data file; their sessions do not (a restore ends
+	// every session).
+	{"staff", []Column{{"id", KindText}, {"email", KindText}, {"name", KindText}, {"role", KindText}, {"password_hash", KindText},
+		{"totp_sealed", KindBytes}, {"totp_step", KindInt}, {"disabled", KindBool}, {"created_at", KindTime}, {"updated_at", KindTime}}},
+	{"staff_recovery", []Column{{"staff_id", KindText}, {"hash", KindBytes}, {"n", KindInt}}},
 }
 
 // Row is one row of a data-store table, its values in column order.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,11 @@ func TestBackupRestorePostgres(t *testing.T) {
 	s.stop()
 
 	t.Setenv("CANDOR_DB_SCHEMA", schema)
+	t.Setenv("CANDOR_STAFF_PASSWORD", "a staff password in the backup")
+	var added bytes.Buffer
+	if err := runMain(context.Background(), []string{"staff", "add", "-email", "kept.staff@shop.example", "-name", "Kept", "-role", "dpo", "-db", url, "-data", data}, &added, io.Discard); err != nil {
+		t.Fatalf("staff add: %v %s", err, added.String())
+	}
 	backup := filepath.Join(dir, "backup.db")
 	var out bytes.Buffer
 	if err := runMain(context.Background(), []string{"backup", "-db", url, "-data", data, "-to", backup}, &out, io.Discard); err != nil {
@@ -38,6 +44,9 @@ func TestBackupRestorePostgres(t *testing.T) {
 	s.consent(map[string]any{"subject_id": kept, "choices": map[string]bool{"analytics": false}})
 	s.stop()
 
+	if err := runMain(context.Background(), []string{"staff", "add", "-email", "later.staff@shop.example", "-name", "Later", "-role", "dpo", "-db", url, "-data", data}, &added, io.Discard); err != nil {
+		t.Fatalf("staff add: %v %s", err, added.String())
+	}
 	if err := runMain(context.Background(), []string{"restore", "-db", url, "-data", data, "-from", backup}, &out, io.Discard); err != nil {
 		t.Fatalf("restore: %v %s", err, out.String())
 	}
@@ -55,6 +64,11 @@ func TestBackupRestorePostgres(t *testing.T) {
 	s.consent(map[string]any{"subject_id": kept, "choices": map[string]bool{"analytics": false}})
 	if d := s.decide(kept, "analytics"); d["allow"] != false {
 		t.Errorf("a consent after the restore: %v", d)
+	}
+	out.Reset()
+	if err := runMain(context.Background(), []string{"staff", "list", "-db", url, "-data", data}, &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "kept.staff@shop.example") || strings.Contains(out.String(), "later.staff@shop.example") {
+		t.Errorf("the staff accounts are not the backup's: %v %s", err, out.String())
 	}
 	rep := s.json("GET", "/v1/audit/verify", s.admin, nil, 200)
 	if rep["ok"] != true || rep["entries"].(float64) < 8 {
