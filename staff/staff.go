@@ -331,13 +331,9 @@ func (s *Service) BeginEnrolment(ctx context.Context, id string) (secret, otpaut
 	if err != nil {
 		return "", "", nil, fmt.Errorf("staff: totp key: %w", err)
 	}
-	img, err := key.Image(200, 200)
+	qr, err := qrCode(key)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("staff: totp qr code: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		return "", "", nil, fmt.Errorf("staff: totp qr code: %w", err)
+		return "", "", nil, err
 	}
 	sealed, err := s.o.Seal(ctx, []byte(key.Secret()), []byte(m.ID))
 	if err != nil {
@@ -352,7 +348,7 @@ func (s *Service) BeginEnrolment(ctx context.Context, id string) (secret, otpaut
 	if err := s.audit(ctx, actor(ctx, "staff:"+m.ID), "staff.totp.begin", "ok", "staff="+m.ID); err != nil {
 		return "", "", nil, err
 	}
-	return key.Secret(), key.URL(), buf.Bytes(), nil
+	return key.Secret(), key.URL(), qr, nil
 }
 
 // Enrolment returns the pending enrolment's secret, otpauth:// URL and QR
@@ -383,15 +379,24 @@ func (s *Service) Enrolment(ctx context.Context, id string) (secret, otpauthURL 
 	if err != nil {
 		return "", "", nil, fmt.Errorf("staff: totp key: %w", err)
 	}
+	qr, err := qrCode(key)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return key.Secret(), key.URL(), qr, nil
+}
+
+// qrCode draws the key's otpauth:// URL as a 200×200 PNG.
+func qrCode(key *otp.Key) ([]byte, error) {
 	img, err := key.Image(200, 200)
 	if err != nil {
-		return "", "", nil, fmt.Errorf("staff: totp qr code: %w", err)
+		return nil, fmt.Errorf("staff: totp qr code: %w", err)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return "", "", nil, fmt.Errorf("staff: totp qr code: %w", err)
+		return nil, fmt.Errorf("staff: totp qr code: %w", err)
 	}
-	return key.Secret(), key.URL(), buf.Bytes(), nil
+	return buf.Bytes(), nil
 }
 
 // ConfirmEnrolment checks a code from the person's app against the pending

@@ -100,19 +100,11 @@ func (s *Server) staffPage(h staffHandler, roles ...string) http.HandlerFunc {
 func (s *Server) staffPost(h staffHandler, roles ...string) http.HandlerFunc {
 	page := s.staffPage(h, roles...)
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if !s.checkCSRF(r, cookieStaff) {
-			s.log.Warn("web: CSRF token refused", "path", r.URL.Path)
-			l := lang(w, r)
-			s.render(w, r, http.StatusForbidden, "message", page_(l, "console", text[l]["err_csrf"]))
+		if !s.form(w, r, "console", cookieStaff, 64<<10) {
 			return
 		}
 		page(w, r)
 	}
-}
-
-func page_(l, area, msg string) page {
-	return page{Lang: l, Area: area, Title: text[l]["error"], Error: msg}
 }
 
 func (s *Server) consoleSignInForm(w http.ResponseWriter, r *http.Request, msg string) {
@@ -131,12 +123,10 @@ func (s *Server) consoleSignInForm(w http.ResponseWriter, r *http.Request, msg s
 // consoleSignIn checks the password, rate-limited per client address and
 // per account, then asks for the second factor (or its enrolment).
 func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	l := lang(w, r)
-	if !s.checkCSRF(r, cookieStaff) {
-		s.render(w, r, http.StatusForbidden, "message", page_(l, "console", text[l]["err_csrf"]))
+	if !s.form(w, r, "console", cookieStaff, 8<<10) {
 		return
 	}
+	l := lang(w, r)
 	email, _ := staff.NormalizeEmail(r.PostFormValue("email"))
 	now := s.Now()
 	if !s.ipLimit.allow("ip:"+clientIP(r), now) || !s.idLimit.allow("staff:"+email, now) {
@@ -160,9 +150,7 @@ func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 	if !staff.Enrolled(m) {
 		step, next = stepEnrol, "/console/enrol"
 	}
-	s.endSession(w, r, cookieStaff)
-	if err := s.startSession(w, r, cookieStaff, candor.SessionStaff, m.ID, step, pendingSession); err != nil {
-		s.fail(w, r, "console", err)
+	if !s.newStaffSession(w, r, m.ID, step, pendingSession) {
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -190,10 +178,7 @@ func (s *Server) pendingPage(step string, h pendingHandler) http.HandlerFunc {
 func (s *Server) pendingPost(step string, h pendingHandler) http.HandlerFunc {
 	page := s.pendingPage(step, h)
 	return func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-		if !s.checkCSRF(r, cookieStaff) {
-			l := lang(w, r)
-			s.render(w, r, http.StatusForbidden, "message", page_(l, "console", text[l]["err_csrf"]))
+		if !s.form(w, r, "console", cookieStaff, 8<<10) {
 			return
 		}
 		page(w, r)
@@ -228,9 +213,7 @@ func (s *Server) consoleTOTP(w http.ResponseWriter, r *http.Request, sess *cando
 		s.fail(w, r, "console", err)
 		return
 	}
-	s.endSession(w, r, cookieStaff)
-	if err := s.startSession(w, r, cookieStaff, candor.SessionStaff, sess.Principal, "", staffSession); err != nil {
-		s.fail(w, r, "console", err)
+	if !s.newStaffSession(w, r, sess.Principal, "", staffSession) {
 		return
 	}
 	s.log.Info("web: console sign-in", "staff", sess.Principal)
@@ -266,25 +249,33 @@ func (s *Server) consoleEnrol(w http.ResponseWriter, r *http.Request, sess *cand
 		s.fail(w, r, "console", err)
 		return
 	}
-	s.endSession(w, r, cookieStaff)
-	if err := s.startSession(w, r, cookieStaff, candor.SessionStaff, sess.Principal, "", staffSession); err != nil {
-		s.fail(w, r, "console", err)
+	if !s.newStaffSession(w, r, sess.Principal, "", staffSession) {
 		return
 	}
-	p.Data, p.CSRF = enrolData{Codes: codes}, s.csrfToken(w, r, cookieStaff)
+	p.Data, p.CSRF = enrolData{Codes: codes}, "" // the page has no form; the new session's token would need its cookie
+	s.log.Info("web: console sign-in", "staff", sess.Principal)
 	p.Notice = text[p.Lang]["enrolled"]
 	s.render(w, r, http.StatusOK, "console-enrol", p)
 }
 
 func (s *Server) consoleSignOut(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if !s.checkCSRF(r, cookieStaff) {
-		l := lang(w, r)
-		s.render(w, r, http.StatusForbidden, "message", page_(l, "console", text[l]["err_csrf"]))
+	if !s.form(w, r, "console", cookieStaff, 8<<10) {
 		return
 	}
 	s.endSession(w, r, cookieStaff)
 	http.Redirect(w, r, "/console", http.StatusSeeOther)
+}
+
+// newStaffSession replaces the caller's staff session (a pending one, or
+// none) with a new one under a new token, so that a token seen before a
+// step cannot be used after it; on failure it answers and returns false.
+func (s *Server) newStaffSession(w http.ResponseWriter, r *http.Request, id, step string, life time.Duration) bool {
+	s.endSession(w, r, cookieStaff)
+	if err := s.startSession(w, r, cookieStaff, candor.SessionStaff, id, step, life); err != nil {
+		s.fail(w, r, "console", err)
+		return false
+	}
+	return true
 }
 
 // staffActor is who a staff member is to the gate and the audit log.

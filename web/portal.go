@@ -51,10 +51,7 @@ func (s *Server) personal(h personHandler) http.HandlerFunc {
 // personalPost is personal for a form: it checks the CSRF token too.
 func (s *Server) personalPost(h personHandler) http.HandlerFunc {
 	return s.personal(func(w http.ResponseWriter, r *http.Request, sess *candor.Session) {
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-		if !s.checkCSRF(r, cookiePerson) {
-			s.log.Warn("web: CSRF token refused", "path", r.URL.Path)
-			s.render(w, r, http.StatusForbidden, "message", page{Area: "privacy", Title: text[lang(w, r)]["error"], Error: text[lang(w, r)]["err_csrf"]})
+		if !s.form(w, r, "privacy", cookiePerson, 64<<10) {
 			return
 		}
 		h(w, r, sess)
@@ -79,12 +76,10 @@ func (s *Server) portalSignIn(w http.ResponseWriter, r *http.Request) {
 // portalStart sends a code. Its answer is the same whether or not the
 // identifier is on file.
 func (s *Server) portalStart(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	l := lang(w, r)
-	if !s.checkCSRF(r, cookiePerson) {
-		s.render(w, r, http.StatusForbidden, "message", page{Area: "privacy", Title: text[l]["error"], Error: text[l]["err_csrf"]})
+	if !s.form(w, r, "privacy", cookiePerson, 8<<10) {
 		return
 	}
+	l := lang(w, r)
 	value := strings.TrimSpace(r.PostFormValue("identifier"))
 	kind := candor.IdentEmail
 	if value != "" && !strings.Contains(value, "@") {
@@ -133,12 +128,10 @@ func (s *Server) portalCode(w http.ResponseWriter, r *http.Request) {
 // portalFinish checks the code, files the access request that the visit
 // is (so that each sign-in is on record) and starts the session.
 func (s *Server) portalFinish(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	l := lang(w, r)
-	if !s.checkCSRF(r, cookiePerson) {
-		s.render(w, r, http.StatusForbidden, "message", page{Area: "privacy", Title: text[l]["error"], Error: text[l]["err_csrf"]})
+	if !s.form(w, r, "privacy", cookiePerson, 8<<10) {
 		return
 	}
+	l := lang(w, r)
 	c, err := r.Cookie(cookieChallenge)
 	if err != nil || c.Value == "" {
 		http.Redirect(w, r, "/privacy?expired=1", http.StatusSeeOther)
@@ -385,9 +378,7 @@ func (s *Server) portalRequest(w http.ResponseWriter, r *http.Request, sess *can
 }
 
 func (s *Server) portalSignOut(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if !s.checkCSRF(r, cookiePerson) {
-		s.render(w, r, http.StatusForbidden, "message", page{Area: "privacy", Title: text[lang(w, r)]["error"], Error: text[lang(w, r)]["err_csrf"]})
+	if !s.form(w, r, "privacy", cookiePerson, 8<<10) {
 		return
 	}
 	s.endSession(w, r, cookiePerson)

@@ -193,3 +193,17 @@ func clientIP(r *http.Request) string {
 	}
 	return host
 }
+
+// form limits a form's body to limit bytes and checks its CSRF token
+// against the session cookie; when the token is wrong it answers with a
+// clear page (and a log line without personal data) and returns false.
+func (s *Server) form(w http.ResponseWriter, r *http.Request, area, cookie string, limit int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if s.checkCSRF(r, cookie) {
+		return true
+	}
+	s.log.Warn("web: CSRF token refused", "path", r.URL.Path)
+	l := lang(w, r)
+	s.render(w, r, http.StatusForbidden, "message", page{Lang: l, Area: area, Title: text[l]["error"], Error: text[l]["err_csrf"]})
+	return false
+}
