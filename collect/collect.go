@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,9 @@ type Options struct {
 	Writers int
 	// Flush is how often the minimization counters are written; default 5s.
 	Flush time.Duration
+	// IdentitySecret verifies the identity tokens with which a browser key
+	// may name a user id (see [IdentityToken]).
+	IdentitySecret []byte
 	// Baseline switches off the policy check, the PII scan, context
 	// minimization, the consent gate and encryption: events are stored as
 	// they came. For `candor bench ingest` only, to measure what privacy
@@ -366,10 +370,43 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	}
 	when := eventTime(ts, sentAt, now)
 	ctxIn := mergeContext(call.Context, w.Context)
+	if tok, ok := ctxIn[IdentityContextKey]; ok {
+		ctxIn = maps.Clone(ctxIn)
+		delete(ctxIn, IdentityContextKey) // never stored
+		if actor.Role != candor.RoleBrowser {
+			tok = nil
+		}
+		w.identity, _ = tok.(string)
+	}
+	if actor.Role == candor.RoleBrowser && (userID != "" || w.Type == TypeAlias) {
+		// A public key speaks for the browser's own visitor; a user id it
+		// names must be vouched for by the shop's server.
+		named := userID
+		if named == "" {
+			named, _ = idString(w.PreviousID, "previousId")
+		}
+		if err := checkIdentity(c.o.IdentitySecret, named, w.identity, now); err != nil {
+			f.note("userId", ActionRejected, ReasonBrowserKey)
+			return nil, f, err
+		}
+	}
 
 	switch w.Type {
 	case TypeIdentify:
-		return nil, f, c.identify(ctx, actor, sig, userID, anonID, w.Traits, &f)
+		traits := w.Traits
+		if actor.Role == candor.RoleBrowser {
+			// The shop's server gives e-mail addresses and phone numbers:
+			// from a public key they would let anyone attach an address
+			// of theirs to someone else, or squat someone's.
+			for _, k := range []string{candor.IdentEmail, candor.IdentPhone} {
+				if _, ok := traits[k]; ok {
+					traits = maps.Clone(traits)
+					delete(traits, k)
+					f.note("traits."+k, ActionDropped, ReasonBrowserKey)
+				}
+			}
+		}
+		return nil, f, c.identify(ctx, actor, sig, userID, anonID, traits, &f)
 	case TypeAlias:
 		f.event = "alias"
 		return nil, f, c.alias(ctx, actor, sig, w)

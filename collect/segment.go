@@ -52,6 +52,8 @@ type wire struct {
 	Timestamp         string         `json:"timestamp"`
 	OriginalTimestamp string         `json:"originalTimestamp"`
 	SentAt            string         `json:"sentAt"`
+
+	identity string // context.candorIdentity, read from a browser key's message
 }
 
 // batchWire is the body of POST /v1/batch.

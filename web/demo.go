@@ -2,12 +2,16 @@ package web
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/collect"
+	"github.com/candorhq/candor/subjects"
 )
 
 var demoPage = template.Must(template.ParseFS(files, "templates/demo.html"))
@@ -143,7 +147,54 @@ func (s *Server) demo(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if err := demoPage.Execute(w, map[string]any{"Key": s.SDKKey, "Lang": lang, "Org": s.Policy.Organization.Name,
-		"T": demoText[lang], "Products": products}); err != nil {
+		"T": demoText[lang], "Products": products, "CSRF": s.csrfToken(w, r, cookiePerson)}); err != nil {
 		s.log.Error("web: demo page", "err", err)
 	}
+}
+
+// demoSignIn plays the shop's own server when a demo customer signs in: it
+// records the customer's e-mail (as the shop's server would, with its write
+// key) and gives the page an identity token for the user id, with which
+// the SDK's browser key may name that user.
+func (s *Server) demoSignIn(w http.ResponseWriter, r *http.Request) {
+	if s.SDKKey == "" || len(s.IdentitySecret) == 0 {
+		http.NotFound(w, r)
+		return
+	}
+	if !s.form(w, r, "privacy", cookiePerson, 4<<10) {
+		return
+	}
+	user := strings.TrimSpace(r.PostFormValue("user"))
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if user == "" || len(user) > 100 {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		json.NewEncoder(w).Encode(map[string]string{"error": "a customer id is required"})
+		return
+	}
+	// Like a shop's server at sign-in, it knows the browser's anonymous id
+	// and names both, so that a new customer keeps the visitor's choices;
+	// an existing customer's account takes the visitor in when the SDK
+	// identifies (its refusals carry over, its grants do not).
+	actor := candor.Actor{ID: "job:demo-shop", Role: candor.RoleAdmin}
+	in := subjects.Input{UserID: user, AnonymousID: strings.TrimSpace(r.PostFormValue("anonymous_id")), Email: email, Source: "demo-shop"}
+	_, _, err := s.Subjects.Upsert(r.Context(), actor, "demo", in)
+	if candor.ErrorCode(err) == candor.ECONFLICT && in.AnonymousID != "" {
+		in.AnonymousID = ""
+		_, _, err = s.Subjects.Upsert(r.Context(), actor, "demo", in)
+	}
+	if err != nil {
+		status := http.StatusUnprocessableEntity
+		if candor.ErrorCode(err) == candor.ECONFLICT {
+			status = http.StatusConflict
+		} else if code := candor.ErrorCode(err); code != candor.EINVALID {
+			s.log.Error("web: demo sign-in", "err", err)
+			status = http.StatusInternalServerError
+		}
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"error": candor.ErrorMessage(err)})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]string{"user": user, "token": collect.IdentityToken(s.IdentitySecret, user, s.Now().Add(12*time.Hour))})
 }

@@ -50,6 +50,9 @@ type Server struct {
 	Subjects *subjects.Service
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey
+	// IdentitySecret makes the demo shop's identity tokens (see
+	// collect.IdentityToken).
+	IdentitySecret []byte
 	// SDKKey is the write key that the demo shop's page gives the SDK
 	// (public in the page, as a write key always is in a browser).
 	SDKKey string
@@ -79,6 +82,7 @@ func (s *Server) Handler() http.Handler {
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /sdk/", http.StripPrefix("/sdk/", assets(static)))
 	s.mux.HandleFunc("GET /demo", s.demo)
+	s.mux.HandleFunc("POST /demo/signin", s.demoSignIn)
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", assets(static)))
 	s.portalRoutes()
 	s.consoleRoutes()
@@ -86,7 +90,7 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Prefixes are the paths the web server answers; the rest is the API's.
-var Prefixes = []string{"/sdk/", "/static/", "/demo", "/privacy", "/privacy/", "/console", "/console/"}
+var Prefixes = []string{"/sdk/", "/static/", "/demo", "/demo/", "/privacy", "/privacy/", "/console", "/console/"}
 
 // assets serves the embedded static files with a short cache lifetime and
 // no directory listings.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -155,6 +156,15 @@ func webhookSecret(s *stack, recipient string) []byte {
 }
 
 // jobActor is the actor for work Candor does by itself.
+// identitySecret is the key of the identity tokens with which the shop's
+// server vouches for a user id named by a browser key: derived from the
+// blind-index key, so the same on every node, and given to the shop's
+// server by `candor keys identity-secret` (the hex text itself is the HMAC
+// key, as the shop's code uses it).
+func identitySecret(s *stack) []byte {
+	return []byte(hex.EncodeToString(s.vault.BlindIndex("identity-token", "v1")))
+}
+
 func jobActor(name string) candor.Actor {
 	return candor.Actor{ID: "job:" + name, Role: candor.RoleAdmin}
 }

@@ -90,8 +90,8 @@ func openExisting(ctx context.Context, data, db string, stderr io.Writer) (*stac
 }
 
 func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "status" && args[0] != "rotate" && args[0] != "webhook-secret") {
-		fmt.Fprintln(stderr, "usage: candor keys status|rotate|webhook-secret [-recipient ID] [-data DIR | -db URL]")
+	if len(args) == 0 || (args[0] != "status" && args[0] != "rotate" && args[0] != "webhook-secret" && args[0] != "identity-secret") {
+		fmt.Fprintln(stderr, "usage: candor keys status|rotate|webhook-secret|identity-secret [-recipient ID] [-data DIR | -db URL]")
 		return errUsage
 	}
 	fs := newFlags("keys "+args[0], stderr)
@@ -119,6 +119,13 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		fmt.Fprintln(stdout, hex.EncodeToString(webhookSecret(st, *recipient)))
+		return nil
+	}
+	if args[0] == "identity-secret" {
+		if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:keys", Action: "keys.identity-secret", Decision: "ok"}); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, string(identitySecret(st)))
 		return nil
 	}
 	if args[0] == "rotate" {

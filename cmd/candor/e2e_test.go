@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor/apikeys"
+	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/examples"
 	"github.com/candorhq/candor/internal/testenv"
 	"go.yaml.in/yaml/v3"
@@ -728,5 +729,41 @@ func TestBrowserKey(t *testing.T) {
 	}
 	if code, out, _ := s.post("/v1/track", browser, []byte(`{"anonymousId":"anon-browser-1","event":"Page Viewed","properties":{}}`)); code != 200 {
 		t.Fatalf("an event with a browser key: %d %s", code, out)
+	}
+
+	// Naming a customer takes an identity token from the shop's server:
+	// without one, nobody who read the page can attach their address to a
+	// customer, or alias a visitor (with its grants) into one.
+	for _, c := range []struct{ path, body string }{
+		{"/v1/identify", `{"userId":"customer-1","traits":{"email":"attacker@evil.example"}}`},
+		{"/v1/identify", `{"userId":"customer-1","anonymousId":"anon-browser-1","context":{"candorIdentity":"v1.9999999999.00"}}`},
+		{"/v1/alias", `{"userId":"customer-1","previousId":"anon-browser-1"}`},
+		{"/v1/track", `{"userId":"customer-1","event":"Page Viewed","properties":{}}`},
+	} {
+		if code, out, _ := s.post(c.path, browser, []byte(c.body)); code != 403 {
+			t.Errorf("%s %s with a browser key and no valid token: %d %s", c.path, c.body, code, out)
+		}
+	}
+	var secret bytes.Buffer
+	if err := runMain(context.Background(), []string{"keys", "identity-secret", "-data", filepath.Join(s.dir, "data")}, &secret, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	token := collect.IdentityToken([]byte(strings.TrimSpace(secret.String())), "customer-2", time.Now().Add(time.Hour))
+	body := `{"userId":"customer-2","anonymousId":"anon-browser-2","traits":{"email":"typed.in.page@example.com","city":"Suzhou"},"context":{"candorIdentity":"` + token + `"}}`
+	if code, out, _ := s.post("/v1/identify", browser, []byte(body)); code != 200 {
+		t.Fatalf("identify with the shop's token: %d %s", code, out)
+	}
+	if code, out, _ := s.post("/v1/identify", browser, []byte(strings.Replace(body, `"customer-2"`, `"customer-3"`, 1))); code != 403 {
+		t.Fatalf("the token of one user naming another: %d %s", code, out)
+	}
+	// The e-mail typed in the page was dropped: neither a trait nor an
+	// identifier by which someone could sign in to the portal.
+	if strings.Contains(s.log.String(), "typed.in.page") {
+		t.Fatal("the log holds the typed e-mail")
+	}
+	id2 := s.json("POST", "/v1/subjects", s.admin, map[string]any{"user_id": "customer-2"}, 200)["id"].(string)
+	got2 := s.json("GET", "/v1/subjects/"+id2+"?purpose=service", s.admin, nil, 200)
+	if f := got2["fields"].(map[string]any); f["email"] != nil {
+		t.Fatalf("the browser's e-mail trait was kept: %v", f)
 	}
 }

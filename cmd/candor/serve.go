@@ -191,7 +191,7 @@ func Run(ctx context.Context, cfg Config) error {
 		writers = 4 // PostgreSQL commits several batches at once
 	}
 	col := collect.New(collect.Options{Policy: pol, Store: st.store, Subjects: subj, Ledger: ledger, Gate: g, Sealer: st.vault, Index: st.vault.BlindIndex, Now: now,
-		Logger: log, Writers: writers, Queue: cfg.IngestQueue, Baseline: cfg.ingestBaseline})
+		Logger: log, Writers: writers, Queue: cfg.IngestQueue, Baseline: cfg.ingestBaseline, IdentitySecret: identitySecret(st)})
 	// Runs after the HTTP server has drained: commits what was accepted.
 	defer col.Close()
 	notifier := rights.NewNotifier(rights.NotifierOptions{Store: st.store, Policy: pol, Now: now, Logger: log,
@@ -249,7 +249,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: ledger, Gate: g, Rights: rts, Verifier: verifier,
-		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: subj, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, Logger: log, Now: now}
+		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: subj, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Logger: log, Now: now}
 	pages := site.Handler()
 	go site.PurgeSessions(wctx, 10*time.Minute)
 	top := http.NewServeMux()

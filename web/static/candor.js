@@ -96,6 +96,7 @@
   var queue = [];
   var readyFns = [];
   var userId = null;
+  var identity = null;    // the shop's server's token for userId
   var stats = { sent: 0, dropped: 0, failed: 0, queued: 0 };
   var ui = null;
 
@@ -178,6 +179,8 @@
       }
       if (userId) msg.userId = userId;
     }
+    // A browser key may name a user only with the shop's identity token.
+    if (msg.userId && identity) msg.context.candorIdentity = identity;
     if (!ok) return drop(type, name, 'no consent');
     msg.sentAt = new Date().toISOString();
     stats.sent++;
@@ -436,9 +439,11 @@
       if (typeof name === 'object' && name) { properties = name; name = undefined; }
       enqueue('page', name, properties, new Date().toISOString());
     },
-    /** identify names the signed-in user; only traits an allowed purpose covers are sent. */
-    identify: function (id, traits) {
+    /** identify names the signed-in user, with the identity token the shop's server
+     *  made for them ({token}); only traits an allowed purpose covers are sent. */
+    identify: function (id, traits, options) {
       userId = String(id);
+      identity = (options && options.token) || null;
       enqueue('identify', userId, traits, new Date().toISOString());
     },
     /** consent returns the current choices: {decided, version, choices, subject_id, gpc}. */

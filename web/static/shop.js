@@ -70,12 +70,21 @@
 
   d.getElementById('signin').addEventListener('submit', function (e) {
     e.preventDefault();
+    var form = e.target;
     var user = d.getElementById('signin-user').value.trim();
     var email = d.getElementById('signin-email').value.trim();
     if (!user) return;
-    candor.identify(user, email ? { email: email } : {});
-    d.getElementById('signed-in-user').textContent = user;
-    d.getElementById('signed-in').hidden = false;
+    // The shop's server signs the customer in, records the e-mail, and
+    // gives the page the identity token the SDK needs to name the user.
+    var body = new URLSearchParams({ csrf: form.dataset.csrf, user: user, email: email, anonymous_id: candor.consent().anonymous_id || '' });
+    fetch('/demo/signin', { method: 'POST', body: body, credentials: 'same-origin' }).then(function (r) {
+      return r.json().then(function (j) { return { ok: r.ok, j: j }; });
+    }).then(function (res) {
+      if (!res.ok) { d.getElementById('signed-in-user').textContent = res.j.error || 'error'; d.getElementById('signed-in').hidden = false; return; }
+      candor.identify(res.j.user, {}, { token: res.j.token });
+      d.getElementById('signed-in-user').textContent = res.j.user;
+      d.getElementById('signed-in').hidden = false;
+    });
   });
 
   d.getElementById('open-preferences').addEventListener('click', function (e) {
