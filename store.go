@@ -161,8 +161,10 @@ type StaffStore interface {
 	// ListStaff returns every account, by e-mail.
 	ListStaff(ctx context.Context) ([]StaffMember, error)
 	// UpdateStaff replaces an account's name, role, password hash, sealed
-	// TOTP secret, recovery code hashes, disabled flag and UpdatedAt (not
-	// its TOTP step). ENOTFOUND if it does not exist.
+	// TOTP secret, recovery code hashes and UpdatedAt (not its TOTP step),
+	// and disables it if m.Disabled. Disabling is for good: an update made
+	// from an earlier read (an enrolment racing the disabling) never
+	// enables the account again. ENOTFOUND if it does not exist.
 	UpdateStaff(ctx context.Context, m StaffMember) error
 	// UseTOTPStep records that the account used the TOTP time step, and
 	// reports false (recording nothing) when the step is not later than
@@ -181,9 +183,11 @@ type SessionStore interface {
 	// Session returns an unexpired session by the hash of its token, or
 	// ENOTFOUND (also when it expired).
 	Session(ctx context.Context, hash []byte, now time.Time) (*Session, error)
-	// TakeSession deletes an unexpired session and returns it: a single-use
-	// link, of which two racing uses see one. ENOTFOUND otherwise.
-	TakeSession(ctx context.Context, hash []byte, now time.Time) (*Session, error)
+	// TakeSession deletes an unexpired session of the kind and principal
+	// and returns it: a single-use link, of which two racing uses see one.
+	// ENOTFOUND otherwise, and then nothing is deleted (a token presented
+	// by someone else, or of another kind, spends nothing).
+	TakeSession(ctx context.Context, hash []byte, kind, principal string, now time.Time) (*Session, error)
 	// DeleteSession deletes a session (signing out); no error if none.
 	DeleteSession(ctx context.Context, hash []byte) error
 	// DeleteSessions deletes every session of a principal (revocation) and

@@ -89,7 +89,7 @@ func (db *DB) ListStaff(ctx context.Context) ([]candor.StaffMember, error) {
 // UpdateStaff implements [candor.StaffStore].
 func (db *DB) UpdateStaff(ctx context.Context, m candor.StaffMember) error {
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, db.q(`UPDATE {data}.staff SET name = $1, role = $2, password_hash = $3, totp_sealed = $4, disabled = $5, updated_at = $6 WHERE id = $7`),
+		tag, err := tx.Exec(ctx, db.q(`UPDATE {data}.staff SET name = $1, role = $2, password_hash = $3, totp_sealed = $4, disabled = disabled OR $5, updated_at = $6 WHERE id = $7`),
 			m.Name, m.Role, m.PasswordHash, nullBytes(m.TOTPSealed), m.Disabled, m.UpdatedAt, m.ID)
 		if err != nil {
 			return err
@@ -195,8 +195,9 @@ func (db *DB) Session(ctx context.Context, hash []byte, now time.Time) (*candor.
 
 // TakeSession implements [candor.SessionStore]: one DELETE … RETURNING, so
 // of two racing takes (on any nodes) one gets the session.
-func (db *DB) TakeSession(ctx context.Context, hash []byte, now time.Time) (*candor.Session, error) {
-	s, err := scanSession(db.pool.QueryRow(ctx, db.q(`DELETE FROM {data}.sessions WHERE hash = $1 AND expires_at > $2 RETURNING `+sessionColumns), hash, now))
+func (db *DB) TakeSession(ctx context.Context, hash []byte, kind, principal string, now time.Time) (*candor.Session, error) {
+	s, err := scanSession(db.pool.QueryRow(ctx, db.q(`DELETE FROM {data}.sessions WHERE hash = $1 AND kind = $2 AND principal = $3 AND expires_at > $4 RETURNING `+sessionColumns),
+		hash, kind, principal, now))
 	return s, wrap("take session", err)
 }
 

@@ -47,7 +47,10 @@ func New(rawURL string, secret []byte) (*Gateway, error) {
 	if len(secret) < 32 {
 		return nil, errors.New("sms: the signing secret must hold at least 32 bytes")
 	}
-	return &Gateway{url: rawURL, secret: secret, client: &http.Client{Timeout: 10 * time.Second}, now: time.Now}, nil
+	// Never follow a redirect: it would re-send the number and the code
+	// to wherever the answer points.
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &Gateway{url: rawURL, secret: secret, client: client, now: time.Now}, nil
 }
 
 func loopback(host string) bool { return host == "127.0.0.1" || host == "::1" || host == "localhost" }

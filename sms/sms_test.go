@@ -60,6 +60,27 @@ func TestSendFailures(t *testing.T) {
 	}
 }
 
+// TestNoRedirect: a gateway that redirects does not get the message sent
+// elsewhere.
+func TestNoRedirect(t *testing.T) {
+	elsewhere := make(chan bool, 1)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere <- true }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL, http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	g, _ := New(srv.URL, secret)
+	if err := g.Send(context.Background(), "+8613812345678", "", "Your code is 123456."); err == nil {
+		t.Fatal("a redirect counted as sent")
+	}
+	select {
+	case <-elsewhere:
+		t.Fatal("the message followed the redirect")
+	default:
+	}
+}
+
 func TestNewRefuses(t *testing.T) {
 	for _, u := range []string{"", "ftp://sms.example/send", "http://sms.example/send", "https://", "::"} {
 		if _, err := New(u, secret); err == nil {

@@ -118,7 +118,7 @@ func (db *DB) UpdateStaff(ctx context.Context, m candor.StaffMember) error {
 		return wrap("update staff", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE staff SET name = ?, role = ?, password_hash = ?, totp_sealed = ?, disabled = ?, updated_at = ? WHERE id = ?`,
+	res, err := tx.ExecContext(ctx, `UPDATE staff SET name = ?, role = ?, password_hash = ?, totp_sealed = ?, disabled = max(disabled, ?), updated_at = ? WHERE id = ?`,
 		m.Name, m.Role, m.PasswordHash, nullBytes(m.TOTPSealed), m.Disabled, ts(m.UpdatedAt), m.ID)
 	if err != nil {
 		return wrap("update staff", err)
@@ -225,8 +225,9 @@ func (db *DB) Session(ctx context.Context, hash []byte, now time.Time) (*candor.
 
 // TakeSession implements [candor.SessionStore]: one DELETE … RETURNING on
 // the writer, so of two racing takes one gets the session.
-func (db *DB) TakeSession(ctx context.Context, hash []byte, now time.Time) (*candor.Session, error) {
-	s, err := scanSession(db.data.w.QueryRowContext(ctx, `DELETE FROM sessions WHERE hash = ? AND expires_at > ? RETURNING `+sessionColumns, hash, ts(now)))
+func (db *DB) TakeSession(ctx context.Context, hash []byte, kind, principal string, now time.Time) (*candor.Session, error) {
+	s, err := scanSession(db.data.w.QueryRowContext(ctx, `DELETE FROM sessions WHERE hash = ? AND kind = ? AND principal = ? AND expires_at > ? RETURNING `+sessionColumns,
+		hash, kind, principal, ts(now)))
 	return s, wrap("take session", err)
 }
 

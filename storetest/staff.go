@@ -79,13 +79,14 @@ func testStaff(t *testing.T, s candor.Store) {
 		len(got.Recovery) != 1 || string(got.Recovery[0]) != "new-rc" {
 		t.Fatalf("updated %+v %v", got, err)
 	}
-	// Clearing the TOTP secret and the recovery codes.
+	// Clearing the TOTP secret and the recovery codes, from a read made
+	// before the account was disabled: it stays disabled.
 	up.TOTPSealed, up.Recovery, up.Disabled = nil, nil, false
 	if err := s.UpdateStaff(ctx, up); err != nil {
 		t.Fatal(err)
 	}
-	if got, err = s.Staff(ctx, "stf_b"); err != nil || got.TOTPSealed != nil || len(got.Recovery) != 0 || got.Disabled {
-		t.Fatalf("cleared %+v %v", got, err)
+	if got, err = s.Staff(ctx, "stf_b"); err != nil || got.TOTPSealed != nil || len(got.Recovery) != 0 || !got.Disabled {
+		t.Fatalf("cleared %+v %v (want still disabled)", got, err)
 	}
 	ghost := staffMember("stf_ghost", "ghost@example.com")
 	code(t, s.UpdateStaff(ctx, ghost), candor.ENOTFOUND)
@@ -220,8 +221,16 @@ func testSessions(t *testing.T, s candor.Store) {
 		_, err := s.Session(ctx, []byte("h-staff-1"), at(now))
 		code(t, err, candor.ENOTFOUND)
 	}
-	_, err = s.TakeSession(ctx, []byte("h-person"), at(60))
+	_, err = s.TakeSession(ctx, []byte("h-person"), candor.SessionPerson, "sub_a", at(60))
 	code(t, err, candor.ENOTFOUND)
+	// Of another kind or principal: not found, and still there.
+	for _, c := range []struct{ kind, principal string }{{candor.SessionPerson, "sub_a"}, {candor.SessionLink, "sub_b"}} {
+		_, err = s.TakeSession(ctx, []byte("h-link"), c.kind, c.principal, at(10))
+		code(t, err, candor.ENOTFOUND)
+	}
+	if _, err := s.Session(ctx, []byte("h-link"), at(10)); err != nil {
+		t.Fatalf("a link presented by someone else was spent: %v", err)
+	}
 
 	// A single-use link: of racing takes, one gets it.
 	var wins atomic.Int32
@@ -230,7 +239,7 @@ func testSessions(t *testing.T, s candor.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := s.TakeSession(ctx, []byte("h-link"), at(10))
+			got, err := s.TakeSession(ctx, []byte("h-link"), candor.SessionLink, "sub_a", at(10))
 			switch candor.ErrorCode(err) {
 			case "":
 				if got.Principal != "sub_a" || got.Kind != candor.SessionLink || got.Data != "data-h-link" {

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/base64"
+	"html/template"
 	"net/http"
 	"slices"
 	"strings"
@@ -222,7 +223,7 @@ func (s *Server) consoleTOTP(w http.ResponseWriter, r *http.Request, sess *cando
 
 type enrolData struct {
 	Secret string
-	QR     string // a data: URL of the PNG
+	QR     template.URL // a data: URL of the PNG drawn here (html/template would refuse a plain string in src)
 	Codes  []string
 }
 
@@ -234,8 +235,12 @@ func (s *Server) consoleEnrolForm(w http.ResponseWriter, r *http.Request, sess *
 		s.fail(w, r, "console", err)
 		return
 	}
-	p.Data = enrolData{Secret: secret, QR: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}
-	s.render(w, r, http.StatusOK, "console-enrol", p)
+	p.Data = enrolData{Secret: secret, QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))}
+	status := http.StatusOK
+	if p.Error != "" {
+		status = http.StatusUnauthorized // a wrong code
+	}
+	s.render(w, r, status, "console-enrol", p)
 }
 
 func (s *Server) consoleEnrol(w http.ResponseWriter, r *http.Request, sess *candor.Session, p page) {

@@ -272,32 +272,52 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 		s.render(w, r, http.StatusUnprocessableEntity, "console-subject", p)
 		return
 	}
+	actor := staffActor(m)
+	// The purpose first: a role that may not read for it learns nothing,
+	// not even whether the person is on file, and the attempt is audited.
+	if !s.Policy.RoleAllows(m.Role, d.Purpose) {
+		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: "read", Purpose: d.Purpose,
+			Decision: "deny", Reason: gate.CodeRole, RequestID: "console"}); err != nil {
+			s.fail(w, r, "console", err)
+			return
+		}
+		s.log.Info("web: look-up refused", "purpose", d.Purpose, "role", m.Role)
+		p.Error = text[p.Lang]["err_purpose"] + " " + fmt.Sprintf("the role %s may not process personal data for %s", m.Role, d.Purpose)
+		p.Data = d
+		s.render(w, r, http.StatusForbidden, "console-subject", p)
+		return
+	}
+	notFound := func() {
+		// A look-up that found nobody is on record too.
+		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: "lookup", Purpose: d.Purpose,
+			Decision: "not_found", RequestID: "console"}); err != nil {
+			s.fail(w, r, "console", err)
+			return
+		}
+		d.NotFound = true
+		p.Data = d
+		s.render(w, r, http.StatusNotFound, "console-subject", p)
+	}
 	id := d.Value
 	if d.Kind != "subject_id" {
 		var err error
 		id, err = s.Subjects.Find(r.Context(), d.Kind, d.Value)
 		if ec := candor.ErrorCode(err); ec == candor.ENOTFOUND || ec == candor.EINVALID {
-			d.NotFound = true
-			p.Data = d
-			s.render(w, r, http.StatusNotFound, "console-subject", p)
+			notFound()
 			return
 		} else if err != nil {
 			s.fail(w, r, "console", err)
 			return
 		}
 	} else if !candor.ValidID("sub_", id) {
-		d.NotFound = true
-		p.Data = d
-		s.render(w, r, http.StatusNotFound, "console-subject", p)
+		notFound()
 		return
 	}
-	res, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: staffActor(m), Purpose: d.Purpose, SubjectID: id, RequestID: "console", Events: true})
+	res, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: actor, Purpose: d.Purpose, SubjectID: id, RequestID: "console", Events: true})
 	switch candor.ErrorCode(err) {
 	case "":
 	case candor.ENOTFOUND:
-		d.NotFound = true
-		p.Data = d
-		s.render(w, r, http.StatusNotFound, "console-subject", p)
+		notFound()
 		return
 	case candor.EFORBIDDEN:
 		s.log.Info("web: look-up refused", "purpose", d.Purpose, "role", m.Role)

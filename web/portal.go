@@ -165,6 +165,7 @@ func (s *Server) portalFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clearCookie(w, cookieChallenge)
+	s.endSession(w, r, cookiePerson)
 	if err := s.startSession(w, r, cookiePerson, candor.SessionPerson, proof.SubjectID, req.ID, personSession); err != nil {
 		s.fail(w, r, "privacy", err)
 		return
@@ -225,7 +226,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *candor.Sessi
 	}
 	for _, f := range view.Fields {
 		d.FieldNames[f.ID] = f.CategoryText
-		if f.ID != "national_id" && !f.Sensitive {
+		if selfCorrectable(s.Policy, f.ID) {
 			d.Fields = append(d.Fields, f)
 		}
 	}
@@ -243,7 +244,28 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *candor.Sessi
 		d.Download = dl
 	}
 	p.Area, p.Title, p.CSRF, p.Data = "privacy", text[l]["portal"], s.csrfToken(w, r, cookiePerson), d
-	s.render(w, r, http.StatusOK, "home", p)
+	status := http.StatusOK
+	if p.Error != "" {
+		status = http.StatusUnprocessableEntity // a request that could not be filed, shown with the page
+	}
+	s.render(w, r, status, "home", p)
+}
+
+// selfCorrectable reports whether a person may correct field from the
+// portal themself. Not the e-mail or the phone: they are how the person
+// signs in, and a new one must be proved first (until that flow exists,
+// the person asks the shop); not an ID number or a sensitive field, which
+// the shop checks against a document.
+func selfCorrectable(pol *candor.Policy, field string) bool {
+	f := pol.Field(field)
+	if f == nil || f.Sensitive {
+		return false
+	}
+	switch field {
+	case candor.IdentEmail, candor.IdentPhone, "national_id":
+		return false
+	}
+	return true
 }
 
 // portalConsents records the switches: every consent purpose, each on or
@@ -297,10 +319,7 @@ func (s *Server) portalDownload(w http.ResponseWriter, r *http.Request, sess *ca
 		s.fail(w, r, "privacy", candor.Errorf(candor.ENOTFOUND, "this link is not valid"))
 		return
 	}
-	link, err := s.Sessions.TakeSession(r.Context(), tokenHash(t), s.Now().UTC())
-	if err == nil && (link.Kind != candor.SessionLink || link.Principal != sess.Principal) {
-		err = candor.Errorf(candor.ENOTFOUND, "this link is not valid")
-	}
+	link, err := s.Sessions.TakeSession(r.Context(), tokenHash(t), candor.SessionLink, sess.Principal, s.Now().UTC())
 	if candor.ErrorCode(err) == candor.ENOTFOUND {
 		s.fail(w, r, "privacy", candor.Errorf(candor.ENOTFOUND, "this link was used already or has expired; prepare a new export"))
 		return
@@ -336,7 +355,7 @@ func (s *Server) portalRequest(w http.ResponseWriter, r *http.Request, sess *can
 	switch in.Type {
 	case candor.RightRectify:
 		field, value := r.PostFormValue("field"), strings.TrimSpace(r.PostFormValue("value"))
-		if field == "" || value == "" {
+		if field == "" || value == "" || !selfCorrectable(s.Policy, field) {
 			s.home(w, r, sess, page{Error: text[l]["err_rectify"]})
 			return
 		}

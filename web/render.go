@@ -102,6 +102,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Org = s.Policy.Organization.Name
 	}
 	p.Path = r.URL.Path
+	if r.Method != http.MethodGet {
+		// A page answering a form: its language links go to the area's
+		// start (the form's own path takes only POST).
+		p.Path = "/" + p.Area
+	}
 	words := text[p.Lang]
 	tm, err := tm.Clone()
 	if err == nil {

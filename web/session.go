@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/http"
 	"sync"
@@ -199,11 +200,16 @@ func clientIP(r *http.Request) string {
 // clear page (and a log line without personal data) and returns false.
 func (s *Server) form(w http.ResponseWriter, r *http.Request, area, cookie string, limit int64) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	l := lang(w, r)
+	var tooLarge *http.MaxBytesError
+	if err := r.ParseForm(); errors.As(err, &tooLarge) {
+		s.render(w, r, http.StatusRequestEntityTooLarge, "message", page{Lang: l, Area: area, Title: text[l]["error"], Error: text[l]["err_too_large"]})
+		return false
+	}
 	if s.checkCSRF(r, cookie) {
 		return true
 	}
 	s.log.Warn("web: CSRF token refused", "path", r.URL.Path)
-	l := lang(w, r)
 	s.render(w, r, http.StatusForbidden, "message", page{Lang: l, Area: area, Title: text[l]["error"], Error: text[l]["err_csrf"]})
 	return false
 }

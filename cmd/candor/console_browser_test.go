@@ -74,6 +74,10 @@ func (c *console) code(code, sel string) {
 func (c *console) enrol(email, password string) (string, []string) {
 	c.t.Helper()
 	c.signIn(email, password)
+	src, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`(() => { const i = document.querySelector("img.qr"); return i && i.complete && i.naturalWidth > 0 ? i.getAttribute("src").slice(0, 22) : ""; })()`))
+	if err != nil || src != "data:image/png;base64," {
+		c.t.Fatalf("the QR code is not shown: %q %v", src, err)
+	}
 	secret := c.text("#totp-secret")
 	code, err := totp.GenerateCode(secret, time.Now())
 	if err != nil {
@@ -197,12 +201,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("look-up result lacks the person: %q", body)
 	}
 	testenv.Screenshot(t, c.ctx, "console-lookup")
+	c.do("look-up of nobody", chromedp.Navigate(s.base+"/console/subject"), chromedp.WaitVisible(chromedp.ID("purpose")),
+		choose("purpose", "service"), choose("kind", "email"),
+		chromedp.SendKeys(chromedp.ID("value"), "nobody.here@example.com"), chromedp.Submit(chromedp.ID("value")),
+		chromedp.WaitVisible(chromedp.CSS(".error")))
 	c.do("audit log", chromedp.Navigate(s.base+"/console/audit"), chromedp.WaitVisible(chromedp.ID("audit-status")))
 	if st := c.text("#audit-status"); !strings.Contains(st, "verify") {
 		t.Fatalf("audit status: %q", st)
 	}
-	if body := c.text("main"); !strings.Contains(body, id) || !strings.Contains(body, "staff:stf_") {
-		t.Fatal("the audit log does not show the look-up by the staff member")
+	if body := c.text("main"); !strings.Contains(body, id) || !strings.Contains(body, "staff:stf_") || !strings.Contains(body, "not_found") {
+		t.Fatal("the audit log does not show the look-ups by the staff member")
 	}
 	testenv.Screenshot(t, c.ctx, "console-audit")
 	for _, p := range []struct{ path, sel, name string }{

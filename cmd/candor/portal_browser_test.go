@@ -121,6 +121,18 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Fatalf("the link without the session led to %s", otherURL)
 	}
 
+	// The e-mail (how the person signs in) and the ID number cannot be
+	// changed from the portal, even by a hand-made form.
+	for _, field := range []string{"email", "national_id"} {
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("/privacy/request", {method: "POST", body: new URLSearchParams({csrf: document.querySelector("input[name=csrf]").value, type: "rectify", field: "`+field+`", value: "attacker@evil.example"})}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+		if err != nil || st != 422 {
+			t.Fatalf("rectifying %s from the portal: %d %v", field, st, err)
+		}
+	}
+	if got := s.json("GET", "/v1/subjects/"+id+"?purpose=service", s.admin, nil, 200)["fields"].(map[string]any)["email"]; got != "portal.person@example.com" {
+		t.Fatalf("the e-mail after a refused rectification: %v", got)
+	}
+
 	// Erase: the person is signed out and their data is gone.
 	testenv.Screenshot(t, ctx, "portal-requests")
 	run("erase", chromedp.Click(chromedp.ID(`e-confirm`)), chromedp.Submit(chromedp.ID(`e-confirm`)),
@@ -184,6 +196,9 @@ func TestPortalBadInput(t *testing.T) {
 	}
 	if code, _, _ := do("POST", "/privacy/start", url.Values{"identifier": {"a@example.com"}}); code != 403 {
 		t.Fatalf("no CSRF token: %d", code)
+	}
+	if code, page, _ := do("POST", "/privacy/start", url.Values{"csrf": {token}, "identifier": {strings.Repeat("a", 20000) + "@example.com"}}); code != 413 || strings.Contains(page, "goroutine") {
+		t.Fatalf("an oversized form: %d", code)
 	}
 	if code, _, h := do("POST", "/privacy/start", url.Values{"csrf": {token}, "identifier": {"a@example.com"}}); code != 303 || h.Get("Location") != "/privacy/code" {
 		t.Fatalf("asking for a code: %d %s", code, h.Get("Location"))
