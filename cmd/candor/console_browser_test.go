@@ -111,7 +111,9 @@ func addStaff(t *testing.T, s *testServer, email, role, password string) {
 // another role gets a clear refusal that is audited too.
 func TestConsoleInBrowser(t *testing.T) {
 	bctx := testenv.Browser(t)
-	s := startServer(t, t.TempDir(), "")
+	// With the demo's synthetic customers, so that the overview has a
+	// month of consents to chart.
+	s := startServer(t, t.TempDir(), "", func(c *Config) { c.Demo, c.DemoSize = true, 300 })
 	const adminPass, marketerPass = "correct horse battery staple", "marketing is fun 2026"
 	addStaff(t, s, "dpo.admin@shop.example", "admin", adminPass)
 	addStaff(t, s, "marketer@shop.example", "marketer", marketerPass)
