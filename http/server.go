@@ -21,6 +21,7 @@ import (
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/internal/httpx"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/subjects"
 	"github.com/prometheus/client_golang/prometheus"
@@ -251,27 +252,6 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // browserPaths are the endpoints the banner SDK calls from other origins.
 var browserPaths = map[string]bool{"/v1/notice": true, "/v1/consents": true, "/v1/track": true, "/v1/page": true,
 	"/v1/identify": true, "/v1/screen": true, "/v1/group": true, "/v1/alias": true, "/v1/batch": true}
@@ -308,14 +288,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				return
 			}
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpx.StatusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
 				s.log.Error("panic", "request_id", id, "route", r.Pattern, "panic", v)
-				if sw.status == 0 {
+				if sw.Status == 0 {
 					s.writeError(sw, r, candor.Errorf(candor.EINTERNAL, "internal error"))
 				}
 			}
@@ -324,9 +304,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				route = "other"
 			}
 			d := time.Since(start)
-			s.requests.WithLabelValues(route, itoa(sw.status)).Inc()
+			s.requests.WithLabelValues(route, itoa(sw.Status)).Inc()
 			s.latency.WithLabelValues(route).Observe(d.Seconds())
-			s.log.Info("request", "request_id", id, "method", r.Method, "route", route, "status", sw.status, "ms", float64(d.Microseconds())/1000, "actor", ri.actor)
+			s.log.Info("request", "request_id", id, "method", r.Method, "route", route, "status", sw.Status, "ms", float64(d.Microseconds())/1000, "actor", ri.actor)
 		}()
 		next.ServeHTTP(sw, r)
 	})

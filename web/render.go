@@ -77,11 +77,22 @@ var funcs = template.FuncMap{
 	},
 }
 
-// templates parses layout.html with each page.
-func templates(names ...string) map[string]*template.Template {
-	out := map[string]*template.Template{}
-	for _, n := range names {
-		out[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+n+".html"))
+// templates parses layout.html with each page, once per language, with
+// "t" giving that language's words.
+func templates(names ...string) map[string]map[string]*template.Template {
+	out := map[string]map[string]*template.Template{}
+	for _, l := range candor.Languages {
+		words := func(k string) string {
+			if v, ok := text[l][k]; ok {
+				return v
+			}
+			return k
+		}
+		out[l] = map[string]*template.Template{}
+		for _, n := range names {
+			out[l][n] = template.Must(template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"t": words}).
+				ParseFS(files, "templates/layout.html", "templates/"+n+".html"))
+		}
 	}
 	return out
 }
@@ -91,12 +102,12 @@ var pages = templates("signin", "code", "home", "message", "console-signin", "co
 
 // render writes a page with the status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
-	tm, ok := pages[name]
-	if !ok {
-		panic("web: no template " + name)
-	}
 	if p.Lang == "" {
 		p.Lang = lang(w, r)
+	}
+	tm, ok := pages[p.Lang][name]
+	if !ok {
+		panic("web: no template " + name + " in " + p.Lang)
 	}
 	if p.Org == "" {
 		p.Org = s.Policy.Organization.Name
@@ -107,21 +118,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		// start (the form's own path takes only POST).
 		p.Path = "/" + p.Area
 	}
-	words := text[p.Lang]
-	tm, err := tm.Clone()
-	if err == nil {
-		tm = tm.Funcs(template.FuncMap{"t": func(k string) string {
-			if v, ok := words[k]; ok {
-				return v
-			}
-			return k
-		}})
-	}
 	var buf bytes.Buffer
-	if err == nil {
-		err = tm.Execute(&buf, p)
-	}
-	if err != nil {
+	if err := tm.Execute(&buf, p); err != nil {
 		s.log.Error("web: render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

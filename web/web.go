@@ -19,6 +19,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/internal/httpx"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/staff"
 	"github.com/candorhq/candor/subjects"
@@ -119,41 +120,20 @@ func (s *Server) secure(h http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpx.StatusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
 				s.log.Error("web: panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
-				if sw.status == 0 {
+				if sw.Status == 0 {
 					http.Error(sw, "internal error", http.StatusInternalServerError)
 				}
 			}
 			// The path only: a query may hold a link's token.
-			s.log.Info("page", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", float64(time.Since(start).Microseconds())/1000)
+			s.log.Info("page", "method", r.Method, "path", r.URL.Path, "status", sw.Status, "ms", float64(time.Since(start).Microseconds())/1000)
 		}()
 		h.ServeHTTP(sw, r)
 	})
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // PurgeSessions deletes expired sessions and links every interval until
 // ctx ends.
