@@ -146,14 +146,21 @@ func consentChart(days []candor.ConsentDay, pol *candor.Policy, names map[string
 		color := palette[n%len(palette)]
 		n++
 		pr := purposeRate{Purpose: p.ID, Name: names[p.ID], Color: color, Rate: "—"}
-		var seg []string
+		type point struct{ x, y float64 }
+		var seg []point
 		flush := func() {
-			if len(seg) == 1 {
-				var cx, cy float64
-				fmt.Sscanf(seg[0], "%f,%f", &cx, &cy)
-				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`, cx, cy, color)
-			} else if len(seg) > 1 {
-				fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, color, strings.Join(seg, " "))
+			switch {
+			case len(seg) == 1:
+				fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>`, seg[0].x, seg[0].y, color)
+			case len(seg) > 1:
+				fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="`, color)
+				for i, pt := range seg {
+					if i > 0 {
+						b.WriteByte(' ')
+					}
+					fmt.Fprintf(&b, "%.1f,%.1f", pt.x, pt.y)
+				}
+				b.WriteString(`"/>`)
 			}
 			seg = seg[:0]
 		}
@@ -165,7 +172,7 @@ func consentChart(days []candor.ConsentDay, pol *candor.Policy, names map[string
 			}
 			pr.Granted += d.Granted
 			pr.Refused += d.Refused
-			seg = append(seg, fmt.Sprintf("%.1f,%.1f", x(i), y(float64(d.Granted)/float64(d.Granted+d.Refused))))
+			seg = append(seg, point{x(i), y(float64(d.Granted) / float64(d.Granted+d.Refused))})
 		}
 		flush()
 		if t := pr.Granted + pr.Refused; t > 0 {
