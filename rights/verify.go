@@ -186,21 +186,104 @@ func (v *Verifier) send(ctx context.Context, c candor.Challenge, code string) {
 			v.o.Logger.Error("verification: unseal", "challenge", c.ID, "err", err)
 			return
 		}
-		sender := v.o.Mail
-		if c.Kind == candor.IdentPhone {
-			sender = v.o.SMS
-		}
-		if sender == nil {
-			v.o.Logger.Error("verification: no sender configured", "kind", c.Kind)
-			return
-		}
-		subject := fmt.Sprintf("%s: 验证码 / verification code", v.o.Org)
-		body := fmt.Sprintf("您的验证码是 %s，10 分钟内有效。如非本人操作，请忽略。\nYour verification code is %s. It is valid for 10 minutes. If you did not ask for it, ignore this message.\n\n%s\n", code, code, v.o.Org)
-		if err := sender.Send(ctx, string(to), subject, body); err != nil {
-			v.o.Logger.Error("verification: sending failed", "challenge", c.ID, "kind", c.Kind, "err", err)
-		}
+		v.sendTo(ctx, c, string(to), code)
 		return
 	}
+}
+
+// sendTo sends the code of challenge c to an address or number.
+func (v *Verifier) sendTo(ctx context.Context, c candor.Challenge, to, code string) {
+	sender := v.o.Mail
+	if c.Kind == candor.IdentPhone {
+		sender = v.o.SMS
+	}
+	if sender == nil {
+		v.o.Logger.Error("verification: no sender configured", "kind", c.Kind)
+		return
+	}
+	subject := fmt.Sprintf("%s: 验证码 / verification code", v.o.Org)
+	body := fmt.Sprintf("您的验证码是 %s，10 分钟内有效。如非本人操作，请忽略。\nYour verification code is %s. It is valid for 10 minutes. If you did not ask for it, ignore this message.\n\n%s\n", code, code, v.o.Org)
+	if err := sender.Send(ctx, to, subject, body); err != nil {
+		v.o.Logger.Error("verification: sending failed", "challenge", c.ID, "kind", c.Kind, "err", err)
+	}
+}
+
+// StartChange sends a code to a new e-mail address or phone number that a
+// signed-in person (subjectID) wants on file instead of theirs, so that
+// they prove they control it before it replaces the old one. The code is
+// bound to the person: it confirms only their change ([Verifier.FinishChange]),
+// and never signs anyone in. The same limits apply as to [Verifier.Start].
+func (v *Verifier) StartChange(ctx context.Context, subjectID, kind, value, ip string) (string, time.Time, error) {
+	if err := v.allowIP(ip); err != nil {
+		return "", time.Time{}, err
+	}
+	if kind != candor.IdentEmail && kind != candor.IdentPhone {
+		return "", time.Time{}, candor.Invalid("give an e-mail address or a phone number", candor.FieldError{Field: "kind", Message: "want email or phone"})
+	}
+	norm, err := subjects.Normalize(kind, value)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	blind := v.o.Keys.BlindIndex(kind, norm)
+	now := v.o.Now().UTC()
+	n, err := v.o.Store.CountChallenges(ctx, kind, blind, now.Add(-time.Hour))
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if n >= MaxPerHour {
+		return "", time.Time{}, &candor.Error{Code: candor.EBUSY, Message: "too many codes were asked for this " + kind + "; try again later"}
+	}
+	code, err := newCode()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	c := candor.Challenge{ID: candor.NewID("chl_"), Kind: kind, Blind: blind, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
+	c.CodeHash = v.codeHash(c.ID, "change:"+subjectID+":"+code)
+	if err := v.o.Store.PutChallenge(ctx, c); err != nil {
+		return "", time.Time{}, err
+	}
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		v.sendTo(sctx, c, norm, code)
+	}()
+	return c.ID, c.ExpiresAt, nil
+}
+
+// FinishChange checks the code that [Verifier.StartChange] sent for the
+// person's new value: nil when it proves their control of it. Every
+// failure gets the same answer, as for [Verifier.Finish].
+func (v *Verifier) FinishChange(ctx context.Context, challengeID, code, subjectID, kind, value, ip string) error {
+	if err := v.allowIP(ip); err != nil {
+		return err
+	}
+	if !candor.ValidID("chl_", challengeID) || len(code) > 12 {
+		return errCode
+	}
+	norm, err := subjects.Normalize(kind, value)
+	if err != nil {
+		return errCode
+	}
+	c, err := v.o.Store.Challenge(ctx, challengeID)
+	if candor.ErrorCode(err) == candor.ENOTFOUND {
+		return errCode
+	}
+	if err != nil {
+		return err
+	}
+	now := v.o.Now().UTC()
+	good := c.Kind == kind && hmac.Equal(c.Blind, v.o.Keys.BlindIndex(kind, norm)) &&
+		hmac.Equal(c.CodeHash, v.codeHash(c.ID, "change:"+subjectID+":"+strings.TrimSpace(code))) && now.Before(c.ExpiresAt)
+	ok, err := v.o.Store.SpendChallenge(ctx, c.ID, good, MaxTries)
+	if err != nil {
+		return err
+	}
+	if !good || !ok {
+		return errCode
+	}
+	return nil
 }
 
 // Finish checks a code. On success it returns a token that proves, for

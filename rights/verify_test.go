@@ -150,3 +150,37 @@ func TestVerifyRefusals(t *testing.T) {
 	}
 	v.Wait()
 }
+
+// TestVerifyChange: the code for a new address goes to that address and
+// confirms only that person's change of it: not another person's, not
+// another address, and it signs nobody in.
+func TestVerifyChange(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "c", Email: "old.address@example.com"}, "")
+	other := f.MustSubject(t, subjects.Input{UserID: "o", Email: "other@example.com"}, "")
+	v, ms := newVerifier(t, f)
+	chl, _, err := v.StartChange(ctx, id, candor.IdentEmail, "New.Address@Example.com", "192.0.2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := ms.Wait(1, 10*time.Second)
+	if !ok || len(m.To) != 1 || m.To[0] != "new.address@example.com" {
+		t.Fatalf("the code went to %v, want the new address", m.To)
+	}
+	code := m.Code()
+	if _, _, err := v.Finish(ctx, chl, code, "192.0.2.9"); candor.ErrorCode(err) != candor.EINVALID {
+		t.Fatalf("a change code signed someone in: %v", err)
+	}
+	if err := v.FinishChange(ctx, chl, code, other, candor.IdentEmail, "new.address@example.com", "192.0.2.9"); candor.ErrorCode(err) != candor.EINVALID {
+		t.Fatalf("another person's change with the code: %v", err)
+	}
+	if err := v.FinishChange(ctx, chl, code, id, candor.IdentEmail, "another.address@example.com", "192.0.2.9"); candor.ErrorCode(err) != candor.EINVALID {
+		t.Fatalf("another address with the code: %v", err)
+	}
+	if err := v.FinishChange(ctx, chl, code, id, candor.IdentEmail, "new.address@EXAMPLE.com", "192.0.2.9"); err != nil {
+		t.Fatalf("the person's change: %v", err)
+	}
+	if err := v.FinishChange(ctx, chl, code, id, candor.IdentEmail, "new.address@example.com", "192.0.2.9"); candor.ErrorCode(err) != candor.EINVALID {
+		t.Fatalf("the code used twice: %v", err)
+	}
+}

@@ -27,6 +27,8 @@ func (s *Server) portalRoutes() {
 	s.mux.HandleFunc("POST /privacy/export", s.personalPost(s.portalExport))
 	s.mux.HandleFunc("GET /privacy/download", s.personal(s.portalDownload))
 	s.mux.HandleFunc("POST /privacy/request", s.personalPost(s.portalRequest))
+	s.mux.HandleFunc("POST /privacy/change", s.personalPost(s.portalChange))
+	s.mux.HandleFunc("POST /privacy/change/confirm", s.personalPost(s.portalChangeConfirm))
 	s.mux.HandleFunc("POST /privacy/signout", s.portalSignOut)
 }
 
@@ -394,6 +396,77 @@ func (s *Server) portalRequest(w http.ResponseWriter, r *http.Request, sess *can
 		return
 	}
 	http.Redirect(w, r, "/privacy/home?done=request#requests", http.StatusSeeOther)
+}
+
+// changeData is what the page that asks for the code of a new address
+// carries back.
+type changeData struct {
+	Kind, Value string
+}
+
+// portalChange starts the change of the person's e-mail or phone: a code
+// goes to the new address, which replaces the old one only once the code
+// comes back (so that nobody with a session can put an address of theirs
+// in place of the person's, and lock them out).
+func (s *Server) portalChange(w http.ResponseWriter, r *http.Request, sess *candor.Session) {
+	l := lang(w, r)
+	kind, value := r.PostFormValue("kind"), strings.TrimSpace(r.PostFormValue("value"))
+	if (kind != candor.IdentEmail && kind != candor.IdentPhone) || value == "" || len(value) > 254 {
+		s.home(w, r, sess, page{Error: text[l]["err_identifier"]})
+		return
+	}
+	id, _, err := s.Verifier.StartChange(r.Context(), sess.Principal, kind, value, clientIP(r))
+	if ec := candor.ErrorCode(err); ec == candor.EINVALID || ec == candor.EBUSY {
+		msg := text[l]["err_identifier"]
+		if ec == candor.EBUSY {
+			msg = text[l]["err_busy"]
+		}
+		s.home(w, r, sess, page{Error: msg})
+		return
+	} else if err != nil {
+		s.fail(w, r, "privacy", err)
+		return
+	}
+	setCookie(w, cookieChange, id, linkLifetime)
+	s.render(w, r, http.StatusOK, "change", page{Area: "privacy", Title: text[l]["portal"], CSRF: s.csrfToken(w, r, cookiePerson),
+		Data: changeData{Kind: kind, Value: value}})
+}
+
+// portalChangeConfirm checks the code for the new address and files the
+// rectification that puts it in place of the old one (told to the
+// recipients that received the old one, as every rectification is).
+func (s *Server) portalChangeConfirm(w http.ResponseWriter, r *http.Request, sess *candor.Session) {
+	l := lang(w, r)
+	kind, value := r.PostFormValue("kind"), strings.TrimSpace(r.PostFormValue("value"))
+	c, err := r.Cookie(cookieChange)
+	if err != nil || c.Value == "" {
+		s.home(w, r, sess, page{Error: text[l]["err_code"]})
+		return
+	}
+	err = s.Verifier.FinishChange(r.Context(), c.Value, strings.TrimSpace(r.PostFormValue("code")), sess.Principal, kind, value, clientIP(r))
+	if ec := candor.ErrorCode(err); ec == candor.EINVALID || ec == candor.EBUSY {
+		s.log.Info("web: change code not accepted", "code", ec)
+		s.render(w, r, statusOf(ec), "change", page{Area: "privacy", Title: text[l]["portal"], CSRF: s.csrfToken(w, r, cookiePerson),
+			Error: text[l]["err_code"], Data: changeData{Kind: kind, Value: value}})
+		return
+	} else if err != nil {
+		s.fail(w, r, "privacy", err)
+		return
+	}
+	clearCookie(w, cookieChange)
+	_, err = s.Rights.File(r.Context(), gate.SubjectActor(sess.Principal), rights.Input{Type: candor.RightRectify, SubjectID: sess.Principal,
+		Verified: true, VerifiedBy: "code:" + kind, Traits: map[string]any{kind: value}})
+	if candor.ErrorCode(err) == candor.ECONFLICT {
+		// The person proved they control the address: they may learn that
+		// another account holds it.
+		s.home(w, r, sess, page{Error: text[l]["err_change_taken"]})
+		return
+	}
+	if err != nil {
+		s.fail(w, r, "privacy", err)
+		return
+	}
+	http.Redirect(w, r, "/privacy/home?done=changed#requests", http.StatusSeeOther)
 }
 
 func (s *Server) portalSignOut(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,7 @@ const (
 	cookiePerson    = "__Host-candor_person"
 	cookieStaff     = "__Host-candor_staff"
 	cookieChallenge = "__Host-candor_challenge"
+	cookieChange    = "__Host-candor_change" // the challenge of a new e-mail or phone
 	cookieCSRF      = "__Host-candor_csrf"
 	cookieLang      = "candor_lang"
 )

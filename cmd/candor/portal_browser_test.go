@@ -133,6 +133,24 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Fatalf("the e-mail after a refused rectification: %v", got)
 	}
 
+	// A new e-mail replaces the old one only with the code sent to it.
+	run("ask to change the e-mail", chromedp.SendKeys(chromedp.ID(`c-value`), "portal.new@example.com"), chromedp.Submit(chromedp.ID(`c-value`)),
+		chromedp.WaitVisible(chromedp.ID(`change-code`)))
+	mNew, ok := ms.Wait(2, 10*time.Second)
+	if !ok || len(mNew.To) != 1 || mNew.To[0] != "portal.new@example.com" {
+		t.Fatalf("the code for the new address: %v %+v", ok, mNew)
+	}
+	run("a wrong code for it", chromedp.SendKeys(chromedp.ID(`change-code`), "000000"), chromedp.Submit(chromedp.ID(`change-code`)),
+		chromedp.WaitVisible(chromedp.CSS(`.error`)))
+	if got := s.json("GET", "/v1/subjects/"+id+"?purpose=service", s.admin, nil, 200)["fields"].(map[string]any)["email"]; got != "portal.person@example.com" {
+		t.Fatalf("the e-mail changed without its code: %v", got)
+	}
+	run("the code for it", chromedp.SendKeys(chromedp.ID(`change-code`), mNew.Code()), chromedp.Submit(chromedp.ID(`change-code`)),
+		chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	if got := s.json("GET", "/v1/subjects/"+id+"?purpose=service", s.admin, nil, 200)["fields"].(map[string]any)["email"]; got != "portal.new@example.com" {
+		t.Fatalf("the e-mail after its change: %v", got)
+	}
+
 	// Erase: the person is signed out and their data is gone.
 	testenv.Screenshot(t, ctx, "portal-requests")
 	run("erase", chromedp.Click(chromedp.ID(`e-confirm`)), chromedp.Submit(chromedp.ID(`e-confirm`)),
