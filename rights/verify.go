@@ -116,32 +116,8 @@ func (v *Verifier) allowIP(ip string) error {
 // Start sends a code to the identifier on file, if there is one, and
 // returns the challenge id to answer with. kind is email or phone.
 func (v *Verifier) Start(ctx context.Context, kind, value, ip string) (string, time.Time, error) {
-	if err := v.allowIP(ip); err != nil {
-		return "", time.Time{}, err
-	}
-	if kind != candor.IdentEmail && kind != candor.IdentPhone {
-		return "", time.Time{}, candor.Invalid("give an e-mail address or a phone number", candor.FieldError{Field: "kind", Message: "want email or phone"})
-	}
-	norm, err := subjects.Normalize(kind, value)
+	c, code, _, err := v.challenge(ctx, kind, value, ip, "")
 	if err != nil {
-		return "", time.Time{}, err
-	}
-	blind := v.o.Keys.BlindIndex(kind, norm)
-	now := v.o.Now().UTC()
-	n, err := v.o.Store.CountChallenges(ctx, kind, blind, now.Add(-time.Hour))
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	if n >= MaxPerHour {
-		return "", time.Time{}, &candor.Error{Code: candor.EBUSY, Message: "too many codes were asked for this " + kind + "; try again later"}
-	}
-	code, err := newCode()
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	c := candor.Challenge{ID: candor.NewID("chl_"), Kind: kind, Blind: blind, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
-	c.CodeHash = v.codeHash(c.ID, code)
-	if err := v.o.Store.PutChallenge(ctx, c); err != nil {
 		return "", time.Time{}, err
 	}
 	v.wg.Add(1)
@@ -152,6 +128,43 @@ func (v *Verifier) Start(ctx context.Context, kind, value, ip string) (string, t
 		v.send(sctx, c, code)
 	}()
 	return c.ID, c.ExpiresAt, nil
+}
+
+// challenge applies the limits and stores a new challenge for an
+// identifier; bind, when not empty, is folded into the code's hash so that
+// the code answers only a challenge of that purpose and person. It returns
+// the challenge, its code and the normalized identifier.
+func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string) (candor.Challenge, string, string, error) {
+	var c candor.Challenge
+	if err := v.allowIP(ip); err != nil {
+		return c, "", "", err
+	}
+	if kind != candor.IdentEmail && kind != candor.IdentPhone {
+		return c, "", "", candor.Invalid("give an e-mail address or a phone number", candor.FieldError{Field: "kind", Message: "want email or phone"})
+	}
+	norm, err := subjects.Normalize(kind, value)
+	if err != nil {
+		return c, "", "", err
+	}
+	blind := v.o.Keys.BlindIndex(kind, norm)
+	now := v.o.Now().UTC()
+	n, err := v.o.Store.CountChallenges(ctx, kind, blind, now.Add(-time.Hour))
+	if err != nil {
+		return c, "", "", err
+	}
+	if n >= MaxPerHour {
+		return c, "", "", &candor.Error{Code: candor.EBUSY, Message: "too many codes were asked for this " + kind + "; try again later"}
+	}
+	code, err := newCode()
+	if err != nil {
+		return c, "", "", err
+	}
+	c = candor.Challenge{ID: candor.NewID("chl_"), Kind: kind, Blind: blind, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
+	c.CodeHash = v.codeHash(c.ID, bind+code)
+	if err := v.o.Store.PutChallenge(ctx, c); err != nil {
+		return c, "", "", err
+	}
+	return c, code, norm, nil
 }
 
 // send looks the identifier up and, when someone holds it, sends the code
@@ -214,32 +227,8 @@ func (v *Verifier) sendTo(ctx context.Context, c candor.Challenge, to, code stri
 // bound to the person: it confirms only their change ([Verifier.FinishChange]),
 // and never signs anyone in. The same limits apply as to [Verifier.Start].
 func (v *Verifier) StartChange(ctx context.Context, subjectID, kind, value, ip string) (string, time.Time, error) {
-	if err := v.allowIP(ip); err != nil {
-		return "", time.Time{}, err
-	}
-	if kind != candor.IdentEmail && kind != candor.IdentPhone {
-		return "", time.Time{}, candor.Invalid("give an e-mail address or a phone number", candor.FieldError{Field: "kind", Message: "want email or phone"})
-	}
-	norm, err := subjects.Normalize(kind, value)
+	c, code, norm, err := v.challenge(ctx, kind, value, ip, changeBind(subjectID))
 	if err != nil {
-		return "", time.Time{}, err
-	}
-	blind := v.o.Keys.BlindIndex(kind, norm)
-	now := v.o.Now().UTC()
-	n, err := v.o.Store.CountChallenges(ctx, kind, blind, now.Add(-time.Hour))
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	if n >= MaxPerHour {
-		return "", time.Time{}, &candor.Error{Code: candor.EBUSY, Message: "too many codes were asked for this " + kind + "; try again later"}
-	}
-	code, err := newCode()
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	c := candor.Challenge{ID: candor.NewID("chl_"), Kind: kind, Blind: blind, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
-	c.CodeHash = v.codeHash(c.ID, "change:"+subjectID+":"+code)
-	if err := v.o.Store.PutChallenge(ctx, c); err != nil {
 		return "", time.Time{}, err
 	}
 	v.wg.Add(1)
@@ -251,6 +240,9 @@ func (v *Verifier) StartChange(ctx context.Context, subjectID, kind, value, ip s
 	}()
 	return c.ID, c.ExpiresAt, nil
 }
+
+// changeBind ties a change's code to the person.
+func changeBind(subjectID string) string { return "change:" + subjectID + ":" }
 
 // FinishChange checks the code that [Verifier.StartChange] sent for the
 // person's new value: nil when it proves their control of it. Every
@@ -275,7 +267,7 @@ func (v *Verifier) FinishChange(ctx context.Context, challengeID, code, subjectI
 	}
 	now := v.o.Now().UTC()
 	good := c.Kind == kind && hmac.Equal(c.Blind, v.o.Keys.BlindIndex(kind, norm)) &&
-		hmac.Equal(c.CodeHash, v.codeHash(c.ID, "change:"+subjectID+":"+strings.TrimSpace(code))) && now.Before(c.ExpiresAt)
+		hmac.Equal(c.CodeHash, v.codeHash(c.ID, changeBind(subjectID)+strings.TrimSpace(code))) && now.Before(c.ExpiresAt)
 	ok, err := v.o.Store.SpendChallenge(ctx, c.ID, good, MaxTries)
 	if err != nil {
 		return err
