@@ -348,6 +348,19 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
+// Check returns EINVALID for a session a store cannot keep: no hash, or an
+// unknown kind.
+func (s Session) Check() error {
+	if len(s.Hash) == 0 {
+		return Errorf(EINVALID, "a session needs the hash of its token")
+	}
+	switch s.Kind {
+	case SessionStaff, SessionPerson, SessionLink:
+		return nil
+	}
+	return Errorf(EINVALID, "unknown session kind %q", s.Kind)
+}
+
 // Delivery is one signed webhook call to a recipient, about a request
 // (an erasure it must carry out on its copy). It is retried with back-off
 // until the recipient answers 2xx, and its status is shown on the request.

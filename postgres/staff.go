@@ -144,22 +144,10 @@ func (db *DB) staffExists(ctx context.Context, id string) error {
 	return nil
 }
 
-// checkSession returns EINVALID for a session the store cannot keep.
-func checkSession(s candor.Session) error {
-	if len(s.Hash) == 0 {
-		return candor.Errorf(candor.EINVALID, "a session needs the hash of its token")
-	}
-	switch s.Kind {
-	case candor.SessionStaff, candor.SessionPerson, candor.SessionLink:
-		return nil
-	}
-	return candor.Errorf(candor.EINVALID, "unknown session kind %q", s.Kind)
-}
-
 // PutSession implements [candor.SessionStore]. ECONFLICT if the hash
 // exists, EINVALID for an empty hash or an unknown kind.
 func (db *DB) PutSession(ctx context.Context, s candor.Session) error {
-	if err := checkSession(s); err != nil {
+	if err := s.Check(); err != nil {
 		return err
 	}
 	_, err := db.pool.Exec(ctx, db.q(`INSERT INTO {data}.sessions (hash, kind, principal, data, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`),
