@@ -230,6 +230,16 @@ type Erasure struct {
 	RequestID string
 }
 
+// Revocation is a revocation journal entry: which API key (by id and the
+// SHA-256 of the key) was revoked, and when. Like the erasure journal it
+// lives beside the key store, so a restore of the data store never brings
+// a revoked key back.
+type Revocation struct {
+	KeyID string
+	Hash  []byte
+	At    time.Time
+}
+
 // Kinds and states of data-subject requests.
 const (
 	RightAccess   = "access"

@@ -133,6 +133,21 @@ type KeyStore interface {
 	Suppress(ctx context.Context, kind string, blind []byte, at time.Time) error
 	// Suppressed reports whether an identifier's blind index is on it.
 	Suppressed(ctx context.Context, kind string, blind []byte) (bool, error)
+	// PutAuditAnchor keeps c, the audit log's latest signed checkpoint, as
+	// the anchor: a copy of the head outside the audit store. The anchor
+	// never moves backwards: a checkpoint at or before the anchor's Seq
+	// leaves it as it is.
+	PutAuditAnchor(ctx context.Context, c AuditCheckpoint) error
+	// AuditAnchor returns the anchor, or ENOTFOUND if none was ever put.
+	AuditAnchor(ctx context.Context) (*AuditCheckpoint, error)
+	// JournalRevocation appends r to the revocation journal of API keys.
+	// Journaling a key twice keeps the first entry.
+	JournalRevocation(ctx context.Context, r Revocation) error
+	// APIKeyRevoked reports whether a key with the hash is in the journal.
+	APIKeyRevoked(ctx context.Context, hash []byte) (bool, error)
+	// Revocations returns up to limit journal entries with key ids greater
+	// than after, in id order.
+	Revocations(ctx context.Context, after string, limit int) ([]Revocation, error)
 }
 
 // ChallengeStore keeps one-time verification codes, hashed.

@@ -118,3 +118,50 @@ func (ks *keyStore) ReplaceSystemKey(ctx context.Context, name string, old, new 
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// PutAuditAnchor implements [candor.KeyStore].
+func (ks *keyStore) PutAuditAnchor(ctx context.Context, c candor.AuditCheckpoint) error {
+	_, err := ks.keysPool.Exec(ctx, ks.db().q(`INSERT INTO {keys}.audit_anchor AS a (id, seq, hash, time, key_id, signature) VALUES (1, $1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, time = excluded.time, key_id = excluded.key_id, signature = excluded.signature
+		WHERE excluded.seq > a.seq`), c.Seq, c.Hash, c.Time, c.KeyID, c.Signature)
+	return wrap("put audit anchor", err)
+}
+
+// AuditAnchor implements [candor.KeyStore].
+func (ks *keyStore) AuditAnchor(ctx context.Context) (*candor.AuditCheckpoint, error) {
+	var c candor.AuditCheckpoint
+	err := ks.keysPool.QueryRow(ctx, ks.db().q(`SELECT seq, hash, time, key_id, signature FROM {keys}.audit_anchor WHERE id = 1`)).Scan(&c.Seq, &c.Hash, &c.Time, &c.KeyID, &c.Signature)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, candor.Errorf(candor.ENOTFOUND, "no audit anchor")
+	}
+	if err != nil {
+		return nil, wrap("audit anchor", err)
+	}
+	c.Time = c.Time.UTC()
+	return &c, nil
+}
+
+// JournalRevocation implements [candor.KeyStore].
+func (ks *keyStore) JournalRevocation(ctx context.Context, r candor.Revocation) error {
+	_, err := ks.keysPool.Exec(ctx, ks.db().q(`INSERT INTO {keys}.api_key_revocations (key_id, hash, revoked_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`), r.KeyID, r.Hash, r.At)
+	return wrap("journal revocation", err)
+}
+
+// APIKeyRevoked implements [candor.KeyStore].
+func (ks *keyStore) APIKeyRevoked(ctx context.Context, hash []byte) (bool, error) {
+	var n int
+	err := ks.keysPool.QueryRow(ctx, ks.db().q(`SELECT count(*) FROM {keys}.api_key_revocations WHERE hash = $1`), hash).Scan(&n)
+	return n > 0, wrap("api key revoked", err)
+}
+
+// Revocations implements [candor.KeyStore].
+func (ks *keyStore) Revocations(ctx context.Context, after string, limit int) ([]candor.Revocation, error) {
+	rows, _ := ks.keysPool.Query(ctx, ks.db().q(`SELECT key_id, hash, revoked_at FROM {keys}.api_key_revocations WHERE key_id > $1 ORDER BY key_id LIMIT $2`), after, limit)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Revocation, error) {
+		var v candor.Revocation
+		err := r.Scan(&v.KeyID, &v.Hash, &v.At)
+		v.At = v.At.UTC()
+		return v, err
+	})
+	return out, wrap("revocations", err)
+}

@@ -145,3 +145,59 @@ func (ks *keyStore) ReplaceSystemKey(ctx context.Context, name string, old, new 
 	n, _ := res.RowsAffected()
 	return n == 1, nil
 }
+
+// PutAuditAnchor implements [candor.KeyStore].
+func (ks *keyStore) PutAuditAnchor(ctx context.Context, c candor.AuditCheckpoint) error {
+	_, err := ks.c().w.ExecContext(ctx, `INSERT INTO audit_anchor (id, seq, hash, time, key_id, signature) VALUES (1, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, time = excluded.time, key_id = excluded.key_id, signature = excluded.signature
+		WHERE excluded.seq > audit_anchor.seq`, c.Seq, c.Hash, ts(c.Time), c.KeyID, c.Signature)
+	return wrap("put audit anchor", err)
+}
+
+// AuditAnchor implements [candor.KeyStore].
+func (ks *keyStore) AuditAnchor(ctx context.Context) (*candor.AuditCheckpoint, error) {
+	var c candor.AuditCheckpoint
+	var t string
+	err := ks.c().r.QueryRowContext(ctx, `SELECT seq, hash, time, key_id, signature FROM audit_anchor WHERE id = 1`).Scan(&c.Seq, &c.Hash, &t, &c.KeyID, &c.Signature)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, candor.Errorf(candor.ENOTFOUND, "no audit anchor")
+	}
+	if err != nil {
+		return nil, wrap("audit anchor", err)
+	}
+	c.Time = parseTS(t)
+	return &c, nil
+}
+
+// JournalRevocation implements [candor.KeyStore].
+func (ks *keyStore) JournalRevocation(ctx context.Context, r candor.Revocation) error {
+	_, err := ks.c().w.ExecContext(ctx, `INSERT INTO api_key_revocations (key_id, hash, revoked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, r.KeyID, r.Hash, ts(r.At))
+	return wrap("journal revocation", err)
+}
+
+// APIKeyRevoked implements [candor.KeyStore].
+func (ks *keyStore) APIKeyRevoked(ctx context.Context, hash []byte) (bool, error) {
+	var n int
+	err := ks.c().r.QueryRowContext(ctx, `SELECT count(*) FROM api_key_revocations WHERE hash = ?`, hash).Scan(&n)
+	return n > 0, wrap("api key revoked", err)
+}
+
+// Revocations implements [candor.KeyStore].
+func (ks *keyStore) Revocations(ctx context.Context, after string, limit int) ([]candor.Revocation, error) {
+	rows, err := ks.c().r.QueryContext(ctx, `SELECT key_id, hash, revoked_at FROM api_key_revocations WHERE key_id > ? ORDER BY key_id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, wrap("revocations", err)
+	}
+	defer rows.Close()
+	var out []candor.Revocation
+	for rows.Next() {
+		var r candor.Revocation
+		var t string
+		if err := rows.Scan(&r.KeyID, &r.Hash, &t); err != nil {
+			return nil, wrap("revocations", err)
+		}
+		r.At = parseTS(t)
+		out = append(out, r)
+	}
+	return out, wrap("revocations", rows.Err())
+}

@@ -32,6 +32,8 @@ func Run(t *testing.T, open Opener) {
 		{"Notices", testNotices},
 		{"APIKeys", testAPIKeys},
 		{"KeyStore", testKeyStore},
+		{"AuditAnchor", testAuditAnchor},
+		{"Revocations", testRevocations},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"Events", testEvents},
@@ -406,5 +408,83 @@ func testAuditConcurrent(t *testing.T, s candor.Store) {
 		if e.Seq != int64(i+1) || (i > 0 && !bytes.Equal(e.PrevHash, got[i-1].Hash)) {
 			t.Fatalf("chain forked at %d", e.Seq)
 		}
+	}
+}
+
+// testAuditAnchor: the anchor is absent at first, then holds the latest
+// checkpoint put, and never moves backwards.
+func testAuditAnchor(t *testing.T, s candor.Store) {
+	ks := s.Keys()
+	_, err := ks.AuditAnchor(ctx)
+	code(t, err, candor.ENOTFOUND)
+	cp := func(seq int64, sec int) candor.AuditCheckpoint {
+		return candor.AuditCheckpoint{Seq: seq, Hash: []byte(fmt.Sprint("h", seq)), Time: at(sec).Add(123456 * time.Microsecond), KeyID: fmt.Sprint("k", seq), Signature: []byte(fmt.Sprint("sig", seq))}
+	}
+	same := func(got *candor.AuditCheckpoint, want candor.AuditCheckpoint) bool {
+		return got != nil && got.Seq == want.Seq && bytes.Equal(got.Hash, want.Hash) && got.Time.Equal(want.Time) && got.KeyID == want.KeyID && bytes.Equal(got.Signature, want.Signature)
+	}
+	for _, step := range []struct {
+		put  candor.AuditCheckpoint
+		want candor.AuditCheckpoint
+	}{
+		{cp(10, 1), cp(10, 1)},
+		{cp(25, 2), cp(25, 2)},
+		{cp(20, 3), cp(25, 2)}, // backwards: kept
+		{cp(25, 4), cp(25, 2)}, // the same seq again: kept
+		{cp(26, 5), cp(26, 5)},
+	} {
+		if err := ks.PutAuditAnchor(ctx, step.put); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ks.AuditAnchor(ctx)
+		if err != nil || !same(got, step.want) {
+			t.Fatalf("after putting %d: anchor %+v %v, want %+v", step.put.Seq, got, err, step.want)
+		}
+	}
+	// Racing writers: the highest wins.
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := ks.PutAuditAnchor(ctx, cp(int64(100+i), 6)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got, _ := ks.AuditAnchor(ctx); got == nil || got.Seq != 115 {
+		t.Errorf("after racing writers: %+v", got)
+	}
+}
+
+// testRevocations: the revocation journal keeps the first entry per key
+// and answers by hash.
+func testRevocations(t *testing.T, s candor.Store) {
+	ks := s.Keys()
+	if ok, err := ks.APIKeyRevoked(ctx, []byte("hash-r1")); ok || err != nil {
+		t.Fatalf("empty journal: %v %v", ok, err)
+	}
+	for _, r := range []candor.Revocation{
+		{KeyID: "key_b", Hash: []byte("hash-r2"), At: at(2)},
+		{KeyID: "key_a", Hash: []byte("hash-r1"), At: at(1)},
+		{KeyID: "key_a", Hash: []byte("hash-r1"), At: at(9)}, // again: the first stays
+	} {
+		if err := ks.JournalRevocation(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := ks.APIKeyRevoked(ctx, []byte("hash-r1")); !ok || err != nil {
+		t.Errorf("journaled key: %v %v", ok, err)
+	}
+	if ok, _ := ks.APIKeyRevoked(ctx, []byte("hash-other")); ok {
+		t.Error("an unjournaled key is revoked")
+	}
+	all, err := ks.Revocations(ctx, "", 10)
+	if err != nil || len(all) != 2 || all[0].KeyID != "key_a" || !all[0].At.Equal(at(1)) || string(all[0].Hash) != "hash-r1" || all[1].KeyID != "key_b" {
+		t.Fatalf("revocations %+v %v", all, err)
+	}
+	if page, _ := ks.Revocations(ctx, "key_a", 10); len(page) != 1 || page[0].KeyID != "key_b" {
+		t.Errorf("page after key_a: %+v", page)
 	}
 }
