@@ -49,14 +49,25 @@ func open(t *testing.T, dir string) *sqlite.DB {
 	return db
 }
 
+// newLog returns a log on store, its anchor in store's key store.
+func newLog(t testing.TB, store candor.Store, s audit.Signer, opts audit.Options) *audit.Log {
+	t.Helper()
+	opts.Anchors = store.Keys()
+	l, err := audit.New(store, s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 func entry(i int) candor.AuditEntry {
 	return candor.AuditEntry{Actor: "apikey:k", Action: "read", Purpose: "service", SubjectID: fmt.Sprintf("sub_%d", i), Fields: []string{"email", "phone"}, Decision: "allow", Reason: "basis", RequestID: fmt.Sprint("r", i)}
 }
 
 // fill appends n entries with a checkpoint every `every`, then closes the log.
-func fill(t *testing.T, db *sqlite.DB, s signer, n int, every int64) {
+func fill(t *testing.T, db candor.Store, s signer, n int, every int64) {
 	t.Helper()
-	l := audit.New(db, s, audit.Options{CheckpointEvery: every})
+	l := newLog(t, db, s, audit.Options{CheckpointEvery: every})
 	for i := range n {
 		if err := l.Append(ctx, entry(i)); err != nil {
 			t.Fatal(err)
@@ -67,9 +78,9 @@ func fill(t *testing.T, db *sqlite.DB, s signer, n int, every int64) {
 	}
 }
 
-func verify(t *testing.T, db *sqlite.DB, s signer) audit.Report {
+func verify(t *testing.T, db candor.Store, s signer) audit.Report {
 	t.Helper()
-	rep, err := audit.Verify(ctx, db, s.keys, nil)
+	rep, err := audit.Verify(ctx, db, audit.VerifyOptions{Anchors: db.Keys(), Keys: s.keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +101,7 @@ func TestAppendVerify(t *testing.T) {
 func TestConcurrentAppendsFormOneChain(t *testing.T) {
 	db := open(t, t.TempDir())
 	s := newSigner("k1")
-	l := audit.New(db, s, audit.Options{CheckpointEvery: 500})
+	l := newLog(t, db, s, audit.Options{CheckpointEvery: 500})
 	var wg sync.WaitGroup
 	for g := range 32 {
 		wg.Add(1)
@@ -123,7 +134,7 @@ func TestRestartContinuesChain(t *testing.T) {
 }
 
 func TestAppendAfterClose(t *testing.T) {
-	l := audit.New(open(t, t.TempDir()), newSigner("k"), audit.Options{})
+	l := newLog(t, open(t, t.TempDir()), newSigner("k"), audit.Options{})
 	l.Close()
 	if err := l.Append(ctx, entry(1)); err != audit.ErrClosed {
 		t.Errorf("append after close: %v", err)
@@ -136,7 +147,7 @@ func TestFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := audit.New(db, newSigner("k"), audit.Options{})
+	l := newLog(t, db, newSigner("k"), audit.Options{})
 	defer l.Close()
 	if err := l.Append(ctx, entry(1)); err != nil {
 		t.Fatal(err)
@@ -150,7 +161,7 @@ func TestFailsClosed(t *testing.T) {
 func TestIntervalCheckpoint(t *testing.T) {
 	db := open(t, t.TempDir())
 	s := newSigner("k")
-	l := audit.New(db, s, audit.Options{CheckpointInterval: 50 * time.Millisecond})
+	l := newLog(t, db, s, audit.Options{CheckpointInterval: 50 * time.Millisecond})
 	defer l.Close()
 	l.Append(ctx, entry(1))
 	deadline := time.Now().Add(5 * time.Second)
@@ -250,14 +261,14 @@ func TestRecomputedChainIsFound(t *testing.T) {
 	}
 }
 
-// TestTruncationAfterLastCheckpoint documents the limit: entries after the
-// last checkpoint can be cut off unnoticed, which is why checkpoints are
-// frequent.
+// TestTruncationAfterLastCheckpoint documents the limit that remains: the
+// unsigned entries after the last checkpoint (and anchor) can be cut off
+// unnoticed, which is why checkpoints are frequent, by count and by time.
 func TestTruncationAfterLastCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	db := open(t, dir)
 	s := newSigner("k1")
-	l := audit.New(db, s, audit.Options{CheckpointEvery: 10})
+	l := newLog(t, db, s, audit.Options{CheckpointEvery: 10})
 	for i := range 25 {
 		l.Append(ctx, entry(i))
 	}
@@ -309,7 +320,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	l := audit.New(db, newSigner("k"), audit.Options{})
+	l := newLog(b, db, newSigner("k"), audit.Options{})
 	defer l.Close()
 	b.SetParallelism(8)
 	b.ResetTimer()
@@ -330,12 +341,47 @@ func BenchmarkAppendSerial(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	l := audit.New(db, newSigner("k"), audit.Options{})
+	l := newLog(b, db, newSigner("k"), audit.Options{})
 	defer l.Close()
 	b.ResetTimer()
 	for i := range b.N {
 		if err := l.Append(ctx, entry(i)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestBatchesStayWithinMaxBatch: appends of several entries are batched
+// without going beyond MaxBatch, and one larger than it is refused.
+func TestBatchesStayWithinMaxBatch(t *testing.T) {
+	db := open(t, t.TempDir())
+	s := newSigner("k1")
+	l := newLog(t, db, s, audit.Options{MaxBatch: 4, CheckpointEvery: 5})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				if err := l.AppendMany(ctx, []candor.AuditEntry{entry(g*100 + i), entry(g*100 + i + 50), entry(g*100 + i + 70)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := l.AppendMany(ctx, make([]candor.AuditEntry, 5)); candor.ErrorCode(err) != candor.EINVALID {
+		t.Errorf("an append beyond MaxBatch: %v", err)
+	}
+	// Before Close (as after a crash): what is unsigned is less than a
+	// checkpoint's worth.
+	if rep := verify(t, db, s); !rep.OK || rep.Unsigned >= 5 {
+		t.Errorf("before close: %+v", rep)
+	}
+	l.Close()
+	rep, err := audit.Verify(ctx, db, audit.VerifyOptions{Anchors: db.Keys(), Keys: s.keys, MaxUnsigned: 5 + 4})
+	if err != nil || !rep.OK || rep.Entries != 240 {
+		t.Errorf("report %+v %v", rep, err)
 	}
 }

@@ -1,15 +1,27 @@
 // Package audit keeps Candor's audit log: append-only, hash-chained (each
 // entry holds the hash of the one before), with checkpoints signed by an
 // Ed25519 key every N entries or T seconds. [Verify] finds any entry that
-// was changed, removed, inserted or reordered, and a truncation before the
-// last checkpoint.
+// was changed, removed, inserted or reordered.
 //
 // Entries name subjects by id and fields by name, never by value.
 //
-// A truncation after the last checkpoint cannot be detected from the log
-// alone: nothing signed says how long the chain was. Checkpoints are
-// frequent (every 1,000 entries or 60 seconds by default) to keep that
-// window small.
+// Every checkpoint is also mirrored into the anchor, kept outside the
+// audit store (in the key store: a separate file, or a separate schema).
+// Someone who can write the audit store alone, with its append-only
+// triggers dropped, can therefore neither cut off the log's tail together
+// with the checkpoints beyond it (the anchor is then beyond the head), nor
+// recompute the whole chain without checkpoints (the chain no longer
+// holds the anchor's hash, and more entries are unsigned than a running
+// log leaves): [Verify] reports both, and [New] refuses to append to such
+// a log.
+//
+// What remains: the entries after the last checkpoint (at most
+// CheckpointEvery + MaxBatch, written within the last CheckpointInterval;
+// none after a clean [Log.Close]) can be cut off unnoticed. And someone
+// who can write both the audit store and the key store can roll both back
+// to an older signed checkpoint, or forge checkpoints if they hold the
+// signing key: only a head kept outside Candor ([VerifyOptions.Head],
+// from `candor audit head`) catches that, for the entries up to it.
 package audit
 
 import (

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,29 @@ import (
 // ErrClosed is returned by [Log.Append] after [Log.Close].
 var ErrClosed = errors.New("audit: log closed")
 
+// ErrAnchor is returned (wrapped, with what was found) by [New] when the
+// audit store does not hold the anchor: its head is behind the anchor (the
+// log was truncated) or its entry at the anchor's sequence number has
+// another hash (the log was rewritten). [Verify] says more.
+var ErrAnchor = errors.New("audit: the log does not hold its anchor from the key store")
+
+// Defaults of [Options]; [Verify] bounds the unsigned remainder by
+// DefaultCheckpointEvery + DefaultMaxBatch unless told otherwise.
+const (
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = time.Minute
+	DefaultMaxBatch           = 256
+)
+
+// AnchorStore keeps the log's anchor, a copy of its latest signed
+// checkpoint, outside the audit store. [candor.KeyStore] is one.
+type AnchorStore interface {
+	// PutAuditAnchor keeps c unless the anchor is at c.Seq or beyond.
+	PutAuditAnchor(ctx context.Context, c candor.AuditCheckpoint) error
+	// AuditAnchor returns the anchor, or ENOTFOUND.
+	AuditAnchor(ctx context.Context) (*candor.AuditCheckpoint, error)
+}
+
 // Signer signs checkpoints; the vault provides an Ed25519 one.
 type Signer interface {
 	KeyID() string
@@ -22,6 +46,9 @@ type Signer interface {
 
 // Options configures a [Log].
 type Options struct {
+	// Anchors keeps the anchor: every checkpoint is mirrored into it, and
+	// [New] refuses a log that does not hold it. Required.
+	Anchors AnchorStore
 	// CheckpointEvery is how many entries lie between checkpoints; default 1000.
 	CheckpointEvery int64
 	// CheckpointInterval bounds how long an entry waits for a checkpoint; default 60s.
@@ -45,6 +72,7 @@ type Log struct {
 	reqs   chan *request
 	quit   chan struct{}
 	done   chan struct{}
+	held   *request // received by the writer, left for the next batch
 
 	// Owned by the writer goroutine.
 	headSeq  int64
@@ -61,15 +89,25 @@ type request struct {
 
 // New returns a log on store and starts its writer. It reads the store's
 // last checkpoint, so a restarted process continues where it stopped.
-func New(store candor.AuditStore, signer Signer, opts Options) *Log {
+//
+// It first checks the store against the anchor in opts.Anchors, and
+// returns an error wrapping [ErrAnchor] if the store's head is behind the
+// anchor or its entry at the anchor's sequence number has another hash:
+// the log was truncated or rewritten, and appending to it would hide that.
+// A log that has checkpoints but no anchor yet (written before anchors
+// existed) has its latest checkpoint mirrored as the anchor.
+func New(store candor.AuditStore, signer Signer, opts Options) (*Log, error) {
+	if opts.Anchors == nil {
+		return nil, errors.New("audit: Options.Anchors is required")
+	}
 	if opts.CheckpointEvery <= 0 {
-		opts.CheckpointEvery = 1000
+		opts.CheckpointEvery = DefaultCheckpointEvery
 	}
 	if opts.CheckpointInterval <= 0 {
-		opts.CheckpointInterval = time.Minute
+		opts.CheckpointInterval = DefaultCheckpointInterval
 	}
 	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 256
+		opts.MaxBatch = DefaultMaxBatch
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -80,11 +118,32 @@ func New(store candor.AuditStore, signer Signer, opts Options) *Log {
 	l := &Log{store: store, signer: signer, opts: opts, reqs: make(chan *request, 1024), quit: make(chan struct{}), done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if cps, err := store.Checkpoints(ctx); err == nil && len(cps) > 0 {
+	// The anchor first, then the head: another node may append and move
+	// the anchor meanwhile, but never beyond the head read after it.
+	anchor, err := opts.Anchors.AuditAnchor(ctx)
+	if candor.ErrorCode(err) == candor.ENOTFOUND {
+		anchor, err = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit: read the anchor: %w", err)
+	}
+	cps, err := store.Checkpoints(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: read the checkpoints: %w", err)
+	}
+	if len(cps) > 0 {
 		l.lastCP = cps[len(cps)-1].Seq
 	}
-	if seq, hash, err := store.AuditHead(ctx); err == nil {
-		l.headSeq, l.headHash = seq, hash
+	if l.headSeq, l.headHash, err = store.AuditHead(ctx); err != nil {
+		return nil, fmt.Errorf("audit: read the head: %w", err)
+	}
+	if err := holdsAnchor(ctx, store, anchor, l.headSeq); err != nil {
+		return nil, err
+	}
+	if anchor == nil && len(cps) > 0 {
+		if err := opts.Anchors.PutAuditAnchor(ctx, cps[len(cps)-1]); err != nil {
+			return nil, fmt.Errorf("audit: put the anchor: %w", err)
+		}
 	}
 	l.timer = time.NewTimer(time.Hour)
 	l.timer.Stop()
@@ -92,7 +151,31 @@ func New(store candor.AuditStore, signer Signer, opts Options) *Log {
 		l.armTimer()
 	}
 	go l.run()
-	return l
+	return l, nil
+}
+
+// holdsAnchor returns an error wrapping [ErrAnchor] unless the store,
+// whose head is at headSeq, holds the anchor's hash at the anchor's
+// sequence number. A nil anchor is held by any store.
+func holdsAnchor(ctx context.Context, store candor.AuditStore, anchor *candor.AuditCheckpoint, headSeq int64) error {
+	if anchor == nil {
+		return nil
+	}
+	if headSeq < anchor.Seq {
+		return fmt.Errorf("%w: the anchor covers entry %d, signed at %s, but the log ends at entry %d (truncated)",
+			ErrAnchor, anchor.Seq, anchor.Time.Format(time.RFC3339), headSeq)
+	}
+	es, err := store.AuditEntries(ctx, anchor.Seq, 1)
+	if err != nil {
+		return fmt.Errorf("audit: read the entry at the anchor: %w", err)
+	}
+	if len(es) == 0 || es[0].Seq != anchor.Seq {
+		return fmt.Errorf("%w: entry %d, which the anchor covers, is missing", ErrAnchor, anchor.Seq)
+	}
+	if !bytes.Equal(es[0].Hash, anchor.Hash) {
+		return fmt.Errorf("%w: entry %d does not have the hash the anchor signed (rewritten)", ErrAnchor, anchor.Seq)
+	}
+	return nil
 }
 
 // Append writes e and returns once it is committed. Seq, PrevHash, Hash
@@ -103,10 +186,15 @@ func (l *Log) Append(ctx context.Context, e candor.AuditEntry) error {
 	return l.AppendMany(ctx, []candor.AuditEntry{e})
 }
 
-// AppendMany writes several entries together, in order, with one wait.
+// AppendMany writes several entries together, in order, with one wait:
+// at most MaxBatch of them, so that a checkpoint is never more than
+// CheckpointEvery + MaxBatch entries behind.
 func (l *Log) AppendMany(ctx context.Context, es []candor.AuditEntry) error {
 	if len(es) == 0 {
 		return nil
+	}
+	if len(es) > l.opts.MaxBatch {
+		return candor.Errorf(candor.EINVALID, "audit: %d entries in one append; at most %d", len(es), l.opts.MaxBatch)
 	}
 	return l.enqueue(ctx, es)
 }
@@ -153,6 +241,11 @@ func (l *Log) Close() error {
 func (l *Log) run() {
 	defer close(l.done)
 	for {
+		if r := l.held; r != nil {
+			l.held = nil
+			l.handle(r)
+			continue
+		}
 		select {
 		case r := <-l.reqs:
 			l.handle(r)
@@ -161,6 +254,11 @@ func (l *Log) run() {
 			l.checkpoint()
 		case <-l.quit:
 			for {
+				if r := l.held; r != nil {
+					l.held = nil
+					l.handle(r)
+					continue
+				}
 				select {
 				case r := <-l.reqs:
 					l.handle(r)
@@ -176,13 +274,18 @@ func (l *Log) run() {
 	}
 }
 
-// handle commits r and whatever else is queued, up to MaxBatch entries.
+// handle commits r and whatever else is queued, up to MaxBatch entries; a
+// request that would go beyond is held for the next batch.
 func (l *Log) handle(first *request) {
 	batch := []*request{first}
 	n := len(first.entries)
 	for n < l.opts.MaxBatch {
 		select {
 		case r := <-l.reqs:
+			if n+len(r.entries) > l.opts.MaxBatch {
+				l.held = r
+				break
+			}
 			batch = append(batch, r)
 			n += len(r.entries)
 			continue
@@ -240,8 +343,10 @@ func (l *Log) armTimer() {
 	}
 }
 
-// checkpoint signs the head if it is not covered. A failure is logged and
-// retried at the next opportunity; it does not fail appends.
+// checkpoint signs the head if it is not covered, stores the checkpoint
+// in the audit store and then mirrors it as the anchor. A failure of
+// either is logged and retried at the next opportunity; it does not fail
+// appends.
 func (l *Log) checkpoint() error {
 	if l.headSeq <= l.lastCP {
 		return nil
@@ -254,6 +359,11 @@ func (l *Log) checkpoint() error {
 		l.opts.Logger.Warn("audit: checkpoint failed; will retry", "seq", c.Seq, "err", err)
 		l.armTimer()
 		return fmt.Errorf("audit: checkpoint: %w", err)
+	}
+	if err := l.opts.Anchors.PutAuditAnchor(ctx, c); err != nil {
+		l.opts.Logger.Warn("audit: anchoring the checkpoint failed; will retry", "seq", c.Seq, "err", err)
+		l.armTimer()
+		return fmt.Errorf("audit: anchor: %w", err)
 	}
 	l.lastCP = c.Seq
 	l.timer.Stop()

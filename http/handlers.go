@@ -283,7 +283,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, p *principal) er
 }
 
 func (s *Server) auditVerify(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	rep, err := audit.Verify(r.Context(), s.Store, s.AuditKeys, nil)
+	rep, err := audit.Verify(r.Context(), s.Store, audit.VerifyOptions{Anchors: s.Store.Keys(), Keys: s.AuditKeys})
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,14 @@ func TestAuditChainAcrossNodes(t *testing.T) {
 	defer b.Close()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	s := signer{key}
-	logs := []*audit.Log{audit.New(a, s, audit.Options{CheckpointEvery: 100}), audit.New(b, s, audit.Options{CheckpointEvery: 100})}
+	var logs []*audit.Log
+	for _, db := range []*postgres.DB{a, b} {
+		l, err := audit.New(db, s, audit.Options{Anchors: db.Keys(), CheckpointEvery: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs = append(logs, l)
+	}
 	var wg sync.WaitGroup
 	for g := range 16 {
 		wg.Add(1)
@@ -77,8 +84,8 @@ func TestAuditChainAcrossNodes(t *testing.T) {
 	for _, l := range logs {
 		l.Close()
 	}
-	rep, err := audit.Verify(context.Background(), a, func(string) ed25519.PublicKey { return key.Public().(ed25519.PublicKey) }, nil)
-	if err != nil || !rep.OK || rep.Entries != 800 || rep.Checkpoints < 8 {
+	rep, err := audit.Verify(context.Background(), a, audit.VerifyOptions{Anchors: a.Keys(), Keys: func(string) ed25519.PublicKey { return key.Public().(ed25519.PublicKey) }, MaxUnsigned: 100 + audit.DefaultMaxBatch})
+	if err != nil || !rep.OK || rep.Entries != 800 || rep.Checkpoints < 8 || rep.AnchorSeq != 800 || rep.Unsigned != 0 {
 		t.Errorf("report %+v %v", rep, err)
 	}
 }

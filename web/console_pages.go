@@ -368,7 +368,7 @@ func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request, m *candor.
 	d := auditData{Entries: entries, Head: head, Earliest: from}
 	var verr error
 	d.Report, d.Checked, verr = s.auditStatus.get(ctx, s.Now(), func(ctx context.Context) (audit.Report, error) {
-		return audit.Verify(ctx, s.Store, s.AuditKeys, nil)
+		return audit.Verify(ctx, s.Store, audit.VerifyOptions{Anchors: s.Store.Keys(), Keys: s.AuditKeys})
 	})
 	if verr != nil {
 		s.log.Error("web: audit verify", "err", verr)

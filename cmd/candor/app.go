@@ -29,7 +29,7 @@ const (
 )
 
 // stack is the storage and crypto every command needs: the store, the
-// vault and the audit log.
+// vault and the audit log (nil when opened by [openStores]).
 type stack struct {
 	store    candor.Store
 	shared   bool // the store is shared by several nodes (PostgreSQL)
@@ -81,7 +81,28 @@ type storeConfig struct {
 	StatementTimeout time.Duration // PostgreSQL statement timeout
 }
 
+// openStackWith opens the stack sc names. If the audit store does not hold
+// the anchor kept in the key store, it refuses, and tells the operator to
+// run `candor audit verify`.
 func openStackWith(ctx context.Context, sc storeConfig, createMaster bool, log *slog.Logger, stderr io.Writer) (*stack, error) {
+	st, err := openStores(ctx, sc, createMaster, stderr)
+	if err != nil {
+		return nil, err
+	}
+	st.audit, err = audit.New(st.store, st.auditSig, audit.Options{Anchors: st.store.Keys(), Logger: log})
+	if err != nil {
+		st.store.Close()
+		if errors.Is(err, audit.ErrAnchor) {
+			return nil, fmt.Errorf("%w.\n  Candor will not append to this audit log. Run `candor audit verify` (with the same -data or -db)\n  to see what was changed, and restore the audit store from a copy you trust", err)
+		}
+		return nil, err
+	}
+	return st, nil
+}
+
+// openStores opens the store, the vault and the audit signer, but not the
+// audit log: for the commands that check the log and must not write to it.
+func openStores(ctx context.Context, sc storeConfig, createMaster bool, stderr io.Writer) (*stack, error) {
 	dataDir, dbURL := sc.DataDir, sc.DB
 	if dataDir == "" {
 		return nil, errors.New("-data: a data directory is required")
@@ -119,7 +140,7 @@ func openStackWith(ctx context.Context, sc storeConfig, createMaster bool, log *
 		store.Close()
 		return nil, err
 	}
-	return &stack{store: store, shared: dbURL != "", vault: v, auditSig: sig, audit: audit.New(store, sig, audit.Options{Logger: log})}, nil
+	return &stack{store: store, shared: dbURL != "", vault: v, auditSig: sig}, nil
 }
 
 // auditKeys finds the public key of an audit checkpoint signer.
@@ -131,7 +152,10 @@ func (s *stack) auditKeys(keyID string) ed25519.PublicKey {
 }
 
 func (s *stack) Close() error {
-	err := s.audit.Close()
+	var err error
+	if s.audit != nil {
+		err = s.audit.Close()
+	}
 	return errors.Join(err, s.store.Close())
 }
 

@@ -44,32 +44,58 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
+const auditUsage = `usage: candor audit verify [-data DIR | -db URL] [-head FILE] [-json]
+       candor audit head   [-data DIR | -db URL]`
+
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
-		fmt.Fprintln(stderr, "usage: candor audit verify [-data DIR | -db URL] [-json]")
+	if len(args) == 0 || (args[0] != "verify" && args[0] != "head") {
+		fmt.Fprintln(stderr, auditUsage)
 		return errUsage
 	}
-	fs := newFlags("audit verify", stderr)
+	fs := newFlags("audit "+args[0], stderr)
 	data, db := storeFlags(fs)
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var asJSON *bool
+	var headFile *string
+	if args[0] == "verify" {
+		asJSON = fs.Bool("json", false, "print the report as JSON")
+		headFile = fs.String("head", env("CANDOR_AUDIT_HEAD", ""), "a signed head kept from `candor audit head` that the log must still hold (CANDOR_AUDIT_HEAD)")
+	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	st, err := openExisting(ctx, *data, *db, stderr)
+	var head *candor.AuditCheckpoint
+	if headFile != nil && *headFile != "" {
+		h, err := readHead(*headFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "candor audit verify: -head: %v\n", err)
+			return errUsage
+		}
+		head = h
+	}
+	// Neither command writes to the log: they must work on a log that
+	// the audit log would refuse to open.
+	st, err := openExistingStores(ctx, *data, *db, stderr)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	prog := newProgress(stderr, "verifying")
-	rep, err := audit.Verify(ctx, st.store, st.auditKeys, prog.set)
+	rep, err := audit.Verify(ctx, st.store, audit.VerifyOptions{Anchors: st.store.Keys(), Keys: st.auditKeys, Progress: prog.set, Head: head})
 	prog.done()
 	if err != nil {
 		return err
 	}
+	if args[0] == "head" {
+		return printHead(ctx, st, rep, stdout, stderr)
+	}
 	if *asJSON {
 		json.NewEncoder(stdout).Encode(rep)
 	} else if rep.OK {
-		fmt.Fprintf(stdout, "ok: %d entries, %d signed checkpoints\n", rep.Entries, rep.Checkpoints)
+		fmt.Fprintf(stdout, "ok: %d entries, %d signed checkpoints, %d entries not yet signed; anchored at %d", rep.Entries, rep.Checkpoints, rep.Unsigned, rep.AnchorSeq)
+		if head != nil {
+			fmt.Fprintf(stdout, "; holds the head kept at %d (%s)", head.Seq, head.Time.Format(time.RFC3339))
+		}
+		fmt.Fprintln(stdout)
 	} else {
 		fmt.Fprintf(stdout, "BROKEN at entry %d: %s (%d entries read)\n", *rep.FirstBroken, rep.Reason, rep.Entries)
 	}
@@ -77,6 +103,58 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return exitError(1)
 	}
 	return nil
+}
+
+// signedHead is a signed head as `candor audit head` prints it and
+// `candor audit verify -head` reads it: the latest checkpoint, binary
+// members in base64.
+type signedHead struct {
+	Seq       int64     `json:"seq"`
+	Hash      []byte    `json:"hash"`
+	Time      time.Time `json:"time"`
+	KeyID     string    `json:"key_id"`
+	Signature []byte    `json:"signature"`
+}
+
+// printHead prints the log's latest checkpoint as a signed head, if the
+// log verified: a head is worth keeping only if the log held up when it
+// was taken.
+func printHead(ctx context.Context, st *stack, rep audit.Report, stdout, stderr io.Writer) error {
+	if !rep.OK {
+		fmt.Fprintf(stderr, "candor audit head: the log is BROKEN at entry %d: %s\n  no head printed; run candor audit verify\n", *rep.FirstBroken, rep.Reason)
+		return exitError(1)
+	}
+	cps, err := st.store.Checkpoints(ctx)
+	if err != nil {
+		return err
+	}
+	if len(cps) == 0 {
+		fmt.Fprintln(stderr, "candor audit head: the log has no signed checkpoint yet")
+		return exitError(1)
+	}
+	c := cps[len(cps)-1]
+	if rep.Unsigned > 0 {
+		fmt.Fprintf(stderr, "note: %d newer entries are not signed yet; they are covered from the next checkpoint on (at most a minute while the server runs, or when it stops)\n", rep.Unsigned)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(signedHead{Seq: c.Seq, Hash: c.Hash, Time: c.Time.UTC(), KeyID: c.KeyID, Signature: c.Signature})
+}
+
+// readHead reads a head that `candor audit head` printed.
+func readHead(file string) (*candor.AuditCheckpoint, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var h signedHead
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, fmt.Errorf("%s: not a head from candor audit head: %v", file, err)
+	}
+	if h.Seq < 1 || len(h.Hash) == 0 || len(h.Signature) == 0 || h.KeyID == "" || h.Time.IsZero() {
+		return nil, fmt.Errorf("%s: not a head from candor audit head: seq, hash, time, key_id and signature are required", file)
+	}
+	return &candor.AuditCheckpoint{Seq: h.Seq, Hash: h.Hash, Time: h.Time.UTC(), KeyID: h.KeyID, Signature: h.Signature}, nil
 }
 
 // openExisting opens the stack of a data directory that must exist.
@@ -87,6 +165,20 @@ func openExisting(ctx context.Context, data, db string, stderr io.Writer) (*stac
 		}
 	}
 	return openStack(ctx, data, db, false, quietLog(), stderr)
+}
+
+// openExistingStores is openExisting without the audit log.
+func openExistingStores(ctx context.Context, data, db string, stderr io.Writer) (*stack, error) {
+	if db == "" {
+		if _, err := os.Stat(data + "/" + sqlite.DataFile); err != nil {
+			return nil, fmt.Errorf("no Candor data in %s (set -data or CANDOR_DATA)", data)
+		}
+	}
+	sc, err := storeConfigFromEnv(data, db)
+	if err != nil {
+		return nil, err
+	}
+	return openStores(ctx, sc, false, stderr)
 }
 
 func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -3,7 +3,8 @@
 //
 //	candor serve   [-config FILE] [-data DIR] [-db URL] [-addr HOST:PORT] [-admin-addr HOST:PORT] [-demo]
 //	candor check   [-config FILE]
-//	candor audit verify   [-data DIR | -db URL]
+//	candor audit verify   [-data DIR | -db URL] [-head FILE] [-json]
+//	candor audit head     [-data DIR | -db URL]
 //	candor keys status|rotate   [-data DIR | -db URL]
 //	candor backup  [-data DIR | -db URL] -to FILE
 //	candor restore -from FILE [-data DIR | -db URL]
@@ -67,7 +68,8 @@ const usage = `Candor: precision marketing with personal-data protection built i
 Usage:
   candor serve   [-config FILE] [-data DIR] [-db URL] [-addr HOST:PORT] [-admin-addr HOST:PORT] [-demo]
   candor check   [-config FILE]
-  candor audit verify   [-data DIR | -db URL]
+  candor audit verify   [-data DIR | -db URL] [-head FILE] [-json]
+  candor audit head     [-data DIR | -db URL]
   candor keys status|rotate   [-data DIR | -db URL]
   candor backup  [-data DIR | -db URL] -to FILE
   candor restore -from FILE [-data DIR | -db URL]

@@ -54,7 +54,7 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	rep, err := audit.Verify(context.Background(), db, st.auditKeys, nil)
+	rep, err := audit.Verify(context.Background(), db, audit.VerifyOptions{Anchors: db.Keys(), Keys: st.auditKeys})
 	if err != nil || !rep.OK || rep.Entries != 22 { // 1 create, 1 read, 20 consents
 		t.Errorf("audit after two nodes: %+v %v", rep, err)
 	}

@@ -101,7 +101,10 @@ func Wire(store candor.Store, dir string, auditStore candor.AuditStore) (*Env, e
 	if auditStore == nil {
 		auditStore = store
 	}
-	log := audit.New(auditStore, NewSigner(), audit.Options{})
+	log, err := audit.New(auditStore, NewSigner(), audit.Options{Anchors: store.Keys()})
+	if err != nil {
+		return nil, err
+	}
 	e := &Env{Store: store, Vault: v, Audit: log, Policy: pol, close: func() { log.Close() }}
 	notices, err := consent.LoadNotices(ctx, store, policy.NewNotice(pol), time.Now())
 	if err != nil {
