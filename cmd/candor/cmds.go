@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/apikeys"
 	"github.com/candorhq/candor/audit"
 	"github.com/candorhq/candor/policy"
 	"github.com/candorhq/candor/postgres"
@@ -338,15 +339,21 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("restore: replaying the erasure journal: %w", err)
 	}
+	// Nor may it revive API keys revoked since: the revocation journal
+	// lives beside the keys too.
+	revoked, err := apikeys.Replay(ctx, st.store, st.store.Keys())
+	if err != nil {
+		return fmt.Errorf("restore: replaying the revocation journal: %w", err)
+	}
 	// Sessions and single-use links in the backup are not to be revived:
 	// everyone signs in again.
 	if _, err := st.store.PurgeSessions(ctx, time.Now().AddDate(100, 0, 0)); err != nil {
 		return fmt.Errorf("restore: ending sessions: %w", err)
 	}
 	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:restore", Action: "restore", Decision: "ok",
-		Reason: fmt.Sprintf("data store restored from a backup; %d erased subjects removed again", replayed)}); err != nil {
+		Reason: fmt.Sprintf("data store restored from a backup; %d erased subjects removed again; %d API keys revoked again", replayed, revoked)}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "restored the data store from %s; the erasure journal removed %d subjects erased since the backup\n", *from, replayed)
+	fmt.Fprintf(stdout, "restored the data store from %s; the erasure journal removed %d subjects erased since the backup; the revocation journal revoked %d API keys again\n", *from, replayed, revoked)
 	return nil
 }

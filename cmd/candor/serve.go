@@ -223,7 +223,14 @@ func Run(ctx context.Context, cfg Config) error {
 	} else if n > 0 {
 		log.Warn("finished interrupted erasures from the journal", "subjects", n)
 	}
-	keys := apikeys.New(st.store, 0)
+	// Finish any revocation interrupted between the journal and the data
+	// store (the journal alone already refuses the key).
+	if n, err := apikeys.Replay(ctx, st.store, st.store.Keys()); err != nil {
+		return fmt.Errorf("revocation journal: %w", err)
+	} else if n > 0 {
+		log.Warn("revoked API keys again from the revocation journal", "keys", n)
+	}
+	keys := apikeys.New(st.store, st.store.Keys(), 0)
 
 	adminKey, err := keys.Ensure(ctx, "admin", candor.RoleAdmin, cfg.AdminKey)
 	if err != nil {
