@@ -372,3 +372,45 @@ func TestLogFromBeforeAnchors(t *testing.T) {
 		}
 	})
 }
+
+// staleCheckpoints answers the first Checkpoints call with the first
+// checkpoint only: as a running log looks to a verify that started
+// before it signed the rest.
+type staleCheckpoints struct {
+	candor.AuditStore
+	calls int
+}
+
+func (s *staleCheckpoints) Checkpoints(ctx context.Context) ([]candor.AuditCheckpoint, error) {
+	cps, err := s.AuditStore.Checkpoints(ctx)
+	if s.calls++; s.calls == 1 && len(cps) > 1 {
+		cps = cps[:1]
+	}
+	return cps, err
+}
+
+// TestVerifyWhileAppending: entries appended and signed while verify
+// reads the chain are not taken for an unsigned tail.
+func TestVerifyWhileAppending(t *testing.T) {
+	db := open(t, t.TempDir())
+	s := newSigner("k1")
+	fill(t, db, s, 60, 10)
+	rep, err := audit.Verify(ctx, &staleCheckpoints{AuditStore: db}, audit.VerifyOptions{Anchors: staleAnchor{db}, Keys: s.keys, MaxUnsigned: 15})
+	if err != nil || !rep.OK || rep.Unsigned != 0 {
+		t.Errorf("report %+v %v", rep, err)
+	}
+}
+
+// staleAnchor answers with the first checkpoint: the anchor as it was
+// when verify read it, before the checkpoints.
+type staleAnchor struct{ store candor.AuditStore }
+
+func (a staleAnchor) PutAuditAnchor(context.Context, candor.AuditCheckpoint) error { return nil }
+
+func (a staleAnchor) AuditAnchor(ctx context.Context) (*candor.AuditCheckpoint, error) {
+	cps, err := a.store.Checkpoints(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &cps[0], nil
+}

@@ -179,6 +179,14 @@ func Verify(ctx context.Context, store candor.AuditStore, opts VerifyOptions) (R
 		}
 	}
 	rep.Unsigned = rep.Entries - lastCP
+	if !stopped && rep.Unsigned > opts.MaxUnsigned {
+		// A running log went on appending, and signing, while the chain
+		// was read: count from the latest checkpoint now.
+		if lastCP, err = latestCheckpoint(ctx, store, opts.Keys, rep.Entries, lastCP); err != nil {
+			return rep, err
+		}
+		rep.Unsigned = rep.Entries - lastCP
+	}
 	if !stopped {
 		for _, c := range cps {
 			if c.Seq >= next {
@@ -216,4 +224,29 @@ func hasSeq(cps []candor.AuditCheckpoint, seq int64) bool {
 		}
 	}
 	return false
+}
+
+// latestCheckpoint returns the sequence number of the latest validly
+// signed checkpoint at or before end that matches the chain as stored, or
+// def if there is none later than def.
+func latestCheckpoint(ctx context.Context, store candor.AuditStore, keys func(string) ed25519.PublicKey, end, def int64) (int64, error) {
+	cps, err := store.Checkpoints(ctx)
+	if err != nil {
+		return def, err
+	}
+	for i := len(cps) - 1; i >= 0 && cps[i].Seq > def; i-- {
+		c := cps[i]
+		pub := keys(c.KeyID)
+		if c.Seq > end || pub == nil || !ed25519.Verify(pub, CheckpointMessage(c), c.Signature) {
+			continue
+		}
+		es, err := store.AuditEntries(ctx, c.Seq, 1)
+		if err != nil {
+			return def, err
+		}
+		if len(es) == 1 && es[0].Seq == c.Seq && bytes.Equal(es[0].Hash, c.Hash) {
+			return c.Seq, nil
+		}
+	}
+	return def, nil
 }
