@@ -33,7 +33,36 @@ type Identifier struct {
 	Kind   string
 	Blind  []byte // keyed blind index of the normalized value
 	Sealed []byte // the normalized value, encrypted under the subject key
+	// Origin says how the identifier was established: [OriginAccount],
+	// [OriginVerified] or [OriginGiven]. Only the first two may sign a
+	// person in (see [Identifier.SignsIn]).
+	Origin string
 }
+
+// Identifier origins: how an identifier came to name its subject.
+const (
+	// OriginAccount: given when the account was created, or in the write
+	// that first named an anonymous visitor (who had only anonymous ids).
+	OriginAccount = "account"
+	// OriginVerified: proved by a code sent to it (a verified change of
+	// address), or checked by staff who verified the person's identity.
+	OriginVerified = "verified"
+	// OriginGiven: attached later by a key, without proof. It finds the
+	// person, but a code is never sent to it: proving control of it opens
+	// nothing.
+	OriginGiven = "given"
+)
+
+// SignsIn reports whether proving control of the identifier may sign its
+// subject in (a portal session, a verification token).
+func (id Identifier) SignsIn() bool {
+	return id.Origin == OriginAccount || id.Origin == OriginVerified
+}
+
+// SingleKind reports whether a subject holds at most one identifier of
+// the kind: one user id, one e-mail address, one phone number; any number
+// of anonymous ids (devices).
+func SingleKind(kind string) bool { return kind != IdentAnonymousID }
 
 // Trait is a sealed value of a declared field.
 type Trait struct {

@@ -13,9 +13,15 @@ import (
 type SubjectStore interface {
 	// WriteSubject creates (w.Create) or merges into an existing subject its
 	// identifiers and traits, replacing a trait of the same field and adding
-	// identifiers. It returns ECONFLICT when w.Create and the subject exists,
-	// or when an identifier (kind and blind index) belongs to another subject;
-	// ENOTFOUND when merging into a subject that does not exist.
+	// identifiers. An identifier without an Origin gets [OriginAccount] when
+	// the subject is created or held only anonymous ids before the write,
+	// else [OriginGiven]. A subject holds at most one identifier of each
+	// [SingleKind]: a different one is refused unless its kind is in
+	// w.Replace. It returns ECONFLICT when w.Create and the subject exists,
+	// when an identifier (kind and blind index) belongs to another subject
+	// (Reason "identifier_conflict"), or when the subject holds another of a
+	// single kind (Reason "identifier_on_file"); ENOTFOUND when merging into
+	// a subject that does not exist.
 	WriteSubject(ctx context.Context, w SubjectWrite) error
 	// Subject returns the subject with the given id, or ENOTFOUND.
 	Subject(ctx context.Context, id string) (*Subject, error)
@@ -45,7 +51,10 @@ type SubjectStore interface {
 	// Into the identifiers, the traits it lacks, the events (replacing each
 	// one's sealed payload and subject), the sharing-ledger entries, and
 	// appends the consents; then deletes From, and bumps Into's version.
-	// ENOTFOUND if either is missing.
+	// Identifiers of a [SingleKind] that Into holds already stay with From
+	// and go with it. Only an anonymous visitor is merged: ECONFLICT
+	// (Reason "not_anonymous") when From holds a user id or an e-mail or
+	// phone that signs in. ENOTFOUND if either is missing.
 	MergeSubject(ctx context.Context, m SubjectMerge) error
 	// CountSubjects returns the number of subjects.
 	CountSubjects(ctx context.Context) (int, error)

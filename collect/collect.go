@@ -391,6 +391,24 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 		}
 	}
 
+	if actor.Role == candor.RoleBrowser && userID == "" && anonID != "" {
+		// A public key naming only an anonymous id that belongs to an
+		// account speaks for nobody in particular: it changes nothing of
+		// the account (its events are counted anonymously).
+		account, err := c.anonymousAccount(ctx, anonID)
+		if err != nil {
+			return nil, f, err
+		}
+		if account {
+			if w.Type == TypeIdentify {
+				f.note("anonymousId", ActionRejected, ReasonBrowserKey)
+				return nil, f, &candor.Error{Code: candor.EFORBIDDEN, Reason: ReasonBrowserKey,
+					Message: "this anonymousId belongs to a signed-in customer: name them with userId and an identity token"}
+			}
+			anonID = ""
+		}
+	}
+
 	switch w.Type {
 	case TypeIdentify:
 		traits := w.Traits
@@ -642,7 +660,11 @@ func (c *Collector) subjectOf(ctx context.Context, userID, anonID string) (strin
 // subject covers.
 func (c *Collector) identify(ctx context.Context, actor candor.Actor, sig Signals, userID, anonID string, traits map[string]any, f *findings) error {
 	f.event = "identify"
-	if err := c.join(ctx, actor, sig, userID, anonID); err != nil {
+	if err := c.join(ctx, actor, sig, userID, anonID); candor.ErrorCode(err) == candor.ECONFLICT {
+		// The anonymous id belongs to another account: keep the two apart.
+		anonID = ""
+		f.note("anonymousId", ActionDropped, ReasonConflict)
+	} else if err != nil {
 		return err
 	}
 	subjectID, err := c.subjectOf(ctx, userID, anonID)
@@ -700,12 +722,18 @@ func (c *Collector) identify(ctx context.Context, actor candor.Actor, sig Signal
 		if err == nil || !errors.As(err, &ce) || (ce.Code != candor.EINVALID && ce.Code != candor.ECONFLICT) || len(ce.Fields) == 0 {
 			break
 		}
-		if c.o.Policy.Undeclared == "reject" && ce.Code == candor.EINVALID {
+		if c.o.Policy.Undeclared == "reject" && ce.Code == candor.EINVALID && ce.Reason != subjects.ErrSuppressedReason {
 			return err
 		}
 		// Drop the traits at fault (a wrong type; an e-mail or phone that
 		// belongs to someone else) and store the rest.
 		for _, fe := range ce.Fields {
+			if fe.Field == candor.IdentUserID && ce.Reason == "identifier_on_file" {
+				// The anonymous id led to an account with another user id.
+				ids.AnonymousID = ""
+				f.note("anonymousId", ActionDropped, ReasonConflict)
+				continue
+			}
 			if fe.Field == candor.IdentAnonymousID && ce.Code == candor.ECONFLICT {
 				// The device's anonymous id is another subject already (a
 				// visitor who consented before signing in): keep the two
@@ -722,7 +750,12 @@ func (c *Collector) identify(ctx context.Context, actor candor.Actor, sig Signal
 				if _, ok := ids.Traits[alias]; ok {
 					delete(ids.Traits, alias)
 					reason := ReasonType
-					if ce.Code == candor.ECONFLICT {
+					switch {
+					case ce.Reason == "identifier_on_file":
+						reason = ReasonUnverified
+					case ce.Reason == subjects.ErrSuppressedReason:
+						reason = ReasonSuppressed
+					case ce.Code == candor.ECONFLICT:
 						reason = ReasonConflict
 					}
 					f.note("traits."+safeName(alias), ActionDropped, reason)
@@ -794,4 +827,14 @@ func cloneProps(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// anonymousAccount reports whether an anonymous id belongs to an account
+// (a subject with a user id, an e-mail or a phone).
+func (c *Collector) anonymousAccount(ctx context.Context, anonID string) (bool, error) {
+	id, err := c.subjectOf(ctx, "", anonID)
+	if err != nil || id == "" {
+		return false, err
+	}
+	return c.o.Subjects.IsAccount(ctx, id)
 }

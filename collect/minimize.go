@@ -28,6 +28,11 @@ const (
 	ReasonConsent    = "consent"
 	ReasonConflict   = "conflict"
 	ReasonExpired    = "expired"
+	// ReasonUnverified: an e-mail or phone other than the one on file; it
+	// replaces that one only through a verified change.
+	ReasonUnverified = "unverified_change"
+	// ReasonSuppressed: an e-mail or phone on the suppression list.
+	ReasonSuppressed = "suppressed"
 )
 
 // MaxStringBytes bounds one string value; a longer one is dropped.

@@ -171,6 +171,17 @@ func (s *Server) recordConsent(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
+	if p.Role == candor.RoleBrowser {
+		// The browser's anonymous id may belong to a customer who signed in
+		// on it: a public key then speaks for nobody in particular, and
+		// changes nothing of the account.
+		if account, err := s.Subjects.IsAccount(r.Context(), id); err != nil {
+			return err
+		} else if account {
+			return &candor.Error{Code: candor.EFORBIDDEN, Reason: "browser_key",
+				Message: "this anonymous_id belongs to a signed-in customer: record their consent from your server with the write key"}
+		}
+	}
 	res, err := s.Ledger.Record(r.Context(), p.Actor, requestID(r.Context()), id, consent.Choice{
 		NoticeVersion: req.NoticeVersion, Choices: req.Choices, Scope: req.Scope, Channel: req.Channel,
 		GPC: req.GPC || r.Header.Get("Sec-GPC") == "1", Guardian: req.Guardian, Language: req.Language,

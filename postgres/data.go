@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,16 +37,43 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 				return err
 			}
 		}
+		// The subject's row is locked by the update above: writes to one
+		// subject are serialized, so what it holds cannot change under us.
+		held := map[string][]byte{}
+		anonymousOnly := w.Create
+		if !w.Create {
+			rows, _ := tx.Query(ctx, db.q(`SELECT kind, blind FROM {data}.identifiers WHERE subject_id = $1`), w.SubjectID)
+			ids, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Identifier, error) {
+				var id candor.Identifier
+				return id, r.Scan(&id.Kind, &id.Blind)
+			})
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				if candor.SingleKind(id.Kind) {
+					held[id.Kind] = id.Blind
+				}
+			}
+			anonymousOnly = len(held) == 0
+		}
 		for _, id := range w.Identifiers {
+			if err := checkSingle(held, id); err != nil {
+				return err
+			}
 			// Insert, or find who holds it: the unique key settles racing writers.
 			var owner string
-			err := tx.QueryRow(ctx, db.q(`INSERT INTO {data}.identifiers (kind, blind, subject_id, sealed) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (kind, blind) DO UPDATE SET kind = excluded.kind RETURNING subject_id`), id.Kind, id.Blind, w.SubjectID, id.Sealed).Scan(&owner)
+			err := tx.QueryRow(ctx, db.q(`INSERT INTO {data}.identifiers (kind, blind, subject_id, sealed, origin) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (kind, blind) DO UPDATE SET kind = excluded.kind RETURNING subject_id`), id.Kind, id.Blind, w.SubjectID, id.Sealed, originOf(id, anonymousOnly)).Scan(&owner)
 			if err != nil {
 				return err
 			}
 			if owner != w.SubjectID {
-				return &candor.Error{Code: candor.ECONFLICT, Message: "the " + id.Kind + " belongs to another subject", Reason: "identifier_conflict"}
+				return &candor.Error{Code: candor.ECONFLICT, Message: "the " + id.Kind + " belongs to another subject", Reason: "identifier_conflict",
+					Fields: []candor.FieldError{{Field: id.Kind, Message: "belongs to another subject"}}}
+			}
+			if candor.SingleKind(id.Kind) {
+				held[id.Kind] = id.Blind
 			}
 		}
 		for _, t := range w.Traits {
@@ -97,10 +125,10 @@ func (db *DB) FindSubject(ctx context.Context, kind string, blind []byte) (strin
 
 // Identifiers implements [candor.SubjectStore].
 func (db *DB) Identifiers(ctx context.Context, subjectID string) ([]candor.Identifier, error) {
-	rows, _ := db.pool.Query(ctx, db.q(`SELECT kind, blind, sealed FROM {data}.identifiers WHERE subject_id = $1 ORDER BY kind, blind`), subjectID)
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT kind, blind, sealed, origin FROM {data}.identifiers WHERE subject_id = $1 ORDER BY kind, blind`), subjectID)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Identifier, error) {
 		var id candor.Identifier
-		return id, r.Scan(&id.Kind, &id.Blind, &id.Sealed)
+		return id, r.Scan(&id.Kind, &id.Blind, &id.Sealed, &id.Origin)
 	})
 	return out, wrap("identifiers", err)
 }
@@ -289,4 +317,27 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 		return candor.Errorf(candor.ENOTFOUND, "API key not found")
 	}
 	return nil
+}
+
+// checkSingle refuses a second identifier of a single kind (one user id,
+// one e-mail, one phone per subject): a new e-mail replaces the old only
+// through a verified change (SubjectWrite.Replace).
+func checkSingle(held map[string][]byte, id candor.Identifier) error {
+	if b, ok := held[id.Kind]; ok && candor.SingleKind(id.Kind) && !bytes.Equal(b, id.Blind) {
+		return &candor.Error{Code: candor.ECONFLICT, Message: "the subject has a " + id.Kind + " on file already; a new one replaces it only through a verified change",
+			Reason: "identifier_on_file", Fields: []candor.FieldError{{Field: id.Kind, Message: "another one is on file"}}}
+	}
+	return nil
+}
+
+// originOf is the origin an identifier is stored with (see
+// candor.SubjectStore.WriteSubject).
+func originOf(id candor.Identifier, anonymousOnly bool) string {
+	switch {
+	case id.Origin != "":
+		return id.Origin
+	case anonymousOnly:
+		return candor.OriginAccount
+	}
+	return candor.OriginGiven
 }

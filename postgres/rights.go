@@ -323,7 +323,33 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 		if n != 2 || m.From == m.Into {
 			return candor.Errorf(candor.ENOTFOUND, "subject not found")
 		}
+		kinds := func(subjectID string) (map[string]bool, bool, error) {
+			rows, _ := tx.Query(ctx, db.q(`SELECT kind, origin FROM {data}.identifiers WHERE subject_id = $1`), subjectID)
+			ids, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.Identifier, error) {
+				var id candor.Identifier
+				return id, r.Scan(&id.Kind, &id.Origin)
+			})
+			held, account := map[string]bool{}, false
+			for _, id := range ids {
+				held[id.Kind] = true
+				account = account || id.Kind == candor.IdentUserID || (id.Kind != candor.IdentAnonymousID && id.SignsIn())
+			}
+			return held, account, err
+		}
+		if _, account, err := kinds(m.From); err != nil {
+			return err
+		} else if account {
+			return &candor.Error{Code: candor.ECONFLICT, Reason: "not_anonymous",
+				Message: "only an anonymous visitor is merged into an account: this one has a user id or a verified identifier"}
+		}
+		intoHas, _, err := kinds(m.Into)
+		if err != nil {
+			return err
+		}
 		for _, id := range m.Identifiers {
+			if candor.SingleKind(id.Kind) && intoHas[id.Kind] {
+				continue // the account's own stays; the visitor's goes with it
+			}
 			if _, err := tx.Exec(ctx, db.q(`UPDATE {data}.identifiers SET subject_id = $1, sealed = $2 WHERE kind = $3 AND blind = $4 AND subject_id = $5`),
 				m.Into, id.Sealed, id.Kind, id.Blind, m.From); err != nil {
 				return err

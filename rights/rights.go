@@ -92,6 +92,76 @@ type Input struct {
 	// written at once, so a rectification must be verified; the request
 	// keeps only their names.
 	Traits map[string]any
+	// Proved names the identifier kind (email or phone) whose new value
+	// the person proved to control with a code sent to it (the portal's
+	// change of address); only then may a person correct it themself.
+	// Never set from a request body.
+	Proved string
+}
+
+// SelfCorrectable reports whether a person may correct field themself
+// (from the portal or with a verification token). Not the e-mail or the
+// phone: they are how the person signs in, and a new one is proved first
+// (a change of address, Input.Proved); not an ID number or a sensitive
+// field, which the shop checks against a document.
+func SelfCorrectable(pol *candor.Policy, field string) bool {
+	f := pol.Field(field)
+	if f == nil || f.Sensitive {
+		return false
+	}
+	switch {
+	case field == candor.IdentEmail, field == candor.IdentPhone, field == "national_id",
+		f.Category == candor.CategoryEmail, f.Category == candor.CategoryPhone, f.Category == "identity.government_id":
+		return false
+	}
+	return true
+}
+
+// checkSelfCorrection applies, to a rectification the person files
+// themself, the rules the shop would otherwise check: only self-correctable
+// fields (or the address they proved), and no birth date that turns a child
+// into an adult, which would lift the guardian's consent the law asks for.
+func (s *Service) checkSelfCorrection(ctx context.Context, in Input) error {
+	for name, v := range in.Traits {
+		f := s.o.Policy.Field(name)
+		if f == nil {
+			continue // the policy check refuses it, naming it
+		}
+		if in.Proved != "" && name == in.Proved && (f.Category == candor.CategoryEmail || f.Category == candor.CategoryPhone) {
+			continue
+		}
+		if !SelfCorrectable(s.o.Policy, name) {
+			return &candor.Error{Code: candor.EFORBIDDEN, Reason: "shop_check",
+				Message: "this field is corrected by the shop after checking a document, or, for an e-mail or phone, by a change of address proved with a code",
+				Fields:  []candor.FieldError{{Field: "traits." + safeField(name), Message: "not correctable by the person"}}}
+		}
+		if f.Category != candor.CategoryBirthDate {
+			continue
+		}
+		str, _ := v.(string)
+		bd, err := time.Parse(time.DateOnly, strings.TrimSpace(str))
+		if err != nil {
+			continue // the policy check refuses it with the reason
+		}
+		st, err := s.o.Ledger.State(ctx, in.SubjectID)
+		if err != nil {
+			return err
+		}
+		now := s.o.Now()
+		if !st.BirthDate.IsZero() && s.o.Policy.IsChild(st.BirthDate, now) && !s.o.Policy.IsChild(bd, now) {
+			return &candor.Error{Code: candor.EFORBIDDEN, Reason: "shop_check",
+				Message: "a birth date that makes a child an adult is corrected by the shop after checking a document",
+				Fields:  []candor.FieldError{{Field: "traits." + name, Message: "needs the shop's check"}}}
+		}
+	}
+	return nil
+}
+
+func safeField(s string) string {
+	if len(s) > 64 {
+		return "(a long name)"
+	}
+	return s
 }
 
 // Due returns the deadline of a request received at t: the earliest of the
@@ -132,6 +202,11 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 		}
 		if len(in.Traits) == 0 {
 			return nil, candor.Invalid("name the traits to correct", candor.FieldError{Field: "traits", Message: "required"})
+		}
+		if actor.Role == gate.RoleSubject {
+			if err := s.checkSelfCorrection(ctx, in); err != nil {
+				return nil, err
+			}
 		}
 	default:
 		return nil, candor.Invalid("unknown request type", candor.FieldError{Field: "type", Message: "want access, export, erase, restrict, object or withdraw"})

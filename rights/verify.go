@@ -186,6 +186,12 @@ func (v *Verifier) send(ctx context.Context, c candor.Challenge, code string) {
 		if id.Kind != c.Kind || !hmac.Equal(id.Blind, c.Blind) {
 			continue
 		}
+		if !id.SignsIn() {
+			// Attached without proof: proving control of it must open
+			// nothing, so no code is sent (the answer was the same).
+			v.o.Logger.Info("verification: identifier attached without proof; no code sent", "challenge", c.ID, "kind", c.Kind)
+			return
+		}
 		if v.o.Auditor != nil {
 			// Audit before the address is read, as the gate does.
 			if err := v.o.Auditor.Append(ctx, candor.AuditEntry{Time: v.o.Now(), Actor: "job:verification", Action: "read", Purpose: candor.PurposeRights,
@@ -305,7 +311,7 @@ func (v *Verifier) Finish(ctx context.Context, challengeID, code, ip string) (st
 	if !good || !ok {
 		return "", time.Time{}, errCode
 	}
-	subjectID, err := v.o.Store.FindSubject(ctx, c.Kind, c.Blind)
+	subjectID, err := v.signsIn(ctx, c.Kind, c.Blind)
 	if candor.ErrorCode(err) == candor.ENOTFOUND {
 		return "", time.Time{}, errCode
 	}
@@ -395,4 +401,24 @@ func (d *DevSender) Send(_ context.Context, to, subject, body string) error {
 	}
 	fmt.Fprintf(d.W, "[demo %s to %s] %s\n%s\n", d.Channel, masked, subject, body)
 	return nil
+}
+
+// signsIn returns the subject that holds the identifier, if it may sign
+// them in ([candor.Identifier.SignsIn]); ENOTFOUND otherwise, as for an
+// identifier nobody holds.
+func (v *Verifier) signsIn(ctx context.Context, kind string, blind []byte) (string, error) {
+	subjectID, err := v.o.Store.FindSubject(ctx, kind, blind)
+	if err != nil {
+		return "", err
+	}
+	idents, err := v.o.Store.Identifiers(ctx, subjectID)
+	if err != nil {
+		return "", err
+	}
+	for _, id := range idents {
+		if id.Kind == kind && hmac.Equal(id.Blind, blind) && id.SignsIn() {
+			return subjectID, nil
+		}
+	}
+	return "", candor.Errorf(candor.ENOTFOUND, "no identifier that signs in")
 }

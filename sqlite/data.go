@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -39,18 +40,50 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 			return wrap("write subject: replace identifier", err)
 		}
 	}
+	held := map[string][]byte{} // single kinds the subject holds, after Replace
+	anonymousOnly := w.Create
+	if !w.Create {
+		rows, err := tx.QueryContext(ctx, `SELECT kind, blind FROM identifiers WHERE subject_id = ?`, w.SubjectID)
+		if err != nil {
+			return wrap("write subject: identifiers", err)
+		}
+		for rows.Next() {
+			var kind string
+			var blind []byte
+			if err := rows.Scan(&kind, &blind); err != nil {
+				rows.Close()
+				return wrap("write subject: identifiers", err)
+			}
+			if candor.SingleKind(kind) {
+				held[kind] = blind
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return wrap("write subject: identifiers", err)
+		}
+		anonymousOnly = len(held) == 0
+	}
 	for _, id := range w.Identifiers {
+		if err := checkSingle(held, id); err != nil {
+			return err
+		}
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT subject_id FROM identifiers WHERE kind = ? AND blind = ?`, id.Kind, id.Blind).Scan(&owner)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			if _, err := tx.ExecContext(ctx, `INSERT INTO identifiers (kind, blind, subject_id, sealed) VALUES (?, ?, ?, ?)`, id.Kind, id.Blind, w.SubjectID, id.Sealed); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO identifiers (kind, blind, subject_id, sealed, origin) VALUES (?, ?, ?, ?, ?)`,
+				id.Kind, id.Blind, w.SubjectID, id.Sealed, originOf(id, anonymousOnly)); err != nil {
 				return wrap("write subject: identifier", err)
+			}
+			if candor.SingleKind(id.Kind) {
+				held[id.Kind] = id.Blind
 			}
 		case err != nil:
 			return wrap("write subject: identifier", err)
 		case owner != w.SubjectID:
-			return &candor.Error{Code: candor.ECONFLICT, Message: "the " + id.Kind + " belongs to another subject", Reason: "identifier_conflict"}
+			return &candor.Error{Code: candor.ECONFLICT, Message: "the " + id.Kind + " belongs to another subject", Reason: "identifier_conflict",
+				Fields: []candor.FieldError{{Field: id.Kind, Message: "belongs to another subject"}}}
 		}
 	}
 	for _, t := range w.Traits {
@@ -101,7 +134,7 @@ func (db *DB) FindSubject(ctx context.Context, kind string, blind []byte) (strin
 
 // Identifiers implements [candor.SubjectStore].
 func (db *DB) Identifiers(ctx context.Context, subjectID string) ([]candor.Identifier, error) {
-	rows, err := db.data.query(ctx, `SELECT kind, blind, sealed FROM identifiers WHERE subject_id = ? ORDER BY kind, blind`, subjectID)
+	rows, err := db.data.query(ctx, `SELECT kind, blind, sealed, origin FROM identifiers WHERE subject_id = ? ORDER BY kind, blind`, subjectID)
 	if err != nil {
 		return nil, wrap("identifiers", err)
 	}
@@ -109,7 +142,7 @@ func (db *DB) Identifiers(ctx context.Context, subjectID string) ([]candor.Ident
 	var out []candor.Identifier
 	for rows.Next() {
 		var id candor.Identifier
-		if err := rows.Scan(&id.Kind, &id.Blind, &id.Sealed); err != nil {
+		if err := rows.Scan(&id.Kind, &id.Blind, &id.Sealed, &id.Origin); err != nil {
 			return nil, wrap("identifiers", err)
 		}
 		out = append(out, id)
@@ -334,4 +367,27 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 		return candor.Errorf(candor.ENOTFOUND, "API key not found")
 	}
 	return nil
+}
+
+// checkSingle refuses a second identifier of a single kind (one user id,
+// one e-mail, one phone per subject): a new e-mail replaces the old only
+// through a verified change (SubjectWrite.Replace).
+func checkSingle(held map[string][]byte, id candor.Identifier) error {
+	if b, ok := held[id.Kind]; ok && candor.SingleKind(id.Kind) && !bytes.Equal(b, id.Blind) {
+		return &candor.Error{Code: candor.ECONFLICT, Message: "the subject has a " + id.Kind + " on file already; a new one replaces it only through a verified change",
+			Reason: "identifier_on_file", Fields: []candor.FieldError{{Field: id.Kind, Message: "another one is on file"}}}
+	}
+	return nil
+}
+
+// originOf is the origin an identifier is stored with (see
+// candor.SubjectStore.WriteSubject).
+func originOf(id candor.Identifier, anonymousOnly bool) string {
+	switch {
+	case id.Origin != "":
+		return id.Origin
+	case anonymousOnly:
+		return candor.OriginAccount
+	}
+	return candor.OriginGiven
 }

@@ -394,7 +394,36 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 	if n != 2 || m.From == m.Into {
 		return candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
+	kinds := func(subjectID string) (map[string]bool, bool, error) {
+		rows, err := tx.QueryContext(ctx, `SELECT kind, origin FROM identifiers WHERE subject_id = ?`, subjectID)
+		if err != nil {
+			return nil, false, err
+		}
+		defer rows.Close()
+		held, account := map[string]bool{}, false
+		for rows.Next() {
+			var id candor.Identifier
+			if err := rows.Scan(&id.Kind, &id.Origin); err != nil {
+				return nil, false, err
+			}
+			held[id.Kind] = true
+			account = account || id.Kind == candor.IdentUserID || (id.Kind != candor.IdentAnonymousID && id.SignsIn())
+		}
+		return held, account, rows.Err()
+	}
+	if _, account, err := kinds(m.From); err != nil {
+		return wrap("merge subject: identifiers", err)
+	} else if account {
+		return notAnonymous()
+	}
+	intoHas, _, err := kinds(m.Into)
+	if err != nil {
+		return wrap("merge subject: identifiers", err)
+	}
 	for _, id := range m.Identifiers {
+		if candor.SingleKind(id.Kind) && intoHas[id.Kind] {
+			continue // the account's own stays; the visitor's goes with it
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE identifiers SET subject_id = ?, sealed = ? WHERE kind = ? AND blind = ? AND subject_id = ?`,
 			m.Into, id.Sealed, id.Kind, id.Blind, m.From); err != nil {
 			return wrap("merge subject: identifier", err)
@@ -430,4 +459,10 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 		return wrap("merge subject", err)
 	}
 	return wrap("merge subject: commit", tx.Commit())
+}
+
+// notAnonymous is MergeSubject's refusal to merge an account.
+func notAnonymous() error {
+	return &candor.Error{Code: candor.ECONFLICT, Reason: "not_anonymous",
+		Message: "only an anonymous visitor is merged into an account: this one has a user id or a verified identifier"}
 }

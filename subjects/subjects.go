@@ -155,6 +155,9 @@ func (s *Service) upsert(ctx context.Context, idents []ident, traits []trait, so
 			id = found
 		}
 	}
+	if err := s.checkSuppressed(ctx, idents, blinds); err != nil {
+		return "", false, err
+	}
 	created := id == ""
 	if created {
 		id = candor.NewID("sub_")
@@ -453,6 +456,12 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 	if err != nil {
 		return err
 	}
+	if !anonymous(idents) {
+		// An account is never merged into another: whoever knows its
+		// anonymous id (a cookie) would take it over.
+		return &candor.Error{Code: candor.ECONFLICT, Reason: "not_anonymous",
+			Message: "only an anonymous visitor is merged into an account: this one has a user id or a verified identifier"}
+	}
 	for _, id := range idents {
 		if id.Sealed, err = reseal("identifier:"+id.Kind, id.Sealed); err != nil {
 			return err
@@ -560,8 +569,17 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		if err != nil {
 			return nil, err
 		}
-		w.Identifiers = append(w.Identifiers, candor.Identifier{Kind: x.kind, Blind: s.keys.BlindIndex(x.kind, x.value), Sealed: sealed})
+		// A rectification is verified: by staff who checked the person's
+		// identity, or by the person proving control of the new value.
+		w.Identifiers = append(w.Identifiers, candor.Identifier{Kind: x.kind, Blind: s.keys.BlindIndex(x.kind, x.value), Sealed: sealed, Origin: candor.OriginVerified})
 		w.Replace = append(w.Replace, x.kind)
+	}
+	blinds := make([][]byte, len(w.Identifiers))
+	for i, x := range w.Identifiers {
+		blinds[i] = x.Blind
+	}
+	if err := s.checkSuppressed(ctx, idents, blinds); err != nil {
+		return nil, err
 	}
 	var fields []string
 	values := map[string]string{}
@@ -584,4 +602,63 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		return nil, fmt.Errorf("subjects: audit: %w", err)
 	}
 	return values, nil
+}
+
+// ErrSuppressedReason is the Reason of the error that refuses an e-mail
+// address or phone number on the suppression list.
+const ErrSuppressedReason = "suppressed"
+
+// checkSuppressed refuses e-mail addresses and phone numbers on the
+// suppression list: a person erased with "do not contact me again" is not
+// collected again, by any path.
+func (s *Service) checkSuppressed(ctx context.Context, idents []ident, blinds [][]byte) error {
+	for i, x := range idents {
+		if x.kind != candor.IdentEmail && x.kind != candor.IdentPhone {
+			continue
+		}
+		sup, err := s.store.Keys().Suppressed(ctx, x.kind, blinds[i])
+		if err != nil {
+			return fmt.Errorf("subjects: suppression list: %w", err)
+		}
+		if sup {
+			return &candor.Error{Code: candor.EINVALID, Reason: ErrSuppressedReason,
+				Message: "the " + kindText(x.kind) + " is on the suppression list: its holder was erased and asked never to be contacted again",
+				Fields:  []candor.FieldError{{Field: x.kind, Message: "on the suppression list"}}}
+		}
+	}
+	return nil
+}
+
+func kindText(kind string) string {
+	if kind == candor.IdentPhone {
+		return "phone number"
+	}
+	return "e-mail address"
+}
+
+// IsAccount reports whether the subject is more than an anonymous visitor:
+// it holds a user id, an e-mail address or a phone number. A public
+// (browser) key that names only an anonymous id may not change an account.
+func (s *Service) IsAccount(ctx context.Context, subjectID string) (bool, error) {
+	idents, err := s.store.Identifiers(ctx, subjectID)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range idents {
+		if id.Kind != candor.IdentAnonymousID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// anonymous reports whether a subject may be merged into another: it has
+// no user id and no e-mail or phone that signs in.
+func anonymous(idents []candor.Identifier) bool {
+	for _, id := range idents {
+		if id.Kind == candor.IdentUserID || (id.Kind != candor.IdentAnonymousID && id.SignsIn()) {
+			return false
+		}
+	}
+	return true
 }

@@ -228,7 +228,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *candor.Sessi
 	}
 	for _, f := range view.Fields {
 		d.FieldNames[f.ID] = f.CategoryText
-		if selfCorrectable(s.Policy, f.ID) {
+		if rights.SelfCorrectable(s.Policy, f.ID) {
 			d.Fields = append(d.Fields, f)
 		}
 	}
@@ -251,23 +251,6 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *candor.Sessi
 		status = http.StatusUnprocessableEntity // a request that could not be filed, shown with the page
 	}
 	s.render(w, r, status, "home", p)
-}
-
-// selfCorrectable reports whether a person may correct field from the
-// portal themself. Not the e-mail or the phone: they are how the person
-// signs in, and a new one must be proved first (until that flow exists,
-// the person asks the shop); not an ID number or a sensitive field, which
-// the shop checks against a document.
-func selfCorrectable(pol *candor.Policy, field string) bool {
-	f := pol.Field(field)
-	if f == nil || f.Sensitive {
-		return false
-	}
-	switch field {
-	case candor.IdentEmail, candor.IdentPhone, "national_id":
-		return false
-	}
-	return true
 }
 
 // portalConsents records the switches: every consent purpose, each on or
@@ -357,7 +340,7 @@ func (s *Server) portalRequest(w http.ResponseWriter, r *http.Request, sess *can
 	switch in.Type {
 	case candor.RightRectify:
 		field, value := r.PostFormValue("field"), strings.TrimSpace(r.PostFormValue("value"))
-		if field == "" || value == "" || !selfCorrectable(s.Policy, field) {
+		if field == "" || value == "" || !rights.SelfCorrectable(s.Policy, field) {
 			s.home(w, r, sess, page{Error: text[l]["err_rectify"]})
 			return
 		}
@@ -455,7 +438,7 @@ func (s *Server) portalChangeConfirm(w http.ResponseWriter, r *http.Request, ses
 	}
 	clearCookie(w, cookieChange)
 	_, err = s.Rights.File(r.Context(), gate.SubjectActor(sess.Principal), rights.Input{Type: candor.RightRectify, SubjectID: sess.Principal,
-		Verified: true, VerifiedBy: "code:" + kind, Traits: map[string]any{kind: value}})
+		Verified: true, VerifiedBy: "code:" + kind, Traits: map[string]any{kind: value}, Proved: kind})
 	if candor.ErrorCode(err) == candor.ECONFLICT {
 		// The person proved they control the address: they may learn that
 		// another account holds it.
