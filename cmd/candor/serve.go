@@ -334,7 +334,7 @@ func printBanner(cfg Config, addr, adminKey, writeKey string, notices *consent.N
 			fmt.Fprintf(w, "  write key: %s\n", writeKey)
 		}
 		if cfg.Demo && adminKey != "" {
-			if err := os.WriteFile(demoKeyFile(cfg.DataDir), []byte(adminKey+"\n"), 0o600); err == nil {
+			if err := writePrivateFile(demoKeyFile(cfg.DataDir), []byte(adminKey+"\n")); err == nil {
 				fmt.Fprintf(w, "  (demo only: the admin key is also in %s)\n", demoKeyFile(cfg.DataDir))
 			}
 		}
@@ -374,7 +374,7 @@ func demoStaff(ctx context.Context, svc *staff.Service, dir string, out io.Write
 	if _, err := svc.Add(staff.WithActor(ctx, "demo"), demoStaffEmail, "Demo admin", candor.RoleAdmin, pw); err != nil {
 		return err
 	}
-	if err := os.WriteFile(demoStaffFile(dir), []byte(pw+"\n"), 0o600); err != nil {
+	if err := writePrivateFile(demoStaffFile(dir), []byte(pw+"\n")); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Console admin %s created; its password is in %s.\n", demoStaffEmail, demoStaffFile(dir))
@@ -389,7 +389,7 @@ func demoSDKKey(ctx context.Context, keys *apikeys.Keys, dir string) (string, er
 	key := apikeys.Generate()
 	if b, err := os.ReadFile(f); err == nil {
 		key = strings.TrimSpace(string(b))
-	} else if err := os.WriteFile(f, []byte(key+"\n"), 0o600); err != nil {
+	} else if err := writePrivateFile(f, []byte(key+"\n")); err != nil {
 		return "", err
 	}
 	if _, err := keys.Ensure(ctx, "demo-sdk", candor.RoleBrowser, key); err != nil {
