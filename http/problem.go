@@ -23,6 +23,7 @@ var statuses = map[string]int{
 	candor.EGONE:         http.StatusGone,
 	candor.EINTERNAL:     http.StatusInternalServerError,
 	"method_not_allowed": http.StatusMethodNotAllowed,
+	codeHeaderTooLarge:   http.StatusRequestHeaderFieldsTooLarge,
 }
 
 var titles = map[string]string{
@@ -37,6 +38,7 @@ var titles = map[string]string{
 	candor.EBUSY:         "Too many requests",
 	candor.EGONE:         "Gone",
 	"method_not_allowed": "Method not allowed",
+	codeHeaderTooLarge:   "Request header fields too large",
 	candor.EINTERNAL:     "Internal error",
 }
 

@@ -259,7 +259,7 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, p := range web.Prefixes {
 		top.Handle(p, pages)
 	}
-	handler := http.Handler(top)
+	handler := srv.LimitHeaders(top)
 
 	if cfg.Demo {
 		n := cfg.DemoSize
@@ -283,7 +283,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
-		IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		IdleTimeout: 120 * time.Second, MaxHeaderBytes: chttp.ServerMaxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	var admin *http.Server
