@@ -249,7 +249,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: ledger, Gate: g, Rights: rts, Verifier: verifier,
-		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: subj, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Logger: log, Now: now}
+		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: subj, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Throttled: srv.CountThrottled, Logger: log, Now: now}
 	pages := site.Handler()
 	purged := make(chan struct{})
 	go func() { defer close(purged); site.PurgeSessions(wctx, 10*time.Minute) }()
