@@ -348,11 +348,17 @@ type Challenge struct {
 	ExpiresAt time.Time
 	Tries     int
 	Used      bool
+	// SubjectID is, for a change of address, the person who asked for
+	// it (the code goes to the new address); empty otherwise.
+	SubjectID string
+	// Session is, for a change of address, the keyed hash of the session
+	// that asked for it; nil otherwise.
+	Session []byte
 }
 
 // StaffMember is a console account. The password is kept as an Argon2id
 // hash (PHC string), the TOTP secret sealed under a system key, and the
-// recovery codes as SHA-256 hashes, each usable once.
+// recovery codes as keyed hashes (HMAC-SHA256), each usable once.
 type StaffMember struct {
 	ID           string // stf_…
 	Email        string // normalized; the sign-in name

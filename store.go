@@ -172,6 +172,10 @@ type ChallengeStore interface {
 	SpendChallenge(ctx context.Context, id string, success bool, maxTries int) (bool, error)
 	// CountChallenges counts the challenges for an identifier since t.
 	CountChallenges(ctx context.Context, kind string, blind []byte, since time.Time) (int, error)
+	// CountChangeChallenges counts the challenges of a change of address
+	// that the subject asked for since t (whatever the address), and how
+	// many of them were asked for in the session (a [Challenge.Session]).
+	CountChangeChallenges(ctx context.Context, subjectID string, session []byte, since time.Time) (bySubject, bySession int, err error)
 }
 
 // StaffStore keeps the console's staff accounts.

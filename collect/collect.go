@@ -38,6 +38,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/internal/jsontext"
 	"github.com/candorhq/candor/subjects"
 )
 
@@ -322,6 +323,9 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	var f findings
 	if len(raw) > MaxMessageBytes {
 		return nil, f, candor.Errorf(candor.ETOOLARGE, "the message is larger than %d bytes", MaxMessageBytes)
+	}
+	if err := jsontext.Check(raw); err != nil { // encoding/json would replace it silently
+		return nil, f, candor.Invalid("the message is not valid Unicode text: "+err.Error(), candor.FieldError{Field: "(message)", Message: err.Error()})
 	}
 	var w wire
 	if err := json.Unmarshal(raw, &w); err != nil {

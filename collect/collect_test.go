@@ -311,6 +311,8 @@ func TestBadMessagesInABatch(t *testing.T) {
 		json.RawMessage(`{"type":"track","userId":{"a":1},"event":"Product Viewed"}`),
 		json.RawMessage(`{"type":"track","userId":"u","event":"Product Viewed","properties":{"name":"` + big + `"}}`),
 		json.RawMessage(`{"type":"track","userId":"u","event":"Product Viewed","properties":"no"}`),
+		json.RawMessage("{\"type\":\"track\",\"userId\":\"\xff\xfe\",\"event\":\"Product Viewed\"}"), // would become U+FFFD
+		json.RawMessage(`{"type":"track","userId":"\ud800","event":"Product Viewed"}`),
 		json.RawMessage(`{"type":"track","userId":"u","event":"Product Viewed","messageId":"ok2"}`),
 	}
 	res, err := f.c.Collect(ctx, writer, collect.Call{Messages: raws}, collect.Signals{})
@@ -321,7 +323,7 @@ func TestBadMessagesInABatch(t *testing.T) {
 	for _, e := range res.Errors {
 		got = append(got, fmt.Sprintf("%d:%s", e.Index, e.Code))
 	}
-	if want := "1:invalid 2:invalid 3:invalid 4:invalid 5:too_large 6:malformed"; strings.Join(got, " ") != want {
+	if want := "1:invalid 2:invalid 3:invalid 4:invalid 5:too_large 6:malformed 7:invalid 8:invalid"; strings.Join(got, " ") != want {
 		t.Errorf("errors %v, want %s", got, want)
 	}
 	if res.Accepted != 2 || len(f.events(t, id)) != 2 {

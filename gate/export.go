@@ -10,6 +10,19 @@ import (
 	"time"
 )
 
+// csvCell neutralizes a cell that a spreadsheet would read as a formula
+// (CSV injection: a trait "=HYPERLINK(…)" that runs when the person or a
+// member of staff opens the file), as OWASP advises: a cell that begins
+// with =, +, -, @, a tab or a carriage return gets a leading single quote,
+// which spreadsheets show as text. A negative number ("-5") is quoted too.
+// report.json is left as it is.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // ExportZip writes the report as a zip archive: report.json and one CSV
 // file per part, for the person to take elsewhere (data portability).
 func ExportZip(rep *Report) ([]byte, error) {
@@ -31,7 +44,13 @@ func ExportZip(rep *Report) ([]byte, error) {
 		return func(b *bytes.Buffer) error {
 			cw := csv.NewWriter(b)
 			cw.Write(header)
-			cw.WriteAll(rows)
+			for _, row := range rows {
+				for i, cell := range row {
+					row[i] = csvCell(cell)
+				}
+				cw.Write(row)
+			}
+			cw.Flush()
 			return cw.Error()
 		}
 	}

@@ -18,7 +18,7 @@ import (
 
 // readBody reads a request body of at most limit bytes (after gzip, when
 // the body is compressed): ETOOLARGE beyond it, EMALFORMED when it is not
-// JSON.
+// JSON, EINVALID when it is not valid Unicode text.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -50,6 +50,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, candor.Errorf(candor.ETOOLARGE, "the body is larger than %d bytes", limit)
 	case len(b) == 0:
 		return nil, candor.Errorf(candor.EMALFORMED, "the body is empty; JSON expected")
+	}
+	if err := checkText(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -43,6 +43,9 @@ func TestDecodeErrors(t *testing.T) {
 		{``, "application/json", candor.EMALFORMED},
 		{`{"user_id":1}`, "application/json", candor.EINVALID},
 		{`{"nope":1}`, "application/json", candor.EINVALID},
+		{"{\"user_id\":\"\xff\xfe\"}", "application/json", candor.EINVALID},
+		{`{"user_id":"\ud800"}`, "application/json", candor.EINVALID},
+		{`{"user_id":"\ud83d\ude00"}`, "application/json", ""},
 		{`{"user_id":"` + strings.Repeat("a", 5000) + `"}`, "application/json", candor.ETOOLARGE},
 	}
 	for _, c := range cases {

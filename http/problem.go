@@ -23,6 +23,7 @@ var statuses = map[string]int{
 	candor.EGONE:         http.StatusGone,
 	candor.EINTERNAL:     http.StatusInternalServerError,
 	"method_not_allowed": http.StatusMethodNotAllowed,
+	codeHeaderTooLarge:   http.StatusRequestHeaderFieldsTooLarge,
 }
 
 var titles = map[string]string{
@@ -37,6 +38,7 @@ var titles = map[string]string{
 	candor.EBUSY:         "Too many requests",
 	candor.EGONE:         "Gone",
 	"method_not_allowed": "Method not allowed",
+	codeHeaderTooLarge:   "Request header fields too large",
 	candor.EINTERNAL:     "Internal error",
 }
 
@@ -72,7 +74,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "internal error", "request_id", p.RequestID, "route", r.Pattern, "err", err)
 	} else if code == candor.EUNAVAILABLE || code == candor.EBUSY {
 		w.Header().Set("Retry-After", "1")
-		s.log.WarnContext(r.Context(), "unavailable", "request_id", p.RequestID, "route", r.Pattern, "err", err)
+		// One line per 10 seconds per code, however many are refused: a
+		// flood of 429s must not flood the log (the metrics count each).
+		if ok, suppressed := s.warnings.Allow(code); ok {
+			s.log.WarnContext(r.Context(), "unavailable", "code", code, "request_id", p.RequestID, "route", r.Pattern, "err", err, "suppressed", suppressed)
+		}
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="candor"`)

@@ -22,6 +22,7 @@ import (
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/internal/httpx"
+	"github.com/candorhq/candor/internal/ratelog"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/subjects"
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,12 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	decided  *prometheus.CounterVec
+	// throttled counts every answer 429 Too Many Requests, the API's and
+	// (through [Server.CountThrottled]) the pages'.
+	throttled *prometheus.CounterVec
+	// warnings keeps the warning written per 429 or 503 to one line per
+	// 10 seconds per code.
+	warnings ratelog.Limiter
 }
 
 // Route is one registered route, as the OpenAPI test sees it.
@@ -99,7 +106,9 @@ func (s *Server) Handler() http.Handler {
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "candor_http_requests_total", Help: "HTTP requests by route and status."}, []string{"route", "status"})
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "candor_http_request_seconds", Help: "HTTP request latency by route.", Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1}}, []string{"route"})
 	s.decided = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "candor_decisions_total", Help: "Decisions by purpose and outcome."}, []string{"purpose", "allow"})
-	s.Metrics.MustRegister(s.requests, s.latency, s.decided)
+	s.throttled = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "candor_http_throttled_total", Help: "Requests answered 429 Too Many Requests, by route (the API's route pattern, or the page's)."}, []string{"route"})
+	s.Metrics.MustRegister(s.requests, s.latency, s.decided, s.throttled)
+	s.warnings.Now = s.Now
 
 	s.mux = http.NewServeMux()
 	admin, dpo, service, write, browser := candor.RoleAdmin, "dpo", "service", candor.RoleWrite, candor.RoleBrowser
@@ -164,6 +173,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	s.writeError(w, r, &candor.Error{Code: "method_not_allowed", Message: "method not allowed; allowed: " + strings.Join(allow, ", ")})
+}
+
+// CountThrottled counts one answer 429 Too Many Requests given outside
+// the API (by the pages), under its route pattern. Call it only after
+// [Server.Handler].
+func (s *Server) CountThrottled(route string) {
+	if route == "" {
+		route = "other"
+	}
+	s.throttled.WithLabelValues(route).Inc()
 }
 
 // MetricsHandler serves the Prometheus metrics.
@@ -305,6 +324,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			s.requests.WithLabelValues(route, itoa(sw.Status)).Inc()
+			if sw.Status == http.StatusTooManyRequests {
+				s.throttled.WithLabelValues(route).Inc()
+			}
 			s.latency.WithLabelValues(route).Observe(d.Seconds())
 			s.log.Info("request", "request_id", id, "method", r.Method, "route", route, "status", sw.Status, "ms", float64(d.Microseconds())/1000, "actor", ri.actor)
 		}()

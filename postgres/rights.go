@@ -225,16 +225,20 @@ func (db *DB) Disclosures(ctx context.Context, subjectID string) ([]candor.Discl
 
 // PutChallenge implements [candor.ChallengeStore].
 func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge) error {
-	_, err := db.pool.Exec(ctx, db.q(`INSERT INTO {data}.challenges (id, kind, blind, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`),
-		c.ID, c.Kind, c.Blind, c.CodeHash, c.CreatedAt, c.ExpiresAt)
+	_, err := db.pool.Exec(ctx, db.q(`INSERT INTO {data}.challenges (id, kind, blind, code_hash, created_at, expires_at, subject_id, session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+		c.ID, c.Kind, c.Blind, c.CodeHash, c.CreatedAt, c.ExpiresAt, nullString(c.SubjectID), nullBytes(c.Session))
 	return wrap("put challenge", err)
 }
 
 // Challenge implements [candor.ChallengeStore].
 func (db *DB) Challenge(ctx context.Context, id string) (*candor.Challenge, error) {
 	var c candor.Challenge
-	err := db.pool.QueryRow(ctx, db.q(`SELECT id, kind, blind, code_hash, created_at, expires_at, tries, used FROM {data}.challenges WHERE id = $1`), id).
-		Scan(&c.ID, &c.Kind, &c.Blind, &c.CodeHash, &c.CreatedAt, &c.ExpiresAt, &c.Tries, &c.Used)
+	var subject *string
+	err := db.pool.QueryRow(ctx, db.q(`SELECT id, kind, blind, code_hash, created_at, expires_at, tries, used, subject_id, session FROM {data}.challenges WHERE id = $1`), id).
+		Scan(&c.ID, &c.Kind, &c.Blind, &c.CodeHash, &c.CreatedAt, &c.ExpiresAt, &c.Tries, &c.Used, &subject, &c.Session)
+	if subject != nil {
+		c.SubjectID = *subject
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, candor.Errorf(candor.ENOTFOUND, "challenge not found")
 	}
@@ -260,6 +264,14 @@ func (db *DB) CountChallenges(ctx context.Context, kind string, blind []byte, si
 	var n int
 	err := db.pool.QueryRow(ctx, db.q(`SELECT count(*) FROM {data}.challenges WHERE kind = $1 AND blind = $2 AND created_at >= $3`), kind, blind, since).Scan(&n)
 	return n, wrap("count challenges", err)
+}
+
+// CountChangeChallenges implements [candor.ChallengeStore].
+func (db *DB) CountChangeChallenges(ctx context.Context, subjectID string, session []byte, since time.Time) (int, int, error) {
+	var n, inSession int
+	err := db.pool.QueryRow(ctx, db.q(`SELECT count(*), count(*) FILTER (WHERE session = $1) FROM {data}.challenges WHERE subject_id = $2 AND created_at >= $3`),
+		nullBytes(session), subjectID, since).Scan(&n, &inSession)
+	return n, inSession, wrap("count change challenges", err)
 }
 
 // PutDeliveries implements [candor.DeliveryStore].
@@ -389,4 +401,12 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 		return nil
 	})
 	return wrap("merge subject", err)
+}
+
+// nullString stores an empty string as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

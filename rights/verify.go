@@ -27,6 +27,12 @@ const (
 	MaxPerHour     = 5  // codes sent to one identifier in an hour
 	MaxPerIPWindow = 20 // verification calls from one address in IPWindow
 	IPWindow       = 10 * time.Minute
+	// Codes sent to new addresses for one person (a change of e-mail or
+	// phone), whatever the addresses, counted in the store so that the
+	// limit holds on every node; and for one session.
+	MaxChangesPerHour    = 3
+	MaxChangesPerDay     = 5
+	MaxChangesPerSession = 3
 )
 
 // Sender delivers a message to an address or number on file.
@@ -116,7 +122,7 @@ func (v *Verifier) allowIP(ip string) error {
 // Start sends a code to the identifier on file, if there is one, and
 // returns the challenge id to answer with. kind is email or phone.
 func (v *Verifier) Start(ctx context.Context, kind, value, ip string) (string, time.Time, error) {
-	c, code, _, err := v.challenge(ctx, kind, value, ip, "")
+	c, code, _, err := v.challenge(ctx, kind, value, ip, "", nil)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -133,8 +139,9 @@ func (v *Verifier) Start(ctx context.Context, kind, value, ip string) (string, t
 // challenge applies the limits and stores a new challenge for an
 // identifier; bind, when not empty, is folded into the code's hash so that
 // the code answers only a challenge of that purpose and person. It returns
-// the challenge, its code and the normalized identifier.
-func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string) (candor.Challenge, string, string, error) {
+// the challenge, its code and the normalized identifier. owner, when not
+// nil, fills in who asked (for a change of address) before it is stored.
+func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string, owner func(*candor.Challenge)) (candor.Challenge, string, string, error) {
 	var c candor.Challenge
 	if err := v.allowIP(ip); err != nil {
 		return c, "", "", err
@@ -161,6 +168,9 @@ func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string) 
 	}
 	c = candor.Challenge{ID: candor.NewID("chl_"), Kind: kind, Blind: blind, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
 	c.CodeHash = v.codeHash(c.ID, bind+code)
+	if owner != nil {
+		owner(&c)
+	}
 	if err := v.o.Store.PutChallenge(ctx, c); err != nil {
 		return c, "", "", err
 	}
@@ -231,9 +241,17 @@ func (v *Verifier) sendTo(ctx context.Context, c candor.Challenge, to, code stri
 // signed-in person (subjectID) wants on file instead of theirs, so that
 // they prove they control it before it replaces the old one. The code is
 // bound to the person: it confirms only their change ([Verifier.FinishChange]),
-// and never signs anyone in. The same limits apply as to [Verifier.Start].
-func (v *Verifier) StartChange(ctx context.Context, subjectID, kind, value, ip string) (string, time.Time, error) {
-	c, code, norm, err := v.challenge(ctx, kind, value, ip, changeBind(subjectID))
+// and never signs anyone in. session is the hash of the person's session.
+// The same limits apply as to [Verifier.Start], and a person (any session)
+// gets at most MaxChangesPerHour and MaxChangesPerDay codes sent to new
+// addresses, a session MaxChangesPerSession: beyond them, EBUSY, so that
+// a session cannot make Candor send codes to any number of addresses.
+func (v *Verifier) StartChange(ctx context.Context, subjectID string, session []byte, kind, value, ip string) (string, time.Time, error) {
+	sess := v.o.Keys.BlindIndex("change-session", base64.RawURLEncoding.EncodeToString(session))
+	if err := v.allowChange(ctx, subjectID, sess); err != nil {
+		return "", time.Time{}, err
+	}
+	c, code, norm, err := v.challenge(ctx, kind, value, ip, changeBind(subjectID), func(c *candor.Challenge) { c.SubjectID, c.Session = subjectID, sess })
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -245,6 +263,31 @@ func (v *Verifier) StartChange(ctx context.Context, subjectID, kind, value, ip s
 		v.sendTo(sctx, c, norm, code)
 	}()
 	return c.ID, c.ExpiresAt, nil
+}
+
+// errTooManyChanges answers a change of address beyond the limits.
+var errTooManyChanges = &candor.Error{Code: candor.EBUSY, Reason: "too_many_changes",
+	Message: fmt.Sprintf("too many codes were sent to new addresses for you (at most %d an hour and %d a day); try again later", MaxChangesPerHour, MaxChangesPerDay)}
+
+// allowChange applies the limits per person and per session (sess, the
+// keyed hash of the session) on codes sent to new addresses.
+func (v *Verifier) allowChange(ctx context.Context, subjectID string, sess []byte) error {
+	now := v.o.Now().UTC()
+	day, inSession, err := v.o.Store.CountChangeChallenges(ctx, subjectID, sess, now.Add(-24*time.Hour))
+	if err != nil {
+		return err
+	}
+	if day >= MaxChangesPerDay || inSession >= MaxChangesPerSession {
+		return errTooManyChanges
+	}
+	hour, _, err := v.o.Store.CountChangeChallenges(ctx, subjectID, nil, now.Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	if hour >= MaxChangesPerHour {
+		return errTooManyChanges
+	}
+	return nil
 }
 
 // changeBind ties a change's code to the person.

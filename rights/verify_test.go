@@ -159,7 +159,7 @@ func TestVerifyChange(t *testing.T) {
 	id := f.MustSubject(t, subjects.Input{UserID: "c", Email: "old.address@example.com"}, "")
 	other := f.MustSubject(t, subjects.Input{UserID: "o", Email: "other@example.com"}, "")
 	v, ms := newVerifier(t, f)
-	chl, _, err := v.StartChange(ctx, id, candor.IdentEmail, "New.Address@Example.com", "192.0.2.9")
+	chl, _, err := v.StartChange(ctx, id, []byte("session-1"), candor.IdentEmail, "New.Address@Example.com", "192.0.2.9")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,13 +35,14 @@ func lockDir(dir string, how int) (*os.File, error) {
 // Backup writes a consistent copy of the data store (never the key store,
 // never the audit log) to path, which must not exist.
 func (db *DB) Backup(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("sqlite: backup: %s exists", path)
-	}
-	if _, err := db.data.w.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	if err := createEmpty(path); err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
-	return os.Chmod(path, 0o600)
+	if _, err := db.data.w.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	return nil
 }
 
 // Restore replaces the data store in dir with the backup at from. The key
@@ -109,6 +110,10 @@ func copyFile(from, to string) error {
 	if err != nil {
 		return err
 	}
+	if err := out.Chmod(0o600); err != nil { // a leftover of an earlier restore keeps its mode
+		out.Close()
+		return err
+	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err
@@ -124,11 +129,12 @@ func copyFile(from, to string) error {
 // [candor.DataTables] describes them) into a new data store file at path,
 // which must not exist: the backup format of every store.
 func WriteBackupFile(ctx context.Context, path string, produce func(emit func(candor.Row) error) error) error {
-	if _, err := os.Stat(path); err == nil {
-		return fmt.Errorf("sqlite: backup: %s exists", path)
+	if err := createEmpty(path); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(DELETE)&_pragma=foreign_keys(1)")
 	if err != nil {
+		os.Remove(path)
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
 	defer db.Close()
@@ -177,7 +183,7 @@ func WriteBackupFile(ctx context.Context, path string, produce func(emit func(ca
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}
-	return os.Chmod(path, 0o600)
+	return nil
 }
 
 // ReadBackupFile checks a backup file and calls fn for each row, table by

@@ -121,6 +121,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 }
 
 func openConn(ctx context.Context, path, migr string) (*conn, error) {
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", filepath.Base(path), err)
+	}
 	q := url.Values{}
 	// The data store and the audit log sync to disk at WAL checkpoints
 	// (NORMAL): a commit survives a crash of the process, and the last
@@ -160,10 +163,6 @@ func openConn(ctx context.Context, path, migr string) (*conn, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", filepath.Base(path), err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: %w", err)
-	}
 	q.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -175,6 +174,51 @@ func openConn(ctx context.Context, path, migr string) (*conn, error) {
 	r.SetMaxIdleConns(n)
 	c.r = r
 	return c, nil
+}
+
+// createPrivate creates the database file at path with mode 0600 if it does
+// not exist, and sets 0600 on it and on its -wal, -shm and -journal files if
+// they do (a store made by an older version), before SQLite opens it: SQLite
+// gives a new -wal, -shm or -journal file the mode of its database file, so
+// a database file created by SQLite itself (0644 under the usual umask) and
+// tightened afterwards would leave its logs, which hold the same rows,
+// readable by every user of the machine.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		if err := os.Chmod(path+suffix, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// createEmpty creates path, which must not exist, as an empty file of mode
+// 0600 for SQLite to fill (VACUUM INTO and a new database accept an empty
+// file), so that the file is private from its first byte.
+func createEmpty(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s exists", path)
+		}
+		return err
+	}
+	err = f.Chmod(0o600) // whatever the umask
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // migrate applies, in name order, the embedded migrations of folder dir that

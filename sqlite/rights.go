@@ -277,8 +277,8 @@ func (db *DB) Disclosures(ctx context.Context, subjectID string) ([]candor.Discl
 
 // PutChallenge implements [candor.ChallengeStore].
 func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge) error {
-	_, err := db.data.w.ExecContext(ctx, `INSERT INTO challenges (id, kind, blind, code_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Kind, c.Blind, c.CodeHash, ts(c.CreatedAt), ts(c.ExpiresAt))
+	_, err := db.data.w.ExecContext(ctx, `INSERT INTO challenges (id, kind, blind, code_hash, created_at, expires_at, subject_id, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Kind, c.Blind, c.CodeHash, ts(c.CreatedAt), ts(c.ExpiresAt), nullString(c.SubjectID), nullBytes(c.Session))
 	return wrap("put challenge", err)
 }
 
@@ -286,8 +286,10 @@ func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge) error {
 func (db *DB) Challenge(ctx context.Context, id string) (*candor.Challenge, error) {
 	var c candor.Challenge
 	var created, expires string
-	err := db.data.queryRow(ctx, `SELECT id, kind, blind, code_hash, created_at, expires_at, tries, used FROM challenges WHERE id = ?`, id).
-		Scan(&c.ID, &c.Kind, &c.Blind, &c.CodeHash, &created, &expires, &c.Tries, &c.Used)
+	var subject sql.NullString
+	err := db.data.queryRow(ctx, `SELECT id, kind, blind, code_hash, created_at, expires_at, tries, used, subject_id, session FROM challenges WHERE id = ?`, id).
+		Scan(&c.ID, &c.Kind, &c.Blind, &c.CodeHash, &created, &expires, &c.Tries, &c.Used, &subject, &c.Session)
+	c.SubjectID = subject.String
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, candor.Errorf(candor.ENOTFOUND, "challenge not found")
 	}
@@ -314,6 +316,14 @@ func (db *DB) CountChallenges(ctx context.Context, kind string, blind []byte, si
 	var n int
 	err := db.data.queryRow(ctx, `SELECT count(*) FROM challenges WHERE kind = ? AND blind = ? AND created_at >= ?`, kind, blind, ts(since)).Scan(&n)
 	return n, wrap("count challenges", err)
+}
+
+// CountChangeChallenges implements [candor.ChallengeStore].
+func (db *DB) CountChangeChallenges(ctx context.Context, subjectID string, session []byte, since time.Time) (int, int, error) {
+	var n, inSession int
+	err := db.data.queryRow(ctx, `SELECT count(*), coalesce(sum(session IS NOT NULL AND session = ?), 0) FROM challenges WHERE subject_id = ? AND created_at >= ?`,
+		nullBytes(session), subjectID, ts(since)).Scan(&n, &inSession)
+	return n, inSession, wrap("count change challenges", err)
 }
 
 // PutDeliveries implements [candor.DeliveryStore].
@@ -465,4 +475,12 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 func notAnonymous() error {
 	return &candor.Error{Code: candor.ECONFLICT, Reason: "not_anonymous",
 		Message: "only an anonymous visitor is merged into an account: this one has a user id or a verified identifier"}
+}
+
+// nullString stores an empty string as NULL.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -17,6 +17,7 @@ package staff
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -94,6 +95,12 @@ type Options struct {
 	// OpenSecret), bound to the associated data ad (the staff id).
 	Seal func(ctx context.Context, plaintext, ad []byte) ([]byte, error)
 	Open func(ctx context.Context, ciphertext, ad []byte) ([]byte, error)
+	// RecoveryKey keys the hashes of recovery codes (HMAC-SHA256): 32
+	// secret bytes, the same on every node, kept out of the data store
+	// (cmd/candor derives it from a vault system key), so that a copy of
+	// the data store does not allow an offline search of the codes.
+	// Without it no enrolment can be confirmed.
+	RecoveryKey []byte
 	// Issuer names Candor in authenticator apps; default "Candor".
 	Issuer string
 	// Auditor receives an entry for every change and sign-in.
@@ -416,13 +423,16 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, id, code string) ([]stri
 	if !Pending(m) {
 		return nil, candor.Errorf(candor.ECONFLICT, "no second-factor enrolment is pending")
 	}
+	if len(s.o.RecoveryKey) < 32 {
+		return nil, errors.New("staff: no recovery key configured")
+	}
 	if err := s.checkCode(ctx, m, code); err != nil {
 		if candor.ErrorCode(err) == candor.EUNAUTHORIZED {
 			return nil, candor.Invalid("the code is wrong or expired", candor.FieldError{Field: "code", Message: "wrong or expired code; try the next one"})
 		}
 		return nil, err
 	}
-	codes, hashes, err := newRecoveryCodes(m.ID)
+	codes, hashes, err := newRecoveryCodes(s.o.RecoveryKey, m.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -521,8 +531,8 @@ var recoveryEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 const recoveryAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
 
 // newRecoveryCodes returns RecoveryCodes new codes as shown ("abcde-fghij")
-// and their hashes as kept.
-func newRecoveryCodes(id string) (codes []string, hashes [][]byte, err error) {
+// and their hashes as kept, keyed by key.
+func newRecoveryCodes(key []byte, id string) (codes []string, hashes [][]byte, err error) {
 	for range RecoveryCodes {
 		b := make([]byte, 7) // 56 bits, of which the first 50 make the code
 		if _, err := rand.Read(b); err != nil {
@@ -530,15 +540,29 @@ func newRecoveryCodes(id string) (codes []string, hashes [][]byte, err error) {
 		}
 		c := strings.ToLower(recoveryEncoding.EncodeToString(b))[:10]
 		codes = append(codes, c[:5]+"-"+c[5:])
-		hashes = append(hashes, recoveryHash(id, c))
+		hashes = append(hashes, recoveryHash(key, id, c))
 	}
 	return codes, hashes, nil
 }
 
-// recoveryHash is the SHA-256 of a normalized recovery code (10 lower-case
-// base32 characters), with the account's id before it, so that equal
-// codes of two accounts hash apart and no table serves every account.
-func recoveryHash(id, code string) []byte {
+// recoveryHash is the HMAC-SHA256 under key of a normalized recovery code
+// (10 lower-case base32 characters), with the account's id before it, so
+// that equal codes of two accounts hash apart, and that without the key,
+// which is not in the data store, the 50 bits of a code cannot be searched
+// offline.
+func recoveryHash(key []byte, id, code string) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("candor/staff-recovery/v2\x00"))
+	h.Write([]byte(id))
+	h.Write([]byte{0})
+	h.Write([]byte(code))
+	return h.Sum(nil)
+}
+
+// legacyRecoveryHash is the unkeyed hash of codes given before
+// [recoveryHash]: such a code is still accepted until it is used, and a
+// new enrolment replaces them all with keyed ones.
+func legacyRecoveryHash(id, code string) []byte {
 	h := sha256.New()
 	h.Write([]byte("candor/staff-recovery/v1\x00"))
 	h.Write([]byte(id))
@@ -577,8 +601,15 @@ func (s *Service) UseRecoveryCode(ctx context.Context, id, code string) error {
 	c := normalizeRecovery(code)
 	ok := false
 	if !m.Disabled && Enrolled(m) && c != "" {
-		if ok, err = s.o.Store.UseRecoveryCode(ctx, m.ID, recoveryHash(m.ID, c)); err != nil {
-			return err
+		if len(s.o.RecoveryKey) > 0 {
+			if ok, err = s.o.Store.UseRecoveryCode(ctx, m.ID, recoveryHash(s.o.RecoveryKey, m.ID, c)); err != nil {
+				return err
+			}
+		}
+		if !ok {
+			if ok, err = s.o.Store.UseRecoveryCode(ctx, m.ID, legacyRecoveryHash(m.ID, c)); err != nil {
+				return err
+			}
 		}
 	}
 	if !ok {

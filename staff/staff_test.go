@@ -52,7 +52,7 @@ func newFixture(t *testing.T, p *params) *fixture {
 	// A fixed time in the middle of a TOTP step.
 	c := &clock{t: time.Date(2026, 3, 1, 9, 0, 15, 0, time.UTC)}
 	s := New(Options{Store: e.Store, Seal: e.Vault.SealSecret, Open: e.Vault.OpenSecret, Issuer: "Candor Test", Auditor: e.Audit,
-		Roles: []string{candor.RoleAdmin, "support", "marketer"}, Now: c.Now, params: p})
+		RecoveryKey: e.Vault.BlindIndex("staff", "recovery-codes"), Roles: []string{candor.RoleAdmin, "support", "marketer"}, Now: c.Now, params: p})
 	return &fixture{Service: s, env: e, clock: c}
 }
 
@@ -592,5 +592,70 @@ func TestEnrolmentShownAgain(t *testing.T) {
 	}
 	if _, err := s.ConfirmEnrolment(ctx, m.ID, s.code(t, first, 0)); err != nil {
 		t.Fatalf("confirm with the shown secret: %v", err)
+	}
+}
+
+// TestRecoveryCodesKeyed: a stored recovery code hash is keyed, so that a
+// copy of the data store alone does not allow a search of the codes' 50
+// bits: it is neither the SHA-256 of the code nor the unkeyed hash kept
+// before, and a service with another key does not accept the codes. A code
+// kept the old, unkeyed way still works, once.
+func TestRecoveryCodesKeyed(t *testing.T) {
+	f := newFixture(t, &cheap)
+	a := f.add(t, "keyed@shop.example")
+	_, codes := f.enrol(t, a.ID)
+	stored, err := f.Get(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unkeyed := map[string]bool{}
+	for _, c := range codes {
+		n := strings.ReplaceAll(c, "-", "")
+		plain := sha256.Sum256([]byte(n))
+		unkeyed[string(plain[:])] = true
+		unkeyed[string(legacyRecoveryHash(a.ID, n))] = true
+	}
+	for _, h := range stored.Recovery {
+		if unkeyed[string(h)] {
+			t.Fatal("a stored recovery code hash can be computed from the code alone (unkeyed)")
+		}
+	}
+	other := New(Options{Store: f.env.Store, Auditor: f.env.Audit, Now: f.clock.Now, RecoveryKey: bytes.Repeat([]byte{7}, 32)})
+	wantCode(t, other.UseRecoveryCode(ctx, a.ID, codes[0]), candor.EUNAUTHORIZED)
+	if err := f.UseRecoveryCode(ctx, a.ID, codes[0]); err != nil {
+		t.Fatalf("a keyed code: %v", err)
+	}
+
+	// An account enrolled before: its hashes are the unkeyed ones.
+	b := f.add(t, "legacy@shop.example")
+	_, fresh := f.enrol(t, b.ID)
+	m, err := f.Get(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Recovery = nil
+	for _, c := range fresh {
+		m.Recovery = append(m.Recovery, legacyRecoveryHash(b.ID, strings.ReplaceAll(c, "-", "")))
+	}
+	if err := f.env.Store.UpdateStaff(ctx, *m); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.UseRecoveryCode(ctx, b.ID, fresh[1]); err != nil {
+		t.Fatalf("a code kept unkeyed: %v", err)
+	}
+	wantCode(t, f.UseRecoveryCode(ctx, b.ID, fresh[1]), candor.EUNAUTHORIZED)
+	if m, _ := f.Get(ctx, b.ID); len(m.Recovery) != RecoveryCodes-1 {
+		t.Errorf("%d codes left, want %d", len(m.Recovery), RecoveryCodes-1)
+	}
+	// Without a key, no enrolment: codes are never kept unkeyed again.
+	keyless := New(Options{Store: f.env.Store, Seal: f.env.Vault.SealSecret, Open: f.env.Vault.OpenSecret, Auditor: f.env.Audit, Now: f.clock.Now,
+		Roles: []string{candor.RoleAdmin, "support"}, params: &cheap})
+	c := f.add(t, "keyless@shop.example")
+	secret, _, _, err := keyless.BeginEnrolment(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keyless.ConfirmEnrolment(ctx, c.ID, f.code(t, secret, 0)); err == nil {
+		t.Error("an enrolment without a recovery key gave codes")
 	}
 }

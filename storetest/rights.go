@@ -227,6 +227,57 @@ func testChallenges(t *testing.T, s candor.Store) {
 	}
 }
 
+// testChangeChallenges: the challenges of a change of address are counted
+// per person whatever the address, and per session; a sign-in challenge
+// (no subject) counts for nobody.
+func testChangeChallenges(t *testing.T, s candor.Store) {
+	put := func(id, subject, session string, sec int) {
+		t.Helper()
+		c := candor.Challenge{ID: id, Kind: "email", Blind: []byte("blind-" + id), CodeHash: []byte("h"), CreatedAt: at(sec), ExpiresAt: at(sec + 600), SubjectID: subject}
+		if session != "" {
+			c.Session = []byte(session)
+		}
+		if err := s.PutChallenge(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("chl_c1", "sub_a", "sess-1", 0)
+	put("chl_c2", "sub_a", "sess-1", 10)
+	put("chl_c3", "sub_a", "sess-2", 20)
+	put("chl_c4", "sub_b", "sess-3", 20)
+	put("chl_c5", "", "", 20) // a sign-in
+	got, err := s.Challenge(ctx, "chl_c2")
+	if err != nil || got.SubjectID != "sub_a" || string(got.Session) != "sess-1" {
+		t.Fatalf("challenge %+v %v", got, err)
+	}
+	if got, err := s.Challenge(ctx, "chl_c5"); err != nil || got.SubjectID != "" || got.Session != nil {
+		t.Fatalf("a sign-in challenge %+v %v", got, err)
+	}
+	for _, c := range []struct {
+		subject, session string
+		since            int
+		n, inSession     int
+	}{
+		{"sub_a", "sess-1", 0, 3, 2},
+		{"sub_a", "sess-2", 0, 3, 1},
+		{"sub_a", "sess-1", 10, 2, 1},
+		{"sub_a", "", 0, 3, 0},
+		{"sub_a", "sess-3", 0, 3, 0},
+		{"sub_b", "sess-3", 0, 1, 1},
+		{"sub_c", "sess-1", 0, 0, 0},
+		{"", "", 0, 0, 0},
+	} {
+		var session []byte
+		if c.session != "" {
+			session = []byte(c.session)
+		}
+		n, inSession, err := s.CountChangeChallenges(ctx, c.subject, session, at(c.since))
+		if err != nil || n != c.n || inSession != c.inSession {
+			t.Errorf("CountChangeChallenges(%q, %q, %d) = %d, %d, %v; want %d, %d", c.subject, c.session, c.since, n, inSession, err, c.n, c.inSession)
+		}
+	}
+}
+
 func testDeliveries(t *testing.T, s candor.Store) {
 	ds := []candor.Delivery{
 		{ID: "dlv_1", RequestID: "req_1", Recipient: "acme-ads", Event: "erasure", Body: []byte(`{"a":1}`), Status: candor.DeliveryPending, NextAt: at(0), UpdatedAt: at(0)},

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"Requests", testRequests},
 		{"Disclosures", testDisclosures},
 		{"Challenges", testChallenges},
+		{"ChangeChallenges", testChangeChallenges},
 		{"Deliveries", testDeliveries},
 		{"TimeOrder", testTimeOrder},
 		{"MergeSubject", testMergeSubject},

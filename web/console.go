@@ -131,7 +131,9 @@ func (s *Server) consoleSignIn(w http.ResponseWriter, r *http.Request) {
 	email, _ := staff.NormalizeEmail(r.PostFormValue("email"))
 	now := s.Now()
 	if !s.ipLimit.allow("ip:"+clientIP(r), now) || !s.idLimit.allow("staff:"+email, now) {
-		s.log.Warn("web: console sign-in rate-limited")
+		if ok, suppressed := s.warnings.Allow("console sign-in"); ok {
+			s.log.Warn("web: console sign-in rate-limited", "suppressed", suppressed)
+		}
 		w.Header().Set("Retry-After", "900")
 		s.render(w, r, http.StatusTooManyRequests, "console-signin", page{Area: "console", Title: text[l]["console_signin"],
 			CSRF: s.csrfToken(w, r, cookieStaff), Error: text[l]["err_busy"]})

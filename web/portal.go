@@ -398,13 +398,14 @@ func (s *Server) portalChange(w http.ResponseWriter, r *http.Request, sess *cand
 		s.home(w, r, sess, page{Error: text[l]["err_identifier"]})
 		return
 	}
-	id, _, err := s.Verifier.StartChange(r.Context(), sess.Principal, kind, value, clientIP(r))
-	if ec := candor.ErrorCode(err); ec == candor.EINVALID || ec == candor.EBUSY {
-		msg := text[l]["err_identifier"]
-		if ec == candor.EBUSY {
-			msg = text[l]["err_busy"]
-		}
-		s.home(w, r, sess, page{Error: msg})
+	id, _, err := s.Verifier.StartChange(r.Context(), sess.Principal, sess.Hash, kind, value, clientIP(r))
+	if ec := candor.ErrorCode(err); ec == candor.EBUSY {
+		// A limit (per person, session, address or client): a page of its
+		// own, answered 429, that says so.
+		s.fail(w, r, "privacy", err)
+		return
+	} else if ec == candor.EINVALID {
+		s.home(w, r, sess, page{Error: text[l]["err_identifier"]})
 		return
 	} else if err != nil {
 		s.fail(w, r, "privacy", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/internal/httpx"
+	"github.com/candorhq/candor/internal/ratelog"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/staff"
 	"github.com/candorhq/candor/subjects"
@@ -60,6 +61,10 @@ type Server struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 
+	// Throttled, when set, is called for each page answered 429 Too Many
+	// Requests, with the page's route pattern (for a metric).
+	Throttled func(route string)
+
 	log      *slog.Logger
 	mux      *http.ServeMux
 	ipLimit  *limiter // sign-in attempts per client address
@@ -67,6 +72,10 @@ type Server struct {
 	requests *limiter // requests filed per person
 
 	auditStatus auditStatus
+
+	// warnings keeps a rate-limit warning to one line per 10 seconds per
+	// kind.
+	warnings ratelog.Limiter
 }
 
 // Handler builds the routes.

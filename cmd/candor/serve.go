@@ -256,7 +256,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: ledger, Gate: g, Rights: rts, Verifier: verifier,
-		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: subj, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Logger: log, Now: now}
+		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: subj, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Throttled: srv.CountThrottled, Logger: log, Now: now}
 	pages := site.Handler()
 	purged := make(chan struct{})
 	go func() { defer close(purged); site.PurgeSessions(wctx, 10*time.Minute) }()
@@ -266,7 +266,7 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, p := range web.Prefixes {
 		top.Handle(p, pages)
 	}
-	handler := http.Handler(top)
+	handler := srv.LimitHeaders(top)
 
 	if cfg.Demo {
 		n := cfg.DemoSize
@@ -290,7 +290,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
-		IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		IdleTimeout: 120 * time.Second, MaxHeaderBytes: chttp.ServerMaxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
 	var admin *http.Server
@@ -341,7 +341,7 @@ func printBanner(cfg Config, addr, adminKey, writeKey string, notices *consent.N
 			fmt.Fprintf(w, "  write key: %s\n", writeKey)
 		}
 		if cfg.Demo && adminKey != "" {
-			if err := os.WriteFile(demoKeyFile(cfg.DataDir), []byte(adminKey+"\n"), 0o600); err == nil {
+			if err := writePrivateFile(demoKeyFile(cfg.DataDir), []byte(adminKey+"\n")); err == nil {
 				fmt.Fprintf(w, "  (demo only: the admin key is also in %s)\n", demoKeyFile(cfg.DataDir))
 			}
 		}
@@ -381,7 +381,7 @@ func demoStaff(ctx context.Context, svc *staff.Service, dir string, out io.Write
 	if _, err := svc.Add(staff.WithActor(ctx, "demo"), demoStaffEmail, "Demo admin", candor.RoleAdmin, pw); err != nil {
 		return err
 	}
-	if err := os.WriteFile(demoStaffFile(dir), []byte(pw+"\n"), 0o600); err != nil {
+	if err := writePrivateFile(demoStaffFile(dir), []byte(pw+"\n")); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "Console admin %s created; its password is in %s.\n", demoStaffEmail, demoStaffFile(dir))
@@ -396,7 +396,7 @@ func demoSDKKey(ctx context.Context, keys *apikeys.Keys, dir string) (string, er
 	key := apikeys.Generate()
 	if b, err := os.ReadFile(f); err == nil {
 		key = strings.TrimSpace(string(b))
-	} else if err := os.WriteFile(f, []byte(key+"\n"), 0o600); err != nil {
+	} else if err := writePrivateFile(f, []byte(key+"\n")); err != nil {
 		return "", err
 	}
 	if _, err := keys.Ensure(ctx, "demo-sdk", candor.RoleBrowser, key); err != nil {

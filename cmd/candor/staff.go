@@ -32,10 +32,12 @@ func staffRoles(pol *candor.Policy) []string {
 }
 
 // newStaff returns the staff service on the stack: TOTP secrets sealed by
-// the vault's staff-secrets key, changes in the audit log.
+// the vault's staff-secrets key, recovery codes hashed under a key derived
+// from the blind-index system key (in the key store, not the data store),
+// changes in the audit log.
 func newStaff(st *stack, pol *candor.Policy) *staff.Service {
 	return staff.New(staff.Options{Store: st.store, Seal: st.vault.SealSecret, Open: st.vault.OpenSecret, Issuer: staffIssuer,
-		Auditor: st.audit, Roles: staffRoles(pol)})
+		Auditor: st.audit, Roles: staffRoles(pol), RecoveryKey: st.vault.BlindIndex("staff", "recovery-codes")})
 }
 
 const staffUsage = `usage: candor staff add -email E -name N -role R [-config FILE] [-data DIR | -db URL]

@@ -1,0 +1,80 @@
+package rights_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/smtp"
+	"github.com/candorhq/candor/subjects"
+)
+
+// TestChangeLimits: one signed-in person tries to make Candor send codes to
+// ever new addresses, from ever new client addresses, through two nodes
+// (two verifiers on one store, each with its own memory). Beyond
+// MaxChangesPerHour a person gets EBUSY whatever the session; a session
+// that used MaxChangesPerSession gets no more even the next hour; beyond
+// MaxChangesPerDay the person gets none that day. Another person is not
+// affected, and only the codes allowed were sent.
+func TestChangeLimits(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "limits", Email: "limits@example.com"}, "")
+	other := f.MustSubject(t, subjects.Input{UserID: "other", Email: "other.limits@example.com"}, "")
+	a, ms := newVerifier(t, f)
+	sender, err := smtp.New(ms.URL, "privacy@shop.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Auditor: f.Audit, Now: func() time.Time { return f.now }})
+	nodes := []*rights.Verifier{a, b}
+	n := 0
+	try := func(subject string, session string) error {
+		n++
+		v := nodes[n%2]
+		_, _, err := v.StartChange(ctx, subject, []byte(session), candor.IdentEmail, fmt.Sprintf("new.%d@example.com", n), fmt.Sprintf("192.0.2.%d", n))
+		return err
+	}
+	want := func(what string, err error, busy bool) {
+		t.Helper()
+		if busy {
+			if candor.ErrorCode(err) != candor.EBUSY {
+				t.Fatalf("%s: %v, want EBUSY", what, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	for i := range rights.MaxChangesPerHour {
+		want(fmt.Sprintf("change %d in session 1", i+1), try(id, "session-1"), false)
+	}
+	want("one more in session 1", try(id, "session-1"), true)
+	want("one more in a new session, within the hour", try(id, "session-2"), true)
+	want("another person", try(other, "session-9"), false)
+	if err := try(id, "session-2"); candor.ErrorMessage(err) == "" || candor.ErrorCode(err) != candor.EBUSY {
+		t.Fatalf("no clear message: %v", err)
+	}
+
+	f.now = f.now.Add(time.Hour + time.Second)
+	want("session 1, the next hour", try(id, "session-1"), true)
+	for i := range rights.MaxChangesPerDay - rights.MaxChangesPerHour {
+		want(fmt.Sprintf("change %d of the day, in session 3", rights.MaxChangesPerHour+i+1), try(id, "session-3"), false)
+	}
+	f.now = f.now.Add(time.Hour + time.Second)
+	want("beyond the day's limit", try(id, "session-4"), true)
+	f.now = f.now.Add(22 * time.Hour)
+	want("the next day", try(id, "session-5"), false)
+
+	sent := rights.MaxChangesPerDay + 2 // the person's, the other person's, the next day's
+	a.Wait()
+	b.Wait()
+	if _, ok := ms.Wait(sent, 10*time.Second); !ok {
+		t.Fatalf("fewer than %d codes were sent", sent)
+	}
+	if _, ok := ms.Wait(sent+1, time.Second); ok {
+		t.Fatalf("more than %d codes were sent", sent)
+	}
+}
