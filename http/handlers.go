@@ -114,6 +114,64 @@ func (s *Server) readSubject(w http.ResponseWriter, r *http.Request, p *principa
 	return nil
 }
 
+// searchSubject serves POST /v1/subjects/search: a look-up by one
+// identifier, given in the body (never in a URL, where logs and proxies
+// keep it), then a read through the gate for the purpose. The role's
+// purpose is checked before anyone is looked up, and a look-up that finds
+// nobody is audited too.
+func (s *Server) searchSubject(w http.ResponseWriter, r *http.Request, p *principal) error {
+	var in struct {
+		Purpose     string   `json:"purpose"`
+		Email       string   `json:"email"`
+		Phone       string   `json:"phone"`
+		UserID      string   `json:"user_id"`
+		AnonymousID string   `json:"anonymous_id"`
+		Fields      []string `json:"fields"`
+	}
+	if err := decode(w, r, 4096, &in); err != nil {
+		return err
+	}
+	if in.Purpose == "" {
+		return candor.Invalid("purpose is required: every read names why", candor.FieldError{Field: "purpose", Message: "required"})
+	}
+	var kind, value string
+	n := 0
+	for _, c := range []struct{ kind, value string }{{candor.IdentEmail, in.Email}, {candor.IdentPhone, in.Phone}, {candor.IdentUserID, in.UserID}, {candor.IdentAnonymousID, in.AnonymousID}} {
+		if c.value != "" {
+			kind, value, n = c.kind, c.value, n+1
+		}
+	}
+	if n != 1 {
+		return candor.Invalid("name the person by exactly one of email, phone, user_id or anonymous_id",
+			candor.FieldError{Field: "email", Message: "exactly one identifier required"})
+	}
+	if s.Policy.Purpose(in.Purpose) == nil {
+		return candor.Invalid("unknown purpose", candor.FieldError{Field: "purpose", Message: "not declared in the policy"})
+	}
+	if !s.Policy.RoleAllows(p.Role, in.Purpose) {
+		// Refused, and audited, before anyone is looked up: the answer
+		// says nothing about whether the person is known.
+		_, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: p.Actor, Purpose: in.Purpose, RequestID: requestID(r.Context())})
+		return err
+	}
+	id, err := s.Subjects.Find(r.Context(), kind, value)
+	if code := candor.ErrorCode(err); code == candor.ENOTFOUND || code == candor.EINVALID {
+		if aerr := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: "subject.search", Purpose: in.Purpose,
+			Fields: []string{kind}, Decision: "deny", Reason: "not_found", RequestID: requestID(r.Context())}); aerr != nil {
+			return aerr
+		}
+		return candor.Errorf(candor.ENOTFOUND, "nobody holds that %s", kind)
+	} else if err != nil {
+		return err
+	}
+	res, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: p.Actor, Purpose: in.Purpose, SubjectID: id, Fields: in.Fields, RequestID: requestID(r.Context())})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
 type consentRequest struct {
 	SubjectID     string            `json:"subject_id"`
 	UserID        string            `json:"user_id"`

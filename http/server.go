@@ -118,6 +118,7 @@ func (s *Server) Handler() http.Handler {
 	s.handle("GET /.well-known/candor/keys.json", nil, s.jwks)
 	s.handle("POST /v1/subjects", []string{admin, service}, s.createSubject)
 	s.handle("GET /v1/subjects/{id}", []string{"staff"}, s.readSubject)
+	s.handle("POST /v1/subjects/search", []string{"staff"}, s.searchSubject)
 	s.handle("POST /v1/consents", []string{admin, write, browser}, s.recordConsent)
 	s.handle("GET /v1/subjects/{id}/consents", []string{admin, dpo}, s.consents)
 	s.handle("GET /v1/decisions", []string{admin, write, service}, s.decide)
