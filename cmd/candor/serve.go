@@ -99,6 +99,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if !cfg.Demo && cfg.PolicyFile == "" {
 		cfg.PolicyFile = "candor.yaml"
+		if _, err := os.Stat(cfg.PolicyFile); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(stderr, noPolicyHelp("serve"))
+			return errUsage
+		}
 	}
 	if cfg.AdminKey, err = secret("CANDOR_ADMIN_KEY"); err != nil {
 		return err
