@@ -11,7 +11,9 @@ package demo
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -105,6 +107,25 @@ var (
 	}
 )
 
+// Showcase are the first two customers, whose names and contact details
+// depend neither on the seed nor on the date, so that the README and
+// `candor serve -demo` can name them: sign in to the privacy portal with
+// the first one's e-mail address or the second one's phone number. The
+// first accepted everything and the sharing with the advertising partner;
+// the second chose purpose by purpose, declined some and later withdrew
+// one.
+var Showcase = []Customer{
+	{UserID: "demo-000001", Email: "wang.fang@example.cn", Phone: "+86 138 0000 0001", Name: "王芳", City: "杭州", Gender: "female",
+		AcceptAll: true, Choices: map[string]bool{"sharing.ads": true}, Channel: "banner"},
+	{UserID: "demo-000002", Email: "oliver.smith@example.com", Phone: "+86 139 0000 0002", Name: "Oliver Smith", City: "上海", Gender: "male",
+		Choices: map[string]bool{"personalization": true, "marketing.email": false, "marketing.sms": true, "analytics": true,
+			"sharing.ads": false, "delivery.international": false, "allergy.alerts": false},
+		Withdrawn: []string{"marketing.sms"}, Channel: "app"},
+}
+
+// showcaseAges are the showcase customers' ages: adults.
+var showcaseAges = []int{34, 41}
+
 // generator holds the random source and what has been handed out, so that
 // no two customers share an e-mail address or phone number.
 type generator struct {
@@ -126,9 +147,23 @@ func Customers(seed int64, n int, now time.Time) []Customer {
 		emails: make(map[string]bool, n),
 		phones: make(map[string]bool, n),
 	}
+	for _, c := range Showcase {
+		g.emails[c.Email] = true
+		g.phones[strings.NewReplacer("+86", "", " ", "").Replace(c.Phone)] = true
+	}
 	out := make([]Customer, n)
 	for i := range out {
 		out[i] = g.customer(i)
+		if i < len(Showcase) {
+			// Drawn all the same, so that the others do not depend on
+			// the showcase.
+			c := Showcase[i]
+			c.Choices = maps.Clone(c.Choices)
+			c.Withdrawn = slices.Clone(c.Withdrawn)
+			d := time.Date(g.now.Year(), g.now.Month(), g.now.Day(), 0, 0, 0, 0, time.UTC)
+			c.BirthDate = d.AddDate(-showcaseAges[i], 0, -100).Format(time.DateOnly)
+			out[i] = c
+		}
 	}
 	return out
 }

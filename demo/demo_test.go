@@ -199,3 +199,29 @@ func TestCustomers(t *testing.T) {
 		t.Errorf("children with and without a guardian: %v", guardian)
 	}
 }
+
+// TestShowcase: the first two customers are the showcase, whatever the
+// seed and the date, adults, the first reachable by e-mail and the second
+// by phone.
+func TestShowcase(t *testing.T) {
+	for _, seed := range []int64{1, 42} {
+		cs := demo.Customers(seed, 100, now.AddDate(0, 0, int(seed)))
+		for i, want := range demo.Showcase {
+			c := cs[i]
+			if c.UserID != want.UserID || c.Email != want.Email || c.Phone != want.Phone || c.Name != want.Name {
+				t.Errorf("seed %d: customer %d = %+v, want %+v", seed, i, c, want)
+			}
+			birth, _ := time.Parse(time.DateOnly, c.BirthDate)
+			if now.Before(birth.AddDate(18, 0, 0)) {
+				t.Errorf("showcase customer %d is a child: %s", i, c.BirthDate)
+			}
+		}
+		for _, c := range cs[len(demo.Showcase):] {
+			for _, s := range demo.Showcase {
+				if c.Email == s.Email || c.Phone == s.Phone {
+					t.Errorf("%s shares a contact with the showcase: %+v", c.UserID, c)
+				}
+			}
+		}
+	}
+}

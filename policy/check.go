@@ -700,7 +700,22 @@ func (c *checker) references(org orgDecl, purposes []*purposeDecl, fields []*fie
 					rc.ID, f.ID, strings.Join(shortAll(rc.Purposes), ", "), strings.Join(shortAll(f.Purposes), ", "))
 			}
 		}
-		if org.pipl && org.countryOK && rc.countryOK && rc.Country != org.Country {
+		abroad := org.pipl && org.countryOK && rc.countryOK && rc.Country != org.Country
+		if org.pipl && !abroad {
+			// Providing personal information to another handler on the
+			// strength of consent needs the person's separate consent
+			// (PIPL Art. 23). A purpose on another basis (a contract the
+			// person is party to, a legal obligation) needs no consent
+			// (PIPL Art. 13), so there is nothing to ask separately.
+			for _, p := range rps {
+				if p.Basis == candor.BasisConsent && !p.SeparateConsent {
+					at := rc.purposes[slices.IndexFunc(rc.purposes, func(r ref) bool { return r.id == p.ID })].node
+					c.errf(at, "recipient %q receives data for purpose %q, which rests on consent without separate_consent: true; PIPL Art. 23 requires separate consent to provide personal information to another handler",
+						rc.ID, p.ID)
+				}
+			}
+		}
+		if abroad {
 			for _, p := range rps {
 				if p.Basis != candor.BasisConsent || !p.SeparateConsent {
 					at := rc.purposes[slices.IndexFunc(rc.purposes, func(r ref) bool { return r.id == p.ID })].node

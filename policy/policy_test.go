@@ -242,6 +242,11 @@ func TestChecks(t *testing.T) {
 		{"cross-border without separate consent", doc(org, "purposes:", purpose("s", "contract", ""), "fields:", field("email", "contact.email", "s", ""), "recipients:", "  - id: mailer", "    name: Mailer", "    country: SG", "    purposes: [s]", "    fields: [email]"),
 			10, `recipient "mailer" is in SG, outside CN, and receives data for purpose "s", which does not rest on separate consent; PIPL Art. 39`},
 		{"cross-border with separate consent", doc(org, "purposes:", purpose("intl", "consent", ", separate_consent: true"), "fields:", field("email", "contact.email", "intl", ""), "recipients:", "  - {id: mailer, name: Mailer, country: SG, purposes: [intl], fields: [email]}"), 0, ""},
+		// 10b. Giving data to another handler on consent needs separate consent under PIPL.
+		{"recipient on consent without separate consent", doc(org, "purposes:", purpose("ads", "consent", ""), "fields:", field("city", "location.city", "ads", ""), "recipients:", "  - id: acme", "    name: ACME", "    country: CN", "    purposes: [ads]", "    fields: [city]"),
+			10, `recipient "acme" receives data for purpose "ads", which rests on consent without separate_consent: true; PIPL Art. 23`},
+		{"recipient on separate consent", doc(org, "purposes:", purpose("ads", "consent", ", separate_consent: true"), "fields:", field("city", "location.city", "ads", ""), "recipients:", "  - {id: acme, name: ACME, country: CN, purposes: [ads], fields: [city]}"), 0, ""},
+		{"recipient on consent under GDPR only", doc("organization: {name: Shop, country: DE, contact: privacy@shop.example, jurisdictions: [GDPR]}", "purposes:", purpose("ads", "consent", ""), "fields:", field("city", "location.city", "ads", ""), "recipients:", "  - {id: acme, name: ACME, country: DE, purposes: [ads], fields: [city]}"), 0, ""},
 		// 12. A contract processor at home needs no consent.
 		{"domestic contract processor", doc(append(valid, "recipients:", "  - {id: courier, name: Courier, country: CN, purposes: [s], fields: [email]}")...), 0, ""},
 

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"html/template"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -26,6 +27,34 @@ type page struct {
 	Data any
 	// Path is the page's path, for the language links.
 	Path string
+	// Insecure says that the page came over plain HTTP to an address other
+	// than this machine's own, where browsers drop the Secure cookies that
+	// every form needs.
+	Insecure bool
+}
+
+// plainHTTPElsewhere reports whether r came over plain HTTP to a host that
+// is not a loopback one. Browsers treat http://localhost and 127.0.0.1 as
+// secure and keep Secure (and __Host-) cookies there; anywhere else over
+// plain HTTP they drop them, so that no form of the portal or the console
+// can work. A proxy that says it received HTTPS is believed: this only
+// decides whether to explain, never what is allowed.
+func plainHTTPElsewhere(r *http.Request) bool {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		return false
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return false
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return false
+	}
+	return true
 }
 
 // lang returns the page language: ?lang= (remembered in a cookie), the
@@ -113,6 +142,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Org = s.Policy.Organization.Name
 	}
 	p.Path = r.URL.Path
+	p.Insecure = plainHTTPElsewhere(r)
 	if r.Method != http.MethodGet {
 		// A page answering a form: its language links go to the area's
 		// start (the form's own path takes only POST).

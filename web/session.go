@@ -210,7 +210,13 @@ func (s *Server) form(w http.ResponseWriter, r *http.Request, area, cookie strin
 	if s.checkCSRF(r, cookie) {
 		return true
 	}
-	s.log.Warn("web: CSRF token refused", "path", r.URL.Path)
-	s.render(w, r, http.StatusForbidden, "message", page{Lang: l, Area: area, Title: text[l]["error"], Error: text[l]["err_csrf"]})
+	s.log.Warn("web: CSRF token refused", "path", r.URL.Path, "plain_http", plainHTTPElsewhere(r))
+	msg := text[l]["err_csrf"]
+	if plainHTTPElsewhere(r) {
+		// The browser dropped the Secure cookies: the form never had a
+		// chance. Say why, not "expired".
+		msg = text[l]["err_insecure"]
+	}
+	s.render(w, r, http.StatusForbidden, "message", page{Lang: l, Area: area, Title: text[l]["error"], Error: msg})
 	return false
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -26,6 +28,10 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if missingDefaultPolicy(fs, *file) {
+		fmt.Fprintln(stderr, noPolicyHelp("check"))
+		return errUsage
+	}
 	p, findings, err := policy.Load(*file)
 	if err != nil {
 		return err
@@ -41,6 +47,33 @@ func checkCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: ok: %d purposes, %d fields, %d events, %d recipients, %d roles; notice version %s\n",
 		*file, len(p.Purposes), len(p.Fields), len(p.Events), len(p.Recipients), len(p.Roles), n.Version)
 	return nil
+}
+
+// missingDefaultPolicy reports whether file is the default candor.yaml,
+// named neither by -config nor by CANDOR_CONFIG, and absent.
+func missingDefaultPolicy(fs *flag.FlagSet, file string) bool {
+	named := os.Getenv("CANDOR_CONFIG") != ""
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "config" {
+			named = true
+		}
+	})
+	if named || file != "candor.yaml" {
+		return false
+	}
+	_, err := os.Stat(file)
+	return errors.Is(err, os.ErrNotExist)
+}
+
+// noPolicyHelp says what to do when there is no candor.yaml.
+func noPolicyHelp(cmd string) string {
+	msg := "candor " + cmd + ": there is no candor.yaml in this directory.\n" +
+		"  Name a policy file with -config FILE (or CANDOR_CONFIG), such as the demo shop's policy:\n" +
+		"    candor " + cmd + " -config examples/candor.yaml   (in Candor's source tree)"
+	if cmd == "serve" {
+		msg += "\n  or try the demo, which has its policy built in:\n    candor serve -demo"
+	}
+	return msg
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -184,13 +217,16 @@ func openExistingStores(ctx context.Context, data, db string, stderr io.Writer) 
 
 func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "status" && args[0] != "rotate" && args[0] != "webhook-secret" && args[0] != "identity-secret") {
-		fmt.Fprintln(stderr, "usage: candor keys status|rotate|webhook-secret|identity-secret [-recipient ID] [-data DIR | -db URL]")
+		fmt.Fprintln(stderr, "usage: candor keys status|rotate|identity-secret [-data DIR | -db URL]\n       candor keys webhook-secret -recipient ID [-config FILE] [-data DIR | -db URL]")
 		return errUsage
 	}
 	fs := newFlags("keys "+args[0], stderr)
 	data, db := storeFlags(fs)
-	recipient := fs.String("recipient", "", "webhook-secret: the recipient id from the policy")
-	configFile := fs.String("config", env("CANDOR_CONFIG", ""), "webhook-secret: the policy file (CANDOR_CONFIG); default the demo policy")
+	recipient, configFile := new(string), new(string)
+	if args[0] == "webhook-secret" {
+		recipient = fs.String("recipient", "", "the recipient id from the policy")
+		configFile = fs.String("config", env("CANDOR_CONFIG", ""), "the policy file (CANDOR_CONFIG); default the demo policy")
+	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}

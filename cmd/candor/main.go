@@ -6,15 +6,21 @@
 //	candor audit verify   [-data DIR | -db URL] [-head FILE] [-json]
 //	candor audit head     [-data DIR | -db URL]
 //	candor keys status|rotate   [-data DIR | -db URL]
+//	candor keys webhook-secret -recipient ID [-config FILE] [-data DIR | -db URL]
+//	candor keys identity-secret [-data DIR | -db URL]
 //	candor backup  [-data DIR | -db URL] -to FILE
 //	candor restore -from FILE [-data DIR | -db URL]
+//	candor staff add -email E -name N -role R [-config FILE] [-data DIR | -db URL]
+//	candor staff list [-data DIR | -db URL]
 //	candor bench   stores|decide|read|seal [flags]
+//	candor bench   ingest [flags]
 //	candor version
 //
 // Every flag also reads from the environment (CANDOR_CONFIG, CANDOR_DATA,
 // CANDOR_DB, CANDOR_ADDR, CANDOR_ADMIN_ADDR). Secrets come only from the
 // environment or files: CANDOR_ADMIN_KEY(_FILE), CANDOR_WRITE_KEY(_FILE),
-// CANDOR_MASTER_KEY_FILE.
+// CANDOR_MASTER_KEY_FILE. CANDOR_TLS_CERT and CANDOR_TLS_KEY name the
+// files of a certificate that serve then uses to serve HTTPS.
 package main
 
 import (
@@ -25,12 +31,62 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
 
-// Version is set at build time with -ldflags "-X main.Version=…".
-var Version = "dev"
+// Version is set at build time with -ldflags "-X main.Version=…"; when it
+// is not, [version] reads what the Go toolchain recorded in the binary.
+var Version = ""
+
+// version returns the stamped version, else the module version and the
+// VCS revision, time and state that the build recorded.
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown version)"
+	}
+	return versionOf(bi)
+}
+
+func versionOf(bi *debug.BuildInfo) string {
+	v := bi.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, at string
+	modified := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		v += " " + rev
+		if modified {
+			v += "+modified"
+		}
+	}
+	if at != "" {
+		v += " " + at
+	}
+	if bi.GoVersion != "" {
+		v += " " + bi.GoVersion
+	}
+	return v
+}
 
 // errUsage is returned for a usage error: exit status 2.
 var errUsage = errors.New("usage")
@@ -72,10 +128,25 @@ Usage:
   candor audit verify   [-data DIR | -db URL] [-head FILE] [-json]
   candor audit head     [-data DIR | -db URL]
   candor keys status|rotate   [-data DIR | -db URL]
+  candor keys webhook-secret -recipient ID [-config FILE] [-data DIR | -db URL]
+  candor keys identity-secret [-data DIR | -db URL]
   candor backup  [-data DIR | -db URL] -to FILE
   candor restore -from FILE [-data DIR | -db URL]
-  candor bench   stores|decide|read|seal [-db URL] [-subjects N] [-c N] [-d DURATION] [-json]
+  candor staff add -email E -name N -role R [-config FILE] [-data DIR | -db URL]
+  candor staff list [-data DIR | -db URL]
+  candor bench   stores|decide|read|seal [-db URL] [-subjects N] [-c N] [-d DURATION] [-nodes N] [-json] [-cpuprofile FILE]
+  candor bench   ingest [-db URL] [-subjects N] [-c N] [-batch N] [-d DURATION] [-json] [-cpuprofile FILE]
   candor version
+
+Try it: candor serve -demo. Check a policy: candor check -config examples/candor.yaml
+(the demo's policy, in the source tree).
+
+Flags also read from the environment: CANDOR_CONFIG, CANDOR_DATA, CANDOR_DB,
+CANDOR_ADDR, CANDOR_ADMIN_ADDR. Secrets come only from the environment or
+files: CANDOR_ADMIN_KEY(_FILE), CANDOR_WRITE_KEY(_FILE), CANDOR_MASTER_KEY_FILE,
+CANDOR_SMTP_URL(_FILE), CANDOR_SMS_URL(_FILE), CANDOR_SMS_SECRET(_FILE),
+CANDOR_STAFF_PASSWORD(_FILE). CANDOR_TLS_CERT and CANDOR_TLS_KEY (file paths)
+make serve speak HTTPS.
 
 Run "candor COMMAND -h" for the flags of a command.
 `
@@ -105,7 +176,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "staff":
 		return staffCmd(ctx, rest, stdout, stderr)
 	case "version", "-version", "--version":
-		fmt.Fprintln(stdout, "candor", Version)
+		fmt.Fprintln(stdout, "candor", version())
 		return nil
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)

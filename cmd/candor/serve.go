@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/candorhq/candor/apikeys"
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/demo"
 	"github.com/candorhq/candor/examples"
 	"github.com/candorhq/candor/gate"
 	chttp "github.com/candorhq/candor/http"
@@ -48,6 +50,12 @@ type Config struct {
 
 	AdminKey string // from CANDOR_ADMIN_KEY(_FILE)
 	WriteKey string // from CANDOR_WRITE_KEY(_FILE)
+
+	// TLSCert and TLSKey name the PEM files of a certificate and its key
+	// (CANDOR_TLS_CERT, CANDOR_TLS_KEY): with both, the API, the portal
+	// and the console are served over HTTPS, so that browsers on other
+	// machines keep the pages' Secure cookies.
+	TLSCert, TLSKey string
 
 	Stdout io.Writer
 	Log    io.Writer // the JSON log; default Stderr
@@ -99,6 +107,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if !cfg.Demo && cfg.PolicyFile == "" {
 		cfg.PolicyFile = "candor.yaml"
+		if _, err := os.Stat(cfg.PolicyFile); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintln(stderr, noPolicyHelp("serve"))
+			return errUsage
+		}
 	}
 	if cfg.AdminKey, err = secret("CANDOR_ADMIN_KEY"); err != nil {
 		return err
@@ -110,6 +122,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.SMTPFrom = os.Getenv("CANDOR_SMTP_FROM")
+	cfg.TLSCert, cfg.TLSKey = os.Getenv("CANDOR_TLS_CERT"), os.Getenv("CANDOR_TLS_KEY")
 	if cfg.SMSURL, err = secret("CANDOR_SMS_URL"); err != nil {
 		return err
 	}
@@ -158,6 +171,10 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Log = cfg.Stderr
 	}
 	log := slog.New(slog.NewJSONHandler(cfg.Log, nil))
+	tlsConfig, err := loadTLS(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return err
+	}
 	pol, err := loadPolicy(cfg.PolicyFile)
 	if err != nil {
 		return err
@@ -232,12 +249,22 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	keys := apikeys.New(st.store, st.store.Keys(), 0)
 
-	adminKey, err := keys.Ensure(ctx, "admin", candor.RoleAdmin, cfg.AdminKey)
-	if err != nil {
+	// The demo keeps its keys in the data directory (demo only), so that a
+	// restart can say where they are although only their hashes are
+	// stored.
+	ak, wk := newAPIKey(cfg.AdminKey), newAPIKey(cfg.WriteKey)
+	if cfg.Demo {
+		if err := ak.demo(demoKeyFile(cfg.DataDir)); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if err := wk.demo(demoWriteKeyFile(cfg.DataDir)); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+	}
+	if ak.key, err = ak.ensure(ctx, keys, "admin", candor.RoleAdmin); err != nil {
 		return fmt.Errorf("admin key: %w", err)
 	}
-	writeKey, err := keys.Ensure(ctx, "write", candor.RoleWrite, cfg.WriteKey)
-	if err != nil {
+	if wk.key, err = wk.ensure(ctx, keys, "write", candor.RoleWrite); err != nil {
 		return fmt.Errorf("write key: %w", err)
 	}
 
@@ -290,9 +317,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
-		IdleTimeout: 120 * time.Second, MaxHeaderBytes: chttp.ServerMaxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		IdleTimeout: 120 * time.Second, MaxHeaderBytes: chttp.ServerMaxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn), TLSConfig: tlsConfig}
 	errc := make(chan error, 2)
-	go func() { errc <- hs.Serve(ln) }()
+	if tlsConfig != nil {
+		go func() { errc <- hs.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { errc <- hs.Serve(ln) }()
+	}
 	var admin *http.Server
 	if cfg.AdminAddr != "" {
 		aln, err := net.Listen("tcp", cfg.AdminAddr)
@@ -306,7 +337,7 @@ func Run(ctx context.Context, cfg Config) error {
 		go func() { errc <- admin.Serve(aln) }()
 	}
 	addr := ln.Addr().String()
-	printBanner(cfg, addr, adminKey, writeKey, notices)
+	printBanner(cfg, addr, tlsConfig != nil, ak, wk, notices)
 	log.Info("listening", "addr", addr, "policy", pol.Source, "notice", notices.Current().Version)
 	if cfg.Ready != nil {
 		cfg.Ready(addr)
@@ -328,41 +359,155 @@ func Run(ctx context.Context, cfg Config) error {
 	return err
 }
 
-func printBanner(cfg Config, addr, adminKey, writeKey string, notices *consent.Notices) {
+// apiKey is one of the keys serve ensures: given (in the environment or
+// the Config), kept in the demo's data directory, or new.
+type apiKey struct {
+	given     string // the key to store; empty: generate one unless a key of the name exists
+	fromUser  bool   // the operator gave it
+	file      string // the demo's file that keeps it
+	kept      bool   // read from file
+	generated bool   // generated for the demo's file
+	key       string // new: shown once
+}
+
+func newAPIKey(given string) apiKey { return apiKey{given: given, fromUser: given != ""} }
+
+// demo takes the key from the demo's file, unless one was given; a key it
+// generates is written there once it is stored.
+func (k *apiKey) demo(file string) error {
+	if k.fromUser {
+		return nil
+	}
+	k.file = file
+	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		k.given, k.generated = apikeys.Generate(), true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	k.given, k.kept = strings.TrimSpace(string(b)), true
+	return nil
+}
+
+func (k *apiKey) ensure(ctx context.Context, keys *apikeys.Keys, name, role string) (string, error) {
+	key, err := keys.Ensure(ctx, name, role, k.given)
+	if err != nil || !k.generated {
+		return key, err
+	}
+	if err := writePrivateFile(k.file, []byte(k.given+"\n")); err != nil {
+		return "", err
+	}
+	return k.given, nil
+}
+
+// loadTLS reads the certificate and key that serve HTTPS; neither: plain
+// HTTP.
+func loadTLS(certFile, keyFile string) (*tls.Config, error) {
+	if certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("CANDOR_TLS_CERT and CANDOR_TLS_KEY: set both, or neither")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("CANDOR_TLS_CERT, CANDOR_TLS_KEY: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+}
+
+// baseURL is the URL to print for a server listening at addr (as the
+// listener reports it) for the configured address: an unspecified host
+// (all interfaces) becomes the loopback address, which a browser on this
+// machine can open. all reports that it listens on every interface, and
+// local that the host is a loopback one.
+func baseURL(configured, addr string, https bool) (url string, all, local bool) {
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return scheme + "://" + addr, false, false
+	}
+	chost, _, _ := net.SplitHostPort(configured)
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || ip != nil && ip.IsUnspecified():
+		all, local = true, true
+		host = "127.0.0.1"
+		if cip := net.ParseIP(chost); cip != nil && cip.To4() == nil && cip.IsUnspecified() {
+			host = "::1" // -addr [::]:PORT: IPv6 only, perhaps
+		}
+	case ip != nil:
+		local = ip.IsLoopback()
+	default:
+		local = host == "localhost" || strings.HasSuffix(host, ".localhost")
+	}
+	return scheme + "://" + net.JoinHostPort(host, port), all, local
+}
+
+func printBanner(cfg Config, addr string, https bool, admin, write apiKey, notices *consent.Notices) {
 	w := cfg.Stdout
-	base := "http://" + addr
+	base, all, local := baseURL(cfg.Addr, addr, https)
 	fmt.Fprintf(w, "Candor is running on %s (notice version %s)\n", base, notices.Current().Version)
-	if adminKey != "" || writeKey != "" {
+	if all {
+		_, port, _ := net.SplitHostPort(addr)
+		fmt.Fprintf(w, "It listens on all interfaces: other machines reach it at this machine's address, port %s.\n", port)
+	}
+	if !https && (all || !local) {
+		fmt.Fprintln(w, `Over plain HTTP, browsers keep the portal's and the console's secure cookies only at localhost:
+from another machine every form there would fail ("This form has expired"). To be reached from
+elsewhere, serve HTTPS: set CANDOR_TLS_CERT and CANDOR_TLS_KEY to the files of a certificate and its
+key (or put Candor behind a proxy that terminates TLS).`)
+	}
+	if admin.key != "" || write.key != "" {
 		fmt.Fprintln(w, "\nNew API keys, shown once. Keep them safe; only their hashes are stored:")
-		if adminKey != "" {
-			fmt.Fprintf(w, "  admin key: %s\n", adminKey)
+		if admin.key != "" {
+			fmt.Fprintf(w, "  admin key: %s\n", admin.key)
 		}
-		if writeKey != "" {
-			fmt.Fprintf(w, "  write key: %s\n", writeKey)
+		if write.key != "" {
+			fmt.Fprintf(w, "  write key: %s\n", write.key)
 		}
-		if cfg.Demo && adminKey != "" {
-			if err := writePrivateFile(demoKeyFile(cfg.DataDir), []byte(adminKey+"\n")); err == nil {
-				fmt.Fprintf(w, "  (demo only: the admin key is also in %s)\n", demoKeyFile(cfg.DataDir))
-			}
+	}
+	var kept []string
+	for _, k := range []struct {
+		name string
+		k    apiKey
+	}{{"admin key", admin}, {"write key", write}} {
+		if k.k.file != "" {
+			kept = append(kept, fmt.Sprintf("%s: %s", k.name, k.k.file))
 		}
-	} else if cfg.Demo {
-		fmt.Fprintf(w, "The demo's admin key was printed at its first start; it is in %s\n", demoKeyFile(cfg.DataDir))
+	}
+	if len(kept) > 0 {
+		fmt.Fprintf(w, "\nThe demo keeps its keys in its data directory (demo only: elsewhere only their hashes are stored):\n  %s\n", strings.Join(kept, "\n  "))
+	}
+	if !cfg.Demo && (admin.key == "" && !admin.fromUser || write.key == "" && !write.fromUser) {
+		fmt.Fprintln(w, `
+The API keys were printed at the first start; only their hashes are stored. To replace a lost write key,
+issue one with the admin key: POST /v1/apikeys {"name":"write","role":"write"} (DELETE /v1/apikeys/{id}
+revokes the old one); to replace a lost admin key, start with CANDOR_ADMIN_KEY set to a new one.`)
 	}
 	if cfg.Demo {
 		fmt.Fprintf(w, `
 Open in a browser:
   the demo shop       %[1]s/demo
-  the privacy portal  %[1]s/privacy  (the demo sends no e-mail: codes are printed here)
+  the privacy portal  %[1]s/privacy  (the demo sends no e-mail or SMS: codes are printed here)
+                      sign in as a demo customer: %[4]s (e-mail) or %[5]s (phone)
   the staff console   %[1]s/console  (%[2]s; the password is in %[3]s)
-`, base, demoStaffEmail, demoStaffFile(cfg.DataDir))
+`, base, demoStaffEmail, demoStaffFile(cfg.DataDir), demo.Showcase[0].Email, demo.Showcase[1].Phone)
 	}
-	fmt.Fprintf(w, `
-Try:
-  curl %[1]s/v1/notice?lang=en
-  curl %[1]s/.well-known/candor/keys.json
-  curl -H "Authorization: Bearer $ADMIN_KEY" "%[1]s/v1/audit/verify"
-  curl %[1]s/v1/openapi.json
-`, base)
+	fmt.Fprint(w, "\nTry:\n")
+	if cfg.Demo {
+		fmt.Fprintf(w, "  export ADMIN_KEY=$(cat %s) WRITE_KEY=$(cat %s)\n", demoKeyFile(cfg.DataDir), demoWriteKeyFile(cfg.DataDir))
+	}
+	fmt.Fprintf(w, `  curl %[2]s%[1]s/v1/notice?lang=en
+  curl %[2]s%[1]s/.well-known/candor/keys.json
+  curl %[2]s-H "Authorization: Bearer $ADMIN_KEY" "%[1]s/v1/audit/verify"
+  curl %[2]s%[1]s/v1/openapi.json
+`, base, map[bool]string{true: "-k ", false: ""}[https && local])
 }
 
 const demoStaffEmail = "admin@demo.example"
@@ -406,6 +551,8 @@ func demoSDKKey(ctx context.Context, keys *apikeys.Keys, dir string) (string, er
 }
 
 func demoKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/demo-admin-key" }
+
+func demoWriteKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/demo-write-key" }
 
 // newVerifier wires the one-time codes: e-mail over SMTP when configured;
 // in the demo, codes are printed instead (SMS always, as no SMS gateway is
