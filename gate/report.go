@@ -32,7 +32,8 @@ const MaxReportEvents = 100000
 
 // Report is everything Candor holds about a person, as the access right
 // asks (PIPL Art. 45, GDPR Art. 15): read through the gate for the
-// built-in purpose "rights", unmasked (it is for the person), and audited.
+// built-in purpose "rights", and audited: whole for the person, with the
+// role's masking for staff.
 type Report struct {
 	SubjectID   string    `json:"subject_id"`
 	GeneratedAt time.Time `json:"generated_at"`
@@ -60,6 +61,9 @@ type Report struct {
 type ReportIdentifier struct {
 	Kind  string `json:"kind"`
 	Value string `json:"value"`
+	// Masked says the value is partly hidden: staff read the report
+	// with their role's masking; the person reads it whole.
+	Masked bool `json:"masked,omitempty"`
 }
 
 // ReportField is one trait held.
@@ -68,6 +72,7 @@ type ReportField struct {
 	Category    string    `json:"category"`
 	Sensitive   bool      `json:"sensitive"`
 	Value       string    `json:"value"`
+	Masked      bool      `json:"masked,omitempty"` // partly hidden by the staff role's masking
 	Purposes    []string  `json:"purposes"`
 	Source      string    `json:"source"` // where the value came from: api, identify, rectification, …
 	UpdatedAt   time.Time `json:"updated_at"`
@@ -151,6 +156,20 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		}
 		return b, err
 	}
+	// Staff read with their role's masking (a dpo's report of a person
+	// hides what the dpo role hides elsewhere); the person reads it whole.
+	masked := map[string]bool{}
+	if role := g.policy.Role(actor.Role); role != nil && !self {
+		for _, m := range role.Masked {
+			masked[m] = true
+		}
+	}
+	maskField := func(f *candor.Field, v string) (string, bool) {
+		if f == nil || !masked[f.ID] {
+			return v, false
+		}
+		return Mask(f, v), true
+	}
 	idents, err := store.Identifiers(ctx, subjectID)
 	if err != nil {
 		return nil, err
@@ -160,7 +179,14 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		if err != nil {
 			return nil, err
 		}
-		rep.Identifiers = append(rep.Identifiers, ReportIdentifier{Kind: id.Kind, Value: string(v)})
+		ri := ReportIdentifier{Kind: id.Kind, Value: string(v)}
+		switch id.Kind {
+		case candor.IdentEmail:
+			ri.Value, ri.Masked = maskField(g.policy.FieldByCategory(candor.CategoryEmail), ri.Value)
+		case candor.IdentPhone:
+			ri.Value, ri.Masked = maskField(g.policy.FieldByCategory(candor.CategoryPhone), ri.Value)
+		}
+		rep.Identifiers = append(rep.Identifiers, ri)
 	}
 	traits, err := store.Traits(ctx, subjectID, nil)
 	if err != nil {
@@ -174,6 +200,7 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		}
 		rf := ReportField{Field: t.Field, Value: string(v), Purposes: []string{}, Source: t.Source, UpdatedAt: t.UpdatedAt}
 		if f := g.policy.Field(t.Field); f != nil {
+			rf.Value, rf.Masked = maskField(f, rf.Value)
 			rf.Category, rf.Sensitive, rf.Purposes = f.Category, f.Sensitive, append(rf.Purposes, f.Purposes...)
 			rf.RetainUntil = t.UpdatedAt.Add(time.Duration(f.Retention))
 		}
