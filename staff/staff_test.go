@@ -51,7 +51,7 @@ func newFixture(t *testing.T, p *params) *fixture {
 	e := testenv.New(t, nil)
 	// A fixed time in the middle of a TOTP step.
 	c := &clock{t: time.Date(2026, 3, 1, 9, 0, 15, 0, time.UTC)}
-	s := New(Options{Store: e.Store, Seal: e.Vault.SealSecret, Open: e.Vault.OpenSecret, Issuer: "Candor Test", Auditor: e.Audit,
+	s := New(Options{Store: e.Store, Seal: e.Vault.SealSecret, Open: e.Vault.OpenStaffSecret, Issuer: "Candor Test", Auditor: e.Audit,
 		Roles: []string{candor.RoleAdmin, "support", "marketer"}, Now: c.Now, params: p})
 	return &fixture{Service: s, env: e, clock: c}
 }

@@ -34,7 +34,7 @@ func staffRoles(pol *candor.Policy) []string {
 // newStaff returns the staff service on the stack: TOTP secrets sealed by
 // the vault's staff-secrets key, changes in the audit log.
 func newStaff(st *stack, pol *candor.Policy) *staff.Service {
-	return staff.New(staff.Options{Store: st.store, Seal: st.vault.SealSecret, Open: st.vault.OpenSecret, Issuer: staffIssuer,
+	return staff.New(staff.Options{Store: st.store, Seal: st.vault.SealSecret, Open: st.vault.OpenStaffSecret, Issuer: staffIssuer,
 		Auditor: st.audit, Roles: staffRoles(pol)})
 }
 
