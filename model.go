@@ -212,6 +212,9 @@ type EventRecord struct {
 // EventSealField is the field name an event's payload is sealed under.
 func EventSealField(eventID string) string { return "event:" + eventID }
 
+// DeliveryField is the field a webhook delivery's body is sealed under.
+func DeliveryField(deliveryID string) string { return "delivery:" + deliveryID }
+
 // Message is one collected message as the store writes it: a linked event,
 // or, when no purpose of it was allowed, only its name for an anonymous
 // count. Its id de-duplicates retries either way.

@@ -2,13 +2,14 @@ package candor
 
 import "context"
 
-// Sealer encrypts and decrypts personal data under the subject's key, bound
-// to (subject, field). The vault implements it.
+// Sealer encrypts personal data under the subject's key, bound to
+// (subject, field). The vault implements it. It only seals: every writer
+// (subjects, collect, consent, rights, …) may hold one, but decrypting is
+// the gate's alone (gate.Unsealer), so that personal data leaves storage
+// only through the gate, with an audit entry (invariant 3).
 type Sealer interface {
 	// Seal encrypts plaintext for the subject's field.
 	Seal(ctx context.Context, subjectID, field string, plaintext []byte) ([]byte, error)
-	// Unseal decrypts a ciphertext sealed for the same subject and field.
-	Unseal(ctx context.Context, subjectID, field string, ciphertext []byte) ([]byte, error)
 }
 
 // Auditor appends to the audit log and returns once the entry is durable.

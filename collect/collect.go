@@ -98,8 +98,21 @@ type job struct {
 // New starts a collector. Close it to drain what it accepted. Every option
 // up to Index is required.
 func New(o Options) *Collector {
-	if o.Index == nil {
+	switch {
+	case o.Index == nil:
 		panic("collect: Options.Index is required")
+	case o.Policy == nil:
+		panic("collect: Options.Policy is required")
+	case o.Store == nil:
+		panic("collect: Options.Store is required")
+	case o.Subjects == nil:
+		panic("collect: Options.Subjects is required")
+	case o.Ledger == nil:
+		panic("collect: Options.Ledger is required")
+	case o.Gate == nil:
+		panic("collect: Options.Gate is required")
+	case o.Sealer == nil:
+		panic("collect: Options.Sealer is required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -9,6 +9,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/subjects"
 )
@@ -145,7 +146,7 @@ func TestSharedStoreCaches(t *testing.T) {
 	e := testenv.New(t, nil)
 	ctx := context.Background()
 	node := func() *consent.Ledger {
-		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, Policy: e.Policy, Notices: e.Ledger.Notices(),
+		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, BirthDate: gate.BirthDates(e.Store, e.Vault, e.Policy), Policy: e.Policy, Notices: e.Ledger.Notices(),
 			Signer: testenv.NewSigner(), Auditor: e.Audit, Shared: true})
 	}
 	a, b := node(), node()
@@ -195,7 +196,7 @@ func TestFeedTrust(t *testing.T) {
 	e := testenv.New(t, nil)
 	ctx := context.Background()
 	node := func() *consent.Ledger {
-		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, Policy: e.Policy, Notices: e.Ledger.Notices(),
+		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, BirthDate: gate.BirthDates(e.Store, e.Vault, e.Policy), Policy: e.Policy, Notices: e.Ledger.Notices(),
 			Signer: testenv.NewSigner(), Auditor: e.Audit, Shared: true})
 	}
 	a, b := node(), node()

@@ -45,12 +45,17 @@ type feedBox struct{ Feed }
 
 // Options configures a [Ledger].
 type Options struct {
-	Store     candor.Store
-	Sealer    candor.Sealer
-	Policy    *candor.Policy
-	Notices   *Notices
-	Signer    candor.Signer // signs receipts
-	Auditor   candor.Auditor
+	Store   candor.Store
+	Sealer  candor.Sealer
+	Policy  *candor.Policy
+	Notices *Notices
+	Signer  candor.Signer // signs receipts
+	Auditor candor.Auditor
+	// BirthDate returns the subject's birth date, or the zero time when
+	// none is held (gate.BirthDates opens it). The birth date never leaves
+	// the decision: it is kept in [State] only to tell whether a guardian's
+	// consent is needed.
+	BirthDate func(ctx context.Context, subjectID string) (time.Time, error)
 	Now       func() time.Time
 	CacheSize int // derived states kept in memory; 0 means 20,000, negative none
 	// Shared says other nodes write the same store: a cached state is then
@@ -59,15 +64,30 @@ type Options struct {
 	Shared bool
 }
 
-// New returns a ledger.
+// New returns a ledger. It panics when the store, the sealer, the policy,
+// the notices, the auditor or the birth-date source is missing.
 func New(o Options) *Ledger {
+	switch {
+	case o.Store == nil:
+		panic("consent: New without a Store")
+	case o.Sealer == nil:
+		panic("consent: New without a Sealer")
+	case o.Policy == nil:
+		panic("consent: New without a Policy")
+	case o.Notices == nil:
+		panic("consent: New without Notices")
+	case o.Auditor == nil:
+		panic("consent: New without an Auditor")
+	case o.BirthDate == nil:
+		panic("consent: New without a BirthDate source")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	return &Ledger{
 		store: o.Store, sealer: o.Sealer, policy: o.Policy, notices: o.Notices, signer: o.Signer,
 		auditor: o.Auditor, now: o.Now, cache: newStateCache(o.CacheSize), shared: o.Shared,
-		loader: loader{store: o.Store, sealer: o.Sealer, policy: o.Policy},
+		loader: loader{store: o.Store, birthDate: o.BirthDate},
 	}
 }
 

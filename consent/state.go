@@ -32,9 +32,10 @@ type State struct {
 
 // loader reads a subject's state from the stores.
 type loader struct {
-	store  candor.Store
-	sealer candor.Sealer
-	policy *candor.Policy
+	store candor.Store
+	// birthDate opens the subject's birth date (gate.BirthDates): the
+	// ledger never unseals anything itself.
+	birthDate func(ctx context.Context, subjectID string) (time.Time, error)
 }
 
 func (l *loader) load(ctx context.Context, subjectID string) (*State, error) {
@@ -53,20 +54,8 @@ func (l *loader) load(ctx context.Context, subjectID string) (*State, error) {
 		}
 		st.Objected[p] = true
 	}
-	if f := l.policy.FieldByCategory(candor.CategoryBirthDate); f != nil {
-		traits, err := l.store.Traits(ctx, subjectID, []string{f.ID})
-		if err != nil {
-			return nil, err
-		}
-		if len(traits) == 1 {
-			b, err := l.sealer.Unseal(ctx, subjectID, f.ID, traits[0].Sealed)
-			if err != nil {
-				return nil, fmt.Errorf("consent: birth date: %w", err)
-			}
-			if t, err := time.Parse(time.DateOnly, string(b)); err == nil {
-				st.BirthDate = t
-			}
-		}
+	if st.BirthDate, err = l.birthDate(ctx, subjectID); err != nil {
+		return nil, fmt.Errorf("consent: birth date: %w", err)
 	}
 	records, err := l.store.Consents(ctx, subjectID)
 	if err != nil {

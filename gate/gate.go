@@ -53,27 +53,51 @@ type Gate struct {
 	policy  *candor.Policy
 	ledger  *consent.Ledger
 	store   candor.Store
-	sealer  candor.Sealer
+	sealer  Unsealer
 	auditor candor.Auditor
 	now     func() time.Time
 }
 
-// Options configures a [Gate].
-type Options struct {
-	Policy  *candor.Policy
-	Ledger  *consent.Ledger
-	Store   candor.Store
-	Sealer  candor.Sealer
-	Auditor candor.Auditor
-	Now     func() time.Time
+// Unsealer decrypts what a [candor.Sealer] sealed for the same subject and
+// field. The vault implements it, and only the gate holds one: every other
+// package seals ([candor.Sealer]) and reads through the gate, which audits
+// before it returns. A test (doors_test.go at the module root) fails on any
+// call of Unseal outside gate/ and vault/.
+type Unsealer interface {
+	Unseal(ctx context.Context, subjectID, field string, ciphertext []byte) ([]byte, error)
 }
 
-// New returns a gate.
+// Options configures a [Gate].
+type Options struct {
+	Policy *candor.Policy
+	Ledger *consent.Ledger
+	Store  candor.Store
+	// Unsealer opens sealed personal data; the vault.
+	Unsealer Unsealer
+	Auditor  candor.Auditor
+	Now      func() time.Time
+}
+
+// New returns a gate. It panics when the policy, the ledger, the store, the
+// unsealer or the auditor is missing: a gate that cannot audit must not
+// exist.
 func New(o Options) *Gate {
+	switch {
+	case o.Policy == nil:
+		panic("gate: New without a Policy")
+	case o.Ledger == nil:
+		panic("gate: New without a Ledger")
+	case o.Store == nil:
+		panic("gate: New without a Store")
+	case o.Unsealer == nil:
+		panic("gate: New without an Unsealer")
+	case o.Auditor == nil:
+		panic("gate: New without an Auditor")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Gate{policy: o.Policy, ledger: o.Ledger, store: o.Store, sealer: o.Sealer, auditor: o.Auditor, now: o.Now}
+	return &Gate{policy: o.Policy, ledger: o.Ledger, store: o.Store, sealer: o.Unsealer, auditor: o.Auditor, now: o.Now}
 }
 
 // Decide says whether the subject's data may be processed for purpose now.

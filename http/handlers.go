@@ -311,8 +311,13 @@ func (s *Server) consents(w http.ResponseWriter, r *http.Request, p *principal) 
 	for _, c := range hist {
 		views = append(views, consentView{c.Seq, c.ReceiptID, c.Purpose, string(c.State), c.NoticeHash, c.Channel, c.GPC, c.Explicit, c.Guardian, c.Actor, c.At})
 	}
-	if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: "consents.read", Purpose: "accountability",
-		SubjectID: id, Decision: "allow", RequestID: requestID(r.Context())}); err != nil {
+	// Audited under the built-in purpose rights: showing the ledger is how
+	// the controller demonstrates consent (GDPR Art. 7(1), PIPL Art. 14),
+	// a duty owed to the person, and "rights" is the one purpose every
+	// policy knows (an undeclared "accountability" named a purpose that no
+	// notice declares, so a person reading the log could not be told it).
+	if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: "consents.read", Purpose: candor.PurposeRights,
+		SubjectID: id, Decision: "allow", Reason: "consent history", RequestID: requestID(r.Context())}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"subject_id": id, "state": state, "history": views})

@@ -27,7 +27,7 @@ func TestChangeLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Auditor: f.Audit, Now: func() time.Time { return f.now }})
+	b := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
 	nodes := []*rights.Verifier{a, b}
 	n := 0
 	try := func(subject string, session string) error {

@@ -53,16 +53,33 @@ type Options struct {
 	Stuck time.Duration
 	// Notifier, when set, is woken when there are recipients to tell.
 	Notifier *Notifier
-	// Gate, when set, lets a rectification carry the corrected values to
-	// the recipients that may receive them now.
+	// Gate decides whether a rectification may carry the corrected values
+	// to a recipient now, and reads what the service reads. Required.
 	Gate *gate.Gate
 }
 
 // Service files and carries out requests.
 type Service struct{ o Options }
 
-// New returns a service.
+// New returns a service. It panics when the policy, the store, the keys,
+// the ledger, the subjects, the auditor or the gate is missing.
 func New(o Options) *Service {
+	switch {
+	case o.Policy == nil:
+		panic("rights: New without a Policy")
+	case o.Store == nil:
+		panic("rights: New without a Store")
+	case o.Keys == nil:
+		panic("rights: New without Keys")
+	case o.Ledger == nil:
+		panic("rights: New without a Ledger")
+	case o.Subjects == nil:
+		panic("rights: New without Subjects")
+	case o.Auditor == nil:
+		panic("rights: New without an Auditor")
+	case o.Gate == nil:
+		panic("rights: New without a Gate")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -313,9 +330,6 @@ func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.Righ
 // and records each in the sharing ledger and the audit log. It returns how
 // many deliveries carry values.
 func (s *Service) carryValues(ctx context.Context, actor candor.Actor, r candor.RightsRequest, deliveries []candor.Delivery, values map[string]string, now time.Time) (int, error) {
-	if s.o.Gate == nil {
-		return 0, nil
-	}
 	carried := 0
 	for i := range deliveries {
 		d := &deliveries[i]
@@ -374,7 +388,9 @@ func (s *Service) carryValues(ctx context.Context, actor candor.Actor, r candor.
 }
 
 // DeliveryField is the field a delivery's body is sealed under.
-func DeliveryField(deliveryID string) string { return "delivery:" + deliveryID }
+//
+// Deprecated: use [candor.DeliveryField].
+func DeliveryField(deliveryID string) string { return candor.DeliveryField(deliveryID) }
 
 // Execute carries out a request in progress and marks it done. A request
 // in any other state is returned as it is.

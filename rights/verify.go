@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/subjects"
 )
 
@@ -42,10 +43,10 @@ type Sender interface {
 
 // VerifierKeys is what the verifier needs of the vault: the keyed hash
 // (for blind indexes, code hashes and token signatures, each in its own
-// domain) and unsealing of the identifier on file.
+// domain). The identifier on file is read through the gate
+// ([gate.Gate.Contact]), which audits the read.
 type VerifierKeys interface {
 	BlindIndex(kind, normalized string) []byte
-	Unseal(ctx context.Context, subjectID, field string, ciphertext []byte) ([]byte, error)
 }
 
 // VerifierOptions configures a [Verifier].
@@ -55,11 +56,12 @@ type VerifierOptions struct {
 	Mail  Sender // e-mail codes
 	SMS   Sender // phone codes
 	Org   string // named in the message
-	// Auditor records each reading of an address on file to send a code
-	// (it is a read of personal data, for the purpose rights).
-	Auditor candor.Auditor
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Gate reads the address on file to send a code to ([gate.Gate.Contact]):
+	// a read of personal data for the purpose rights, audited before the
+	// address is opened. Required.
+	Gate   *gate.Gate
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Verifier proves that a person controls an identifier on file: a one-time
@@ -76,8 +78,17 @@ type Verifier struct {
 	wg  sync.WaitGroup
 }
 
-// NewVerifier returns a verifier.
+// NewVerifier returns a verifier. It panics when the store, the keys or
+// the gate is missing.
 func NewVerifier(o VerifierOptions) *Verifier {
+	switch {
+	case o.Store == nil:
+		panic("rights: NewVerifier without a Store")
+	case o.Keys == nil:
+		panic("rights: NewVerifier without Keys")
+	case o.Gate == nil:
+		panic("rights: NewVerifier without a Gate")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -180,45 +191,28 @@ func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string, 
 // send looks the identifier up and, when someone holds it, sends the code
 // to the address or number on file.
 func (v *Verifier) send(ctx context.Context, c candor.Challenge, code string) {
-	subjectID, err := v.o.Store.FindSubject(ctx, c.Kind, c.Blind)
+	// Only an identifier that signs in gets a code: one attached without
+	// proof must open nothing (the answer was the same).
+	subjectID, err := v.signsIn(ctx, c.Kind, c.Blind)
 	if err != nil {
 		if candor.ErrorCode(err) != candor.ENOTFOUND {
 			v.o.Logger.Error("verification: look-up failed", "challenge", c.ID, "err", err)
 		}
 		return // nobody to send to; the answer was the same
 	}
-	idents, err := v.o.Store.Identifiers(ctx, subjectID)
+	// The gate audits before it opens the address (fail closed).
+	to, err := v.o.Gate.Contact(ctx, verificationActor, subjectID, c.Kind, c.Blind, c.ID)
 	if err != nil {
-		v.o.Logger.Error("verification: identifiers", "challenge", c.ID, "err", err)
+		if candor.ErrorCode(err) != candor.ENOTFOUND {
+			v.o.Logger.Error("verification: read the address on file", "challenge", c.ID, "err", err)
+		}
 		return
 	}
-	for _, id := range idents {
-		if id.Kind != c.Kind || !hmac.Equal(id.Blind, c.Blind) {
-			continue
-		}
-		if !id.SignsIn() {
-			// Attached without proof: proving control of it must open
-			// nothing, so no code is sent (the answer was the same).
-			v.o.Logger.Info("verification: identifier attached without proof; no code sent", "challenge", c.ID, "kind", c.Kind)
-			return
-		}
-		if v.o.Auditor != nil {
-			// Audit before the address is read, as the gate does.
-			if err := v.o.Auditor.Append(ctx, candor.AuditEntry{Time: v.o.Now(), Actor: "job:verification", Action: "read", Purpose: candor.PurposeRights,
-				SubjectID: subjectID, Fields: []string{id.Kind}, Decision: "allow", Reason: "send a verification code", RequestID: c.ID}); err != nil {
-				v.o.Logger.Error("verification: audit", "challenge", c.ID, "err", err)
-				return
-			}
-		}
-		to, err := v.o.Keys.Unseal(ctx, subjectID, "identifier:"+id.Kind, id.Sealed)
-		if err != nil {
-			v.o.Logger.Error("verification: unseal", "challenge", c.ID, "err", err)
-			return
-		}
-		v.sendTo(ctx, c, string(to), code)
-		return
-	}
+	v.sendTo(ctx, c, to, code)
 }
+
+// verificationActor is who reads an address on file to send a code.
+var verificationActor = candor.Actor{ID: "job:verification", Role: candor.RoleAdmin}
 
 // sendTo sends the code of challenge c to an address or number.
 func (v *Verifier) sendTo(ctx context.Context, c candor.Challenge, to, code string) {

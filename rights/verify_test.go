@@ -18,7 +18,7 @@ func newVerifier(t *testing.T, f *fixture) (*rights.Verifier, *testenv.MailServe
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Auditor: f.Audit, Now: func() time.Time { return f.now }})
+	v := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
 	return v, ms
 }
 

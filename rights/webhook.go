@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
-	"github.com/candorhq/candor/vault"
+	"github.com/candorhq/candor/gate"
 )
 
 // Webhook headers.
@@ -102,8 +102,9 @@ type NotifierOptions struct {
 	Policy *candor.Policy
 	// Secret returns a recipient's signing secret.
 	Secret func(recipientID string) []byte
-	// Open unseals a delivery body sealed under its subject's key.
-	Open   func(ctx context.Context, subjectID, field string, ciphertext []byte) ([]byte, error)
+	// Gate opens a delivery body sealed under its subject's key
+	// ([gate.Gate.OpenDelivery]), auditing the opening. Required.
+	Gate   *gate.Gate
 	Client *http.Client
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -118,8 +119,17 @@ type Notifier struct {
 	kick chan struct{}
 }
 
-// NewNotifier returns a notifier; call Run to deliver.
+// NewNotifier returns a notifier; call Run to deliver. It panics when the
+// store, the policy or the gate is missing.
 func NewNotifier(o NotifierOptions) *Notifier {
+	switch {
+	case o.Store == nil:
+		panic("rights: NewNotifier without a Store")
+	case o.Policy == nil:
+		panic("rights: NewNotifier without a Policy")
+	case o.Gate == nil:
+		panic("rights: NewNotifier without a Gate")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -204,19 +214,12 @@ func (n *Notifier) send(ctx context.Context, d candor.Delivery) error {
 	if r == nil || r.Webhook == "" {
 		return errors.New("the recipient has no webhook in the policy")
 	}
-	body := d.Body
-	if d.SubjectID != "" {
-		if n.o.Open == nil {
-			return errors.New("this node cannot open sealed deliveries")
-		}
-		b, err := n.o.Open(ctx, d.SubjectID, DeliveryField(d.ID), d.Body)
-		if errors.Is(err, vault.ErrShredded) {
-			return errGone
-		}
-		if err != nil {
-			return errors.New("the delivery could not be opened")
-		}
-		body = b
+	body, err := n.o.Gate.OpenDelivery(ctx, d)
+	if candor.ErrorCode(err) == candor.EGONE {
+		return errGone
+	}
+	if err != nil {
+		return errors.New("the delivery could not be opened")
 	}
 	req, err := http.NewRequestWithContext(ctx, "POST", r.Webhook, bytes.NewReader(body))
 	if err != nil {

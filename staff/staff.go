@@ -92,7 +92,7 @@ type Options struct {
 	// Store keeps the accounts and the sessions.
 	Store candor.Store
 	// Seal and Open encrypt a TOTP secret (the vault's SealSecret and
-	// OpenSecret), bound to the associated data ad (the staff id).
+	// OpenStaffSecret), bound to the associated data ad (the staff id).
 	Seal func(ctx context.Context, plaintext, ad []byte) ([]byte, error)
 	Open func(ctx context.Context, ciphertext, ad []byte) ([]byte, error)
 	// RecoveryKey keys the hashes of recovery codes (HMAC-SHA256): 32

@@ -51,7 +51,7 @@ func newFixture(t *testing.T, p *params) *fixture {
 	e := testenv.New(t, nil)
 	// A fixed time in the middle of a TOTP step.
 	c := &clock{t: time.Date(2026, 3, 1, 9, 0, 15, 0, time.UTC)}
-	s := New(Options{Store: e.Store, Seal: e.Vault.SealSecret, Open: e.Vault.OpenSecret, Issuer: "Candor Test", Auditor: e.Audit,
+	s := New(Options{Store: e.Store, Seal: e.Vault.SealSecret, Open: e.Vault.OpenStaffSecret, Issuer: "Candor Test", Auditor: e.Audit,
 		RecoveryKey: e.Vault.BlindIndex("staff", "recovery-codes"), Roles: []string{candor.RoleAdmin, "support", "marketer"}, Now: c.Now, params: p})
 	return &fixture{Service: s, env: e, clock: c}
 }
@@ -648,7 +648,7 @@ func TestRecoveryCodesKeyed(t *testing.T) {
 		t.Errorf("%d codes left, want %d", len(m.Recovery), RecoveryCodes-1)
 	}
 	// Without a key, no enrolment: codes are never kept unkeyed again.
-	keyless := New(Options{Store: f.env.Store, Seal: f.env.Vault.SealSecret, Open: f.env.Vault.OpenSecret, Auditor: f.env.Audit, Now: f.clock.Now,
+	keyless := New(Options{Store: f.env.Store, Seal: f.env.Vault.SealSecret, Open: f.env.Vault.OpenStaffSecret, Auditor: f.env.Audit, Now: f.clock.Now,
 		Roles: []string{candor.RoleAdmin, "support"}, params: &cheap})
 	c := f.add(t, "keyless@shop.example")
 	secret, _, _, err := keyless.BeginEnrolment(ctx, c.ID)

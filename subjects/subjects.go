@@ -30,6 +30,9 @@ const (
 // Keys is what the service needs of the vault.
 type Keys interface {
 	candor.Sealer
+	// Reseal opens a ciphertext of one subject and seals it for another
+	// inside the vault, so that a merge never holds the plaintext.
+	Reseal(ctx context.Context, fromSubject, intoSubject, field string, sealed []byte) ([]byte, error)
 	NewSubjectKey(ctx context.Context, subjectID string) error
 	BlindIndex(kind, normalized string) []byte
 	// Erase destroys a subject's key and journals it (after a merge).
@@ -74,8 +77,19 @@ type Options struct {
 	Changed func(subjectID string)
 }
 
-// New returns a service.
+// New returns a service. It panics when the store, the keys, the policy or
+// the auditor is missing.
 func New(o Options) *Service {
+	switch {
+	case o.Store == nil:
+		panic("subjects: New without a Store")
+	case o.Keys == nil:
+		panic("subjects: New without Keys")
+	case o.Policy == nil:
+		panic("subjects: New without a Policy")
+	case o.Auditor == nil:
+		panic("subjects: New without an Auditor")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -445,11 +459,11 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 		return nil
 	}
 	reseal := func(field string, sealed []byte) ([]byte, error) {
-		plain, err := s.keys.Unseal(ctx, from, field, sealed)
+		b, err := s.keys.Reseal(ctx, from, into, field, sealed)
 		if err != nil {
 			return nil, fmt.Errorf("subjects: merge: %w", err)
 		}
-		return s.keys.Seal(ctx, into, field, plain)
+		return b, nil
 	}
 	m := candor.SubjectMerge{From: from, Into: into, At: s.now()}
 	idents, err := s.store.Identifiers(ctx, from)

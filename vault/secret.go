@@ -57,10 +57,13 @@ func (v *Vault) SealSecret(ctx context.Context, plaintext, ad []byte) ([]byte, e
 	return a.Seal(nonce, nonce, plaintext, ad), nil
 }
 
-// OpenSecret decrypts what [Vault.SealSecret] sealed with the same
-// associated data. It returns [ErrTampered] when the ciphertext was
-// altered, cut short, or sealed with other associated data.
-func (v *Vault) OpenSecret(ctx context.Context, ciphertext, ad []byte) ([]byte, error) {
+// OpenStaffSecret decrypts what [Vault.SealSecret] sealed with the same
+// associated data: a staff member's own TOTP secret, which the staff
+// service needs back to check a code. It opens only secrets under the
+// staff-secrets system key, never a person's data (those are under subject
+// keys and open only through the gate). It returns [ErrTampered] when the
+// ciphertext was altered, cut short, or sealed with other associated data.
+func (v *Vault) OpenStaffSecret(ctx context.Context, ciphertext, ad []byte) ([]byte, error) {
 	a, err := v.secretAEAD(ctx)
 	if err != nil {
 		return nil, err

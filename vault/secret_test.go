@@ -26,7 +26,7 @@ func TestSealSecret(t *testing.T) {
 	if bytes.Equal(again, sealed) {
 		t.Error("two seals of one secret are equal: the nonce is not random")
 	}
-	if got, err := v.OpenSecret(ctx, sealed, ad); err != nil || !bytes.Equal(got, secret) {
+	if got, err := v.OpenStaffSecret(ctx, sealed, ad); err != nil || !bytes.Equal(got, secret) {
 		t.Fatalf("open %q %v", got, err)
 	}
 	names, err := e.db.Keys().SystemKeyNames(ctx)
@@ -46,7 +46,7 @@ func TestSealSecret(t *testing.T) {
 		"cut short":     {sealed[:20], ad},
 		"empty":         {nil, ad},
 	} {
-		if _, err := v.OpenSecret(ctx, c.ct, c.ad); !errors.Is(err, vault.ErrTampered) {
+		if _, err := v.OpenStaffSecret(ctx, c.ct, c.ad); !errors.Is(err, vault.ErrTampered) {
 			t.Errorf("%s: %v, want ErrTampered", name, err)
 		}
 	}
@@ -54,13 +54,13 @@ func TestSealSecret(t *testing.T) {
 	// Another vault on the same key store (another node, or after a
 	// restart) reads the same key; a rotation of the master key keeps it.
 	other := e.open(t, vault.Options{})
-	if got, err := other.OpenSecret(ctx, sealed, ad); err != nil || !bytes.Equal(got, secret) {
+	if got, err := other.OpenStaffSecret(ctx, sealed, ad); err != nil || !bytes.Equal(got, secret) {
 		t.Fatalf("open in another vault: %q %v", got, err)
 	}
 	if _, err := v.Rotate(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := e.open(t, vault.Options{}).OpenSecret(ctx, sealed, ad); err != nil || !bytes.Equal(got, secret) {
+	if got, err := e.open(t, vault.Options{}).OpenStaffSecret(ctx, sealed, ad); err != nil || !bytes.Equal(got, secret) {
 		t.Fatalf("open after rotation: %q %v", got, err)
 	}
 	// The key is kept wrapped: its stored form is not an AES key.

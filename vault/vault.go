@@ -233,6 +233,38 @@ func (v *Vault) Unseal(ctx context.Context, subjectID, field string, ciphertext 
 	return pt, nil
 }
 
+// Reseal moves a ciphertext from one subject to another without the
+// plaintext leaving the vault: it opens what [Vault.Seal] sealed for
+// (fromSubject, field) and seals it for (intoSubject, field). It is for
+// merging two subjects (subjects.Service.Merge) and returns the errors of
+// [Vault.Unseal] and [Vault.Seal].
+func (v *Vault) Reseal(ctx context.Context, fromSubject, intoSubject, field string, sealed []byte) ([]byte, error) {
+	pt, err := v.Unseal(ctx, fromSubject, field, sealed)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pt)
+	return v.Seal(ctx, intoSubject, field, pt)
+}
+
+// MeasureUnseal unseals ciphertext (sealed for subjectID and field) over
+// and over for d and returns how many times a second it did; the plaintext
+// never leaves the vault. It is for candor bench seal, and returns the
+// first error of [Vault.Unseal].
+func (v *Vault) MeasureUnseal(ctx context.Context, subjectID, field string, ciphertext []byte, d time.Duration) (float64, error) {
+	start := time.Now()
+	n := 0
+	for time.Since(start) < d {
+		pt, err := v.Unseal(ctx, subjectID, field, ciphertext)
+		if err != nil {
+			return 0, err
+		}
+		clear(pt)
+		n++
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
 // Shred destroys the subject's key and evicts it from the cache: from then
 // on [Vault.Unseal] returns [ErrShredded] for the subject, and
 // [Vault.NewSubjectKey] a conflict. Shredding twice is not an error. It

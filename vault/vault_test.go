@@ -537,3 +537,28 @@ func TestSigner(t *testing.T) {
 		}
 	}
 }
+
+// TestReseal: a ciphertext moved from one subject to another opens for the
+// new subject only, and the old one's ciphertext stays its own.
+func TestReseal(t *testing.T) {
+	ctx := context.Background()
+	v := newEnv(t).open(t, vault.Options{})
+	from, into := newSubject(t, v), newSubject(t, v)
+	ct := mustSeal(t, v, from, "email", "a@example.com")
+	moved, err := v.Reseal(ctx, from, into, "email", ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := v.Unseal(ctx, into, "email", moved); err != nil || string(got) != "a@example.com" {
+		t.Fatalf("into: %q %v", got, err)
+	}
+	if _, err := v.Unseal(ctx, from, "email", moved); !errors.Is(err, vault.ErrTampered) {
+		t.Fatalf("the moved ciphertext opened for the old subject: %v", err)
+	}
+	if _, err := v.Reseal(ctx, into, from, "phone", moved); !errors.Is(err, vault.ErrTampered) {
+		t.Fatalf("reseal under another field: %v", err)
+	}
+	if rate, err := v.MeasureUnseal(ctx, into, "email", moved, 10*time.Millisecond); err != nil || rate <= 0 {
+		t.Fatalf("MeasureUnseal = %v, %v", rate, err)
+	}
+}

@@ -199,10 +199,10 @@ func Run(ctx context.Context, cfg Config) error {
 	// Several nodes write a shared store: a cached state is trusted while
 	// the store's change feed is fresh, and checked against the subject's
 	// version before each decision when it is not.
-	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, Shared: st.shared})
+	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, BirthDate: gate.BirthDates(st.store, st.vault, pol), Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, Shared: st.shared})
 	defer st.watch(ledger)()
 	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Now: now, Changed: ledger.Invalidate})
-	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Sealer: st.vault, Auditor: st.audit, Now: now})
+	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Unsealer: st.vault, Auditor: st.audit, Now: now})
 	writers := 1
 	if st.shared {
 		writers = 4 // PostgreSQL commits several batches at once
@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// Runs after the HTTP server has drained: commits what was accepted.
 	defer col.Close()
 	notifier := rights.NewNotifier(rights.NotifierOptions{Store: st.store, Policy: pol, Now: now, Logger: log,
-		Secret: func(recipient string) []byte { return webhookSecret(st, recipient) }, Open: st.vault.Unseal})
+		Secret: func(recipient string) []byte { return webhookSecret(st, recipient) }, Gate: g})
 	nctx, stopNotifier := context.WithCancel(context.Background())
 	notifierDone := make(chan struct{})
 	go func() { defer close(notifierDone); notifier.Run(nctx) }()
@@ -229,7 +229,7 @@ func Run(ctx context.Context, cfg Config) error {
 	watchdogDone := make(chan struct{})
 	go func() { defer close(watchdogDone); rts.Watchdog(wctx, 10*time.Minute, log) }()
 	defer func() { stopWatchdog(); <-watchdogDone }()
-	verifier, err := newVerifier(cfg, st, pol, now, log)
+	verifier, err := newVerifier(cfg, st, pol, g, now, log)
 	if err != nil {
 		return err
 	}
@@ -557,8 +557,8 @@ func demoWriteKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") +
 // newVerifier wires the one-time codes: e-mail over SMTP when configured;
 // in the demo, codes are printed instead (SMS always, as no SMS gateway is
 // built yet). Without SMTP outside the demo, e-mail codes are not sent.
-func newVerifier(cfg Config, st *stack, pol *candor.Policy, now func() time.Time, log *slog.Logger) (*rights.Verifier, error) {
-	o := rights.VerifierOptions{Store: st.store, Keys: st.vault, Org: pol.Organization.Name, Auditor: st.audit, Now: now, Logger: log}
+func newVerifier(cfg Config, st *stack, pol *candor.Policy, g *gate.Gate, now func() time.Time, log *slog.Logger) (*rights.Verifier, error) {
+	o := rights.VerifierOptions{Store: st.store, Keys: st.vault, Org: pol.Organization.Name, Gate: g, Now: now, Logger: log}
 	switch {
 	case cfg.SMTPURL != "":
 		from := cfg.SMTPFrom

@@ -36,7 +36,7 @@ func staffRoles(pol *candor.Policy) []string {
 // from the blind-index system key (in the key store, not the data store),
 // changes in the audit log.
 func newStaff(st *stack, pol *candor.Policy) *staff.Service {
-	return staff.New(staff.Options{Store: st.store, Seal: st.vault.SealSecret, Open: st.vault.OpenSecret, Issuer: staffIssuer,
+	return staff.New(staff.Options{Store: st.store, Seal: st.vault.SealSecret, Open: st.vault.OpenStaffSecret, Issuer: staffIssuer,
 		Auditor: st.audit, Roles: staffRoles(pol), RecoveryKey: st.vault.BlindIndex("staff", "recovery-codes")})
 }
 

@@ -112,9 +112,9 @@ func Wire(store candor.Store, dir string, auditStore candor.AuditStore) (*Env, e
 		return nil, err
 	}
 	e.Version = notices.Current().Version
-	e.Ledger = consent.New(consent.Options{Store: store, Sealer: v, Policy: pol, Notices: notices, Signer: NewSigner(), Auditor: log})
+	e.Ledger = consent.New(consent.Options{Store: store, Sealer: v, BirthDate: gate.BirthDates(store, v, pol), Policy: pol, Notices: notices, Signer: NewSigner(), Auditor: log})
 	e.Subjects = subjects.New(subjects.Options{Store: store, Keys: v, Policy: pol, Auditor: log, Changed: e.Ledger.Invalidate})
-	e.Gate = gate.New(gate.Options{Policy: pol, Ledger: e.Ledger, Store: store, Sealer: v, Auditor: log})
+	e.Gate = gate.New(gate.Options{Policy: pol, Ledger: e.Ledger, Store: store, Unsealer: v, Auditor: log})
 	return e, nil
 }
 
