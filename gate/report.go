@@ -32,7 +32,11 @@ const MaxReportEvents = 100000
 
 // Report is everything Candor holds about a person, as the access right
 // asks (PIPL Art. 45, GDPR Art. 15): read through the gate for the
-// built-in purpose "rights", unmasked (it is for the person), and audited.
+// built-in purpose "rights", and audited. The person reading their own
+// report sees everything in the clear; staff see identifiers and fields
+// masked as their role's masked list says (marked Masked), since a staff
+// member who files an access request must not see through it what the role
+// may see only partly.
 type Report struct {
 	SubjectID   string    `json:"subject_id"`
 	GeneratedAt time.Time `json:"generated_at"`
@@ -54,12 +58,17 @@ type Report struct {
 	Restricted         bool              `json:"restricted"`
 	Objections         []string          `json:"objections"`
 	Events             ReportEvents      `json:"events"`
+	// Masked names the fields and identifier kinds (as "identifier:kind")
+	// shown masked for the reader's role; empty for the person themself.
+	Masked []string `json:"masked"`
 }
 
-// ReportIdentifier is one identifier, in the clear.
+// ReportIdentifier is one identifier: in the clear, or masked (Masked)
+// when the reader's role masks it.
 type ReportIdentifier struct {
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
+	Kind   string `json:"kind"`
+	Value  string `json:"value"`
+	Masked bool   `json:"masked,omitempty"`
 }
 
 // ReportField is one trait held.
@@ -68,6 +77,7 @@ type ReportField struct {
 	Category    string    `json:"category"`
 	Sensitive   bool      `json:"sensitive"`
 	Value       string    `json:"value"`
+	Masked      bool      `json:"masked,omitempty"` // Value is masked for the reader's role
 	Purposes    []string  `json:"purposes"`
 	Source      string    `json:"source"` // where the value came from: api, identify, rectification, …
 	UpdatedAt   time.Time `json:"updated_at"`
@@ -124,7 +134,9 @@ type ReportEvent struct {
 
 // Report reads everything held about the subject for the built-in purpose
 // "rights", writes the audit entry, and only then returns it. Only the
-// admin and dpo roles may. It returns ENOTFOUND for an unknown subject,
+// person themself ([SubjectActor]) and the admin and dpo roles may; staff
+// see what their role masks (the policy's roles.X.masked) masked, the
+// person sees everything. It returns ENOTFOUND for an unknown subject,
 // EFORBIDDEN for another role, EGONE when the subject's key is destroyed.
 func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, requestID string) (*Report, error) {
 	entry := candor.AuditEntry{Actor: actor.ID, Action: "read", Purpose: candor.PurposeRights, SubjectID: subjectID, RequestID: requestID}
@@ -143,7 +155,14 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 	}
 	now := g.now().UTC()
 	rep := &Report{SubjectID: subjectID, GeneratedAt: now, CreatedAt: sub.CreatedAt, Restricted: sub.Restricted, Objections: append([]string{}, sub.Objections...),
-		Identifiers: []ReportIdentifier{}, Fields: []ReportField{}, Consents: []ReportConsent{}, Recipients: []ReportDisclosure{}, AutomatedDecisions: []ReportAutomated{}}
+		Identifiers: []ReportIdentifier{}, Fields: []ReportField{}, Consents: []ReportConsent{}, Recipients: []ReportDisclosure{}, AutomatedDecisions: []ReportAutomated{},
+		Masked: []string{}}
+	masked := map[string]bool{}
+	if role := g.policy.Role(actor.Role); role != nil && !self {
+		for _, m := range role.Masked {
+			masked[m] = true
+		}
+	}
 	unseal := func(field string, sealed []byte) ([]byte, error) {
 		b, err := g.sealer.Unseal(ctx, subjectID, field, sealed)
 		if errors.Is(err, vault.ErrShredded) {
@@ -160,7 +179,12 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		if err != nil {
 			return nil, err
 		}
-		rep.Identifiers = append(rep.Identifiers, ReportIdentifier{Kind: id.Kind, Value: string(v)})
+		ri := ReportIdentifier{Kind: id.Kind, Value: string(v)}
+		if f := g.identifierField(id.Kind); f != nil && masked[f.ID] {
+			ri.Value, ri.Masked = Mask(f, ri.Value), true
+			rep.Masked = append(rep.Masked, "identifier:"+id.Kind)
+		}
+		rep.Identifiers = append(rep.Identifiers, ri)
 	}
 	traits, err := store.Traits(ctx, subjectID, nil)
 	if err != nil {
@@ -176,6 +200,10 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		if f := g.policy.Field(t.Field); f != nil {
 			rf.Category, rf.Sensitive, rf.Purposes = f.Category, f.Sensitive, append(rf.Purposes, f.Purposes...)
 			rf.RetainUntil = t.UpdatedAt.Add(time.Duration(f.Retention))
+		}
+		if masked[t.Field] {
+			rf.Value, rf.Masked = Mask(g.policy.Field(t.Field), rf.Value), true
+			rep.Masked = append(rep.Masked, t.Field)
 		}
 		rep.Fields = append(rep.Fields, rf)
 		fields = append(fields, t.Field)
@@ -223,6 +251,21 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		return nil, fmt.Errorf("gate: audit: %w", err)
 	}
 	return rep, nil
+}
+
+// identifierField is the field an identifier of the kind stands for, so
+// that a role that masks the field masks the identifier too: the field of
+// that id (email, phone), or else the first field of that type.
+func (g *Gate) identifierField(kind string) *candor.Field {
+	if f := g.policy.Field(kind); f != nil {
+		return f
+	}
+	for i := range g.policy.Fields {
+		if g.policy.Fields[i].Type == kind {
+			return &g.policy.Fields[i]
+		}
+	}
+	return nil
 }
 
 func (g *Gate) reportEvents(ctx context.Context, store candor.Store, subjectID string, unseal func(string, []byte) ([]byte, error)) (ReportEvents, error) {
