@@ -282,10 +282,10 @@ type RightsRequest struct {
 // RequestDetails are a request's parameters and outcome. They hold no
 // personal data: purposes, flags, counts and reasons only.
 type RequestDetails struct {
-	Purposes   []string          `json:"purposes,omitempty"`    // object: the purposes
-	Lift       bool              `json:"lift,omitempty"`        // restrict, object: lift instead of impose
-	Suppress   bool              `json:"suppress,omitempty"`    // erase: keep the e-mail's and phone's blind index so the person is never contacted again
-	VerifiedBy string            `json:"verified_by,omitempty"` // the staff member who checked the person's identity
+	Purposes   []string `json:"purposes,omitempty"`    // object: the purposes
+	Lift       bool     `json:"lift,omitempty"`        // restrict, object: lift instead of impose
+	Suppress   bool     `json:"suppress,omitempty"`    // erase: keep the e-mail's and phone's blind index so the person is never contacted again
+	VerifiedBy string   `json:"verified_by,omitempty"` // the staff member who checked the person's identity
 	// Reason is a refusal's reason when Candor itself wrote it (a fixed
 	// message, such as why a request could not be carried out).
 	Reason string `json:"reason,omitempty"`
@@ -294,9 +294,9 @@ type RequestDetails struct {
 	// scanned for personal data, sealed under the person's key
 	// ([RefusalField]) and read only through the gate
 	// (gate.Gate.RefusalReason); an erasure makes it unreadable.
-	ReasonSealed []byte `json:"reason_sealed,omitempty"`
-	Result     map[string]int64  `json:"result,omitempty"`      // what was done: counts
-	Notes      map[string]string `json:"notes,omitempty"`
+	ReasonSealed []byte            `json:"reason_sealed,omitempty"`
+	Result       map[string]int64  `json:"result,omitempty"` // what was done: counts
+	Notes        map[string]string `json:"notes,omitempty"`
 }
 
 // RequestFilter selects requests.
