@@ -212,6 +212,9 @@ type EventRecord struct {
 // EventSealField is the field name an event's payload is sealed under.
 func EventSealField(eventID string) string { return "event:" + eventID }
 
+// RefusalField is the field a request's refusal reason is sealed under.
+func RefusalField(requestID string) string { return "refusal:" + requestID }
+
 // DeliveryField is the field a webhook delivery's body is sealed under.
 func DeliveryField(deliveryID string) string { return "delivery:" + deliveryID }
 
@@ -308,13 +311,21 @@ type RightsRequest struct {
 // RequestDetails are a request's parameters and outcome. They hold no
 // personal data: purposes, flags, counts and reasons only.
 type RequestDetails struct {
-	Purposes   []string          `json:"purposes,omitempty"`    // object: the purposes
-	Lift       bool              `json:"lift,omitempty"`        // restrict, object: lift instead of impose
-	Suppress   bool              `json:"suppress,omitempty"`    // erase: keep the e-mail's and phone's blind index so the person is never contacted again
-	VerifiedBy string            `json:"verified_by,omitempty"` // the staff member who checked the person's identity
-	Reason     string            `json:"reason,omitempty"`      // a refusal's reason, told to the person (PIPL Art. 50)
-	Result     map[string]int64  `json:"result,omitempty"`      // what was done: counts
-	Notes      map[string]string `json:"notes,omitempty"`
+	Purposes   []string `json:"purposes,omitempty"`    // object: the purposes
+	Lift       bool     `json:"lift,omitempty"`        // restrict, object: lift instead of impose
+	Suppress   bool     `json:"suppress,omitempty"`    // erase: keep the e-mail's and phone's blind index so the person is never contacted again
+	VerifiedBy string   `json:"verified_by,omitempty"` // the staff member who checked the person's identity
+	// Reason is a refusal's reason when Candor itself wrote it (a fixed
+	// message, such as why a request could not be carried out).
+	Reason string `json:"reason,omitempty"`
+	// ReasonSealed is a refusal's reason typed by staff, told to the
+	// person (PIPL Art. 50): free text that may quote them, so it is
+	// scanned for personal data, sealed under the person's key
+	// ([RefusalField]) and read only through the gate
+	// (gate.Gate.RefusalReason); an erasure makes it unreadable.
+	ReasonSealed []byte            `json:"reason_sealed,omitempty"`
+	Result       map[string]int64  `json:"result,omitempty"` // what was done: counts
+	Notes        map[string]string `json:"notes,omitempty"`
 }
 
 // RequestFilter selects requests.

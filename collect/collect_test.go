@@ -617,3 +617,36 @@ func TestDeclaredContext(t *testing.T) {
 		t.Errorf("undeclared: ip %v, location %v", cx["ip"], cx["location"])
 	}
 }
+
+// TestUndeclaredNamesScanned: undeclared event, property and trait names
+// are scanned for personal data before they are counted in the
+// minimization report, even where the address straddles the 64 bytes a
+// name is cut to.
+func TestUndeclaredNamesScanned(t *testing.T) {
+	f := newFixture(t, nil)
+	f.MustSubject(t, subjects.Input{UserID: "n1"}, consent.ScopeAll)
+	long := strings.Repeat("x", 50) + " zhang.wei83@example.cn"
+	f.send(t, collect.Signals{},
+		map[string]any{"type": "track", "userId": "n1", "event": "Signup zhang.wei83@example.cn", "messageId": "e1"},
+		map[string]any{"type": "track", "userId": "n1", "event": long, "messageId": "e2"},
+		map[string]any{"type": "track", "userId": "n1", "event": "Products Searched", "messageId": "e3",
+			"properties": map[string]any{"li.na@example.cn": "x", "13800138000": 1}},
+		map[string]any{"type": "identify", "userId": "n1", "messageId": "e4", "traits": map[string]any{"fav 11010519491231002X": "y"}},
+	)
+	rep := f.report(t)
+	var keys []string
+	for k := range rep {
+		keys = append(keys, k)
+		for _, leak := range []string{"zhang", "wei83", "example.cn", "li.na", "13800138000", "11010519491231002X", "1101051949"} {
+			if strings.Contains(k, leak) {
+				t.Errorf("the report names %q: %s", leak, k)
+			}
+		}
+	}
+	for _, want := range []string{"Signup [email]|event|dropped|undeclared", "Products Searched|properties.[email]|dropped|undeclared",
+		"Products Searched|properties.[phone]|dropped|undeclared"} {
+		if rep[want] == 0 {
+			t.Errorf("no %q in the report: %v", want, keys)
+		}
+	}
+}

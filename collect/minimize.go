@@ -258,12 +258,22 @@ func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // safeName makes a name taken from the input (an undeclared event or
 // property name) fit for the report: personal data redacted, at most 64
-// bytes of valid UTF-8.
+// bytes of valid UTF-8. The PII scan runs over the whole name (up to
+// maxScannedName bytes) before it is cut: cutting first could split an
+// e-mail address or an ID number so that the scan no longer knows it,
+// and leave its first half in the report.
 func safeName(s string) string {
-	if len(s) > 64 {
-		s = s[:64]
+	if len(s) > maxScannedName {
+		s = s[:maxScannedName]
 	}
 	s = strings.ToValidUTF8(s, "?")
 	s, _ = pii.Redact(s)
+	if len(s) > 64 {
+		s = strings.ToValidUTF8(s[:64], "")
+		s, _ = pii.Redact(s)
+	}
 	return s
 }
+
+// maxScannedName bounds the work the scan does on one name.
+const maxScannedName = 4096

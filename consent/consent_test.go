@@ -2,6 +2,7 @@ package consent_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -244,5 +245,34 @@ func TestFeedTrust(t *testing.T) {
 	b.InvalidateAll()
 	if !granted(b) {
 		t.Fatal("InvalidateAll kept a state")
+	}
+}
+
+// TestChannelVocabulary: a channel is a word from the declared list; free
+// text (which could carry an e-mail address into the ledger) is refused
+// naming the field.
+func TestChannelVocabulary(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	id := e.MustSubject(t, subjects.Input{UserID: "ch"}, "")
+	cases := []struct {
+		channel string
+		ok      bool
+	}{
+		{"", true}, {"banner", true}, {"web", true}, {"portal", true}, {"in_store", true}, {"gpc", true},
+		{"newsletter for zhang.wei@example.cn", false}, {"Banner", false}, {"kiosk", false},
+	}
+	for _, c := range cases {
+		_, err := e.Ledger.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: e.Version, Scope: consent.ScopeNone, Channel: c.channel})
+		if got := err == nil; got != c.ok {
+			t.Errorf("channel %q: err %v, want ok=%v", c.channel, err, c.ok)
+			continue
+		}
+		if !c.ok {
+			var ce *candor.Error
+			if !errors.As(err, &ce) || ce.Code != candor.EINVALID || len(ce.Fields) != 1 || ce.Fields[0].Field != "channel" {
+				t.Errorf("channel %q: %v, want EINVALID naming channel", c.channel, err)
+			}
+		}
 	}
 }

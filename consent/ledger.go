@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -17,6 +18,16 @@ const (
 	ScopeAll  = "all"  // "accept all": every consent purpose that needs no separate consent
 	ScopeNone = "none" // "reject all": every consent purpose
 )
+
+// Channels is the vocabulary of consent channels: where a choice was made.
+// A channel is shown to the person in their portal and report, and the
+// browser key sets it, so it is a word from this list, never free text
+// (which could carry personal data into the ledger in plaintext). web is
+// what the banner SDK (web/static/candor.js) sends; rights, a withdrawal
+// made by a rights request (an objection); merge, entries carried over
+// when two subjects merge; gpc and dnt, browser signals; checkout, the
+// demo's shop.
+var Channels = []string{"api", "app", "banner", "checkout", "demo", "dnt", "email", "gpc", "import", "in_store", "merge", "phone", "portal", "rights", "sms", "unsubscribe", "web"}
 
 // GuardianField is the pseudo-field under which guardian evidence is sealed.
 const GuardianField = "consent.guardian"
@@ -208,8 +219,11 @@ func (l *Ledger) Record(ctx context.Context, actor candor.Actor, requestID, subj
 	if g := c.Guardian; g != nil && (strings.TrimSpace(g.Method) == "" || strings.TrimSpace(g.Relation) == "") {
 		errs = append(errs, candor.FieldError{Field: "guardian", Message: "relation and method are required"})
 	}
-	if len(c.Channel) > 40 || len(c.Language) > 20 {
-		errs = append(errs, candor.FieldError{Field: "channel", Message: "too long"})
+	if c.Channel != "" && !slices.Contains(Channels, c.Channel) {
+		errs = append(errs, candor.FieldError{Field: "channel", Message: "want one of " + strings.Join(Channels, ", ")})
+	}
+	if len(c.Language) > 20 {
+		errs = append(errs, candor.FieldError{Field: "language", Message: "too long"})
 	}
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })

@@ -102,3 +102,25 @@ func BirthDates(store candor.Store, unsealer Unsealer, policy *candor.Policy) fu
 		return t, nil
 	}
 }
+
+// RefusalReason returns why a request was refused, for the actor to read:
+// the person themself in the portal, or staff in the console and the API.
+// A reason Candor wrote itself is returned as it is; one typed by staff is
+// sealed under the person's key, and is opened only after an audit entry
+// (purpose rights) is written. It returns EGONE once the person was erased
+// (the reason went with their key) and an internal error when the audit
+// entry could not be written.
+func (g *Gate) RefusalReason(ctx context.Context, actor candor.Actor, r *candor.RightsRequest) (string, error) {
+	if len(r.Details.ReasonSealed) == 0 {
+		return r.Details.Reason, nil
+	}
+	if err := g.auditor.Append(ctx, candor.AuditEntry{Time: g.now(), Actor: actor.ID, Action: "read", Purpose: candor.PurposeRights,
+		SubjectID: r.SubjectID, Fields: []string{"refusal_reason"}, Decision: "allow", Reason: "refusal reason", RequestID: r.ID}); err != nil {
+		return "", fmt.Errorf("gate: audit: %w", err)
+	}
+	b, err := g.unseal(ctx, r.SubjectID, candor.RefusalField(r.ID), r.Details.ReasonSealed)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}

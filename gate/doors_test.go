@@ -1,7 +1,10 @@
 package gate_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"io"
 	"testing"
 
 	"github.com/candorhq/candor"
@@ -77,4 +80,85 @@ func TestNewRefusesMissingParts(t *testing.T) {
 		}
 	}()
 	gate.BirthDates(e.Store, nil, e.Policy)
+}
+
+// TestReportMasksForStaff: the dpo reading an access report (one they may
+// have filed themself) sees national_id masked, as their role says; the
+// person reading their own report sees it in the clear; so does the
+// export zip, for each.
+func TestReportMasksForStaff(t *testing.T) {
+	ctx := context.Background()
+	e := testenv.New(t, nil)
+	const nid = "11010519491231002X"
+	id := e.MustSubject(t, subjects.Input{UserID: "m", Email: "mask.me@example.com", Traits: map[string]any{"national_id": nid, "city": "Hangzhou"}}, "")
+	dpo := candor.Actor{ID: "staff:dpo", Role: gate.RoleDPO}
+	field := func(rep *gate.Report, name string) gate.ReportField {
+		for _, f := range rep.Fields {
+			if f.Field == name {
+				return f
+			}
+		}
+		t.Fatalf("no %s in the report", name)
+		return gate.ReportField{}
+	}
+	cases := []struct {
+		name   string
+		actor  candor.Actor
+		masked bool
+	}{
+		{"dpo", dpo, true},
+		{"the person", gate.SubjectActor(id), false},
+		{"admin", testenv.Admin, false},
+	}
+	for _, c := range cases {
+		rep, err := e.Gate.Report(ctx, c.actor, id, "req_1")
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got := field(rep, "national_id")
+		if got.Masked != c.masked || (got.Value == nid) == c.masked {
+			t.Errorf("%s: national_id = %q masked=%v, want masked=%v", c.name, got.Value, got.Masked, c.masked)
+		}
+		if city := field(rep, "city"); city.Masked || city.Value != "Hangzhou" {
+			t.Errorf("%s: city = %+v, want it in the clear", c.name, city)
+		}
+		for _, x := range rep.Identifiers {
+			if x.Kind == candor.IdentEmail && (x.Masked || x.Value != "mask.me@example.com") {
+				t.Errorf("%s: the dpo role does not mask e-mail: %+v", c.name, x)
+			}
+		}
+		b, err := gate.ExportZip(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in := bytes.Contains(unzipAll(t, b), []byte(nid)); in == c.masked {
+			t.Errorf("%s: the national id in the clear in the export: %v", c.name, in)
+		}
+		if len(rep.Masked) > 0 != c.masked {
+			t.Errorf("%s: Masked = %v", c.name, rep.Masked)
+		}
+	}
+}
+
+// unzipAll returns the files of a zip archive, one after the other.
+func unzipAll(t *testing.T, b []byte) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	for _, f := range zr.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c...)
+	}
+	return out
 }

@@ -62,10 +62,10 @@ func ExportZip(rep *Report) ([]byte, error) {
 	}
 	var idents, fields, consents, recipients, events [][]string
 	for _, x := range rep.Identifiers {
-		idents = append(idents, []string{x.Kind, x.Value})
+		idents = append(idents, []string{x.Kind, x.Value, strconv.FormatBool(x.Masked)})
 	}
 	for _, f := range rep.Fields {
-		fields = append(fields, []string{f.Field, f.Value, f.Category, strconv.FormatBool(f.Sensitive), strings.Join(f.Purposes, " "), f.Source, ts(f.UpdatedAt), ts(f.RetainUntil)})
+		fields = append(fields, []string{f.Field, f.Value, strconv.FormatBool(f.Masked), f.Category, strconv.FormatBool(f.Sensitive), strings.Join(f.Purposes, " "), f.Source, ts(f.UpdatedAt), ts(f.RetainUntil)})
 	}
 	for _, c := range rep.Consents {
 		consents = append(consents, []string{ts(c.At), c.Purpose, c.State, c.NoticeVersion, c.NoticeHash, c.Channel, strconv.FormatBool(c.GPC), strconv.FormatBool(c.Explicit), strconv.FormatBool(c.Guardian)})
@@ -85,8 +85,8 @@ func ExportZip(rep *Report) ([]byte, error) {
 			enc.SetIndent("", "  ")
 			return enc.Encode(rep)
 		}},
-		{"identifiers.csv", table([]string{"kind", "value"}, idents)},
-		{"fields.csv", table([]string{"field", "value", "category", "sensitive", "purposes", "source", "updated_at", "retain_until"}, fields)},
+		{"identifiers.csv", table([]string{"kind", "value", "masked"}, idents)},
+		{"fields.csv", table([]string{"field", "value", "masked", "category", "sensitive", "purposes", "source", "updated_at", "retain_until"}, fields)},
 		{"consents.csv", table([]string{"at", "purpose", "state", "notice_version", "notice_hash", "channel", "gpc", "explicit", "guardian"}, consents)},
 		{"recipients.csv", table([]string{"at", "recipient", "name", "country", "purpose", "fields"}, recipients)},
 		{"events.csv", table([]string{"id", "type", "name", "time", "purposes", "data"}, events)},

@@ -32,8 +32,11 @@ const MaxReportEvents = 100000
 
 // Report is everything Candor holds about a person, as the access right
 // asks (PIPL Art. 45, GDPR Art. 15): read through the gate for the
-// built-in purpose "rights", and audited: whole for the person, with the
-// role's masking for staff.
+// built-in purpose "rights", and audited. The person reading their own
+// report sees everything in the clear; staff see identifiers and fields
+// masked as their role's masked list says (marked Masked), since a staff
+// member who files an access request must not see through it what the role
+// may see only partly.
 type Report struct {
 	SubjectID   string    `json:"subject_id"`
 	GeneratedAt time.Time `json:"generated_at"`
@@ -55,15 +58,17 @@ type Report struct {
 	Restricted         bool              `json:"restricted"`
 	Objections         []string          `json:"objections"`
 	Events             ReportEvents      `json:"events"`
+	// Masked names the fields and identifier kinds (as "identifier:kind")
+	// shown masked for the reader's role; empty for the person themself.
+	Masked []string `json:"masked"`
 }
 
-// ReportIdentifier is one identifier, in the clear.
+// ReportIdentifier is one identifier: in the clear, or masked (Masked)
+// when the reader's role masks it.
 type ReportIdentifier struct {
-	Kind  string `json:"kind"`
-	Value string `json:"value"`
-	// Masked says the value is partly hidden: staff read the report
-	// with their role's masking; the person reads it whole.
-	Masked bool `json:"masked,omitempty"`
+	Kind   string `json:"kind"`
+	Value  string `json:"value"`
+	Masked bool   `json:"masked,omitempty"`
 }
 
 // ReportField is one trait held.
@@ -72,7 +77,7 @@ type ReportField struct {
 	Category    string    `json:"category"`
 	Sensitive   bool      `json:"sensitive"`
 	Value       string    `json:"value"`
-	Masked      bool      `json:"masked,omitempty"` // partly hidden by the staff role's masking
+	Masked      bool      `json:"masked,omitempty"` // Value is masked for the reader's role
 	Purposes    []string  `json:"purposes"`
 	Source      string    `json:"source"` // where the value came from: api, identify, rectification, …
 	UpdatedAt   time.Time `json:"updated_at"`
@@ -129,7 +134,9 @@ type ReportEvent struct {
 
 // Report reads everything held about the subject for the built-in purpose
 // "rights", writes the audit entry, and only then returns it. Only the
-// admin and dpo roles may. It returns ENOTFOUND for an unknown subject,
+// person themself ([SubjectActor]) and the admin and dpo roles may; staff
+// see what their role masks (the policy's roles.X.masked) masked, the
+// person sees everything. It returns ENOTFOUND for an unknown subject,
 // EFORBIDDEN for another role, EGONE when the subject's key is destroyed.
 func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, requestID string) (*Report, error) {
 	entry := candor.AuditEntry{Actor: actor.ID, Action: "read", Purpose: candor.PurposeRights, SubjectID: subjectID, RequestID: requestID}
@@ -148,27 +155,20 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 	}
 	now := g.now().UTC()
 	rep := &Report{SubjectID: subjectID, GeneratedAt: now, CreatedAt: sub.CreatedAt, Restricted: sub.Restricted, Objections: append([]string{}, sub.Objections...),
-		Identifiers: []ReportIdentifier{}, Fields: []ReportField{}, Consents: []ReportConsent{}, Recipients: []ReportDisclosure{}, AutomatedDecisions: []ReportAutomated{}}
-	unseal := func(field string, sealed []byte) ([]byte, error) {
-		b, err := g.sealer.Unseal(ctx, subjectID, field, sealed)
-		if errors.Is(err, vault.ErrShredded) {
-			return nil, &candor.Error{Code: candor.EGONE, Message: "the subject was erased", Reason: "erased"}
-		}
-		return b, err
-	}
-	// Staff read with their role's masking (a dpo's report of a person
-	// hides what the dpo role hides elsewhere); the person reads it whole.
+		Identifiers: []ReportIdentifier{}, Fields: []ReportField{}, Consents: []ReportConsent{}, Recipients: []ReportDisclosure{}, AutomatedDecisions: []ReportAutomated{},
+		Masked: []string{}}
 	masked := map[string]bool{}
 	if role := g.policy.Role(actor.Role); role != nil && !self {
 		for _, m := range role.Masked {
 			masked[m] = true
 		}
 	}
-	maskField := func(f *candor.Field, v string) (string, bool) {
-		if f == nil || !masked[f.ID] {
-			return v, false
+	unseal := func(field string, sealed []byte) ([]byte, error) {
+		b, err := g.sealer.Unseal(ctx, subjectID, field, sealed)
+		if errors.Is(err, vault.ErrShredded) {
+			return nil, &candor.Error{Code: candor.EGONE, Message: "the subject was erased", Reason: "erased"}
 		}
-		return Mask(f, v), true
+		return b, err
 	}
 	idents, err := store.Identifiers(ctx, subjectID)
 	if err != nil {
@@ -180,11 +180,9 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 			return nil, err
 		}
 		ri := ReportIdentifier{Kind: id.Kind, Value: string(v)}
-		switch id.Kind {
-		case candor.IdentEmail:
-			ri.Value, ri.Masked = maskField(g.policy.FieldByCategory(candor.CategoryEmail), ri.Value)
-		case candor.IdentPhone:
-			ri.Value, ri.Masked = maskField(g.policy.FieldByCategory(candor.CategoryPhone), ri.Value)
+		if f := g.identifierField(id.Kind); f != nil && masked[f.ID] {
+			ri.Value, ri.Masked = Mask(f, ri.Value), true
+			rep.Masked = append(rep.Masked, "identifier:"+id.Kind)
 		}
 		rep.Identifiers = append(rep.Identifiers, ri)
 	}
@@ -200,9 +198,12 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		}
 		rf := ReportField{Field: t.Field, Value: string(v), Purposes: []string{}, Source: t.Source, UpdatedAt: t.UpdatedAt}
 		if f := g.policy.Field(t.Field); f != nil {
-			rf.Value, rf.Masked = maskField(f, rf.Value)
 			rf.Category, rf.Sensitive, rf.Purposes = f.Category, f.Sensitive, append(rf.Purposes, f.Purposes...)
 			rf.RetainUntil = t.UpdatedAt.Add(time.Duration(f.Retention))
+		}
+		if masked[t.Field] {
+			rf.Value, rf.Masked = Mask(g.policy.Field(t.Field), rf.Value), true
+			rep.Masked = append(rep.Masked, t.Field)
 		}
 		rep.Fields = append(rep.Fields, rf)
 		fields = append(fields, t.Field)
@@ -250,6 +251,21 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 		return nil, fmt.Errorf("gate: audit: %w", err)
 	}
 	return rep, nil
+}
+
+// identifierField is the field an identifier of the kind stands for, so
+// that a role that masks the field masks the identifier too: the field of
+// that id (email, phone), or else the first field of that type.
+func (g *Gate) identifierField(kind string) *candor.Field {
+	if f := g.policy.Field(kind); f != nil {
+		return f
+	}
+	for i := range g.policy.Fields {
+		if g.policy.Fields[i].Type == kind {
+			return &g.policy.Fields[i]
+		}
+	}
+	return nil
 }
 
 func (g *Gate) reportEvents(ctx context.Context, store candor.Store, subjectID string, unseal func(string, []byte) ([]byte, error)) (ReportEvents, error) {

@@ -93,7 +93,7 @@ func (s *Server) personFile(w http.ResponseWriter, r *http.Request, _ *principal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, s.viewRequest(req))
+	writeJSON(w, http.StatusAccepted, s.viewRequest(r.Context(), gate.SubjectActor(proof.SubjectID), req))
 	return nil
 }
 
@@ -118,11 +118,11 @@ func (s *Server) personRequest(r *http.Request) (*rights.Proof, *candor.RightsRe
 
 // personGet serves GET /v1/me/rights/{id}.
 func (s *Server) personGet(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	_, req, err := s.personRequest(r)
+	proof, req, err := s.personRequest(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.viewRequest(req))
+	writeJSON(w, http.StatusOK, s.viewRequest(r.Context(), gate.SubjectActor(proof.SubjectID), req))
 	return nil
 }
 

@@ -47,7 +47,11 @@ type deliveryView struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-func (s *Server) viewRequest(r *candor.RightsRequest) rightsView {
+// viewRequest shows a request to actor. A refusal reason typed by staff is
+// read through the gate, which audits it; when it cannot be read (the
+// person was erased, or the audit entry could not be written) the view
+// says so instead of showing it.
+func (s *Server) viewRequest(ctx context.Context, actor candor.Actor, r *candor.RightsRequest) rightsView {
 	d := map[string]any{}
 	if len(r.Details.Purposes) > 0 {
 		d["purposes"] = r.Details.Purposes
@@ -61,8 +65,17 @@ func (s *Server) viewRequest(r *candor.RightsRequest) rightsView {
 	if r.Details.VerifiedBy != "" {
 		d["verified_by"] = r.Details.VerifiedBy
 	}
-	if r.Details.Reason != "" {
-		d["reason"] = r.Details.Reason
+	if r.Details.Reason != "" || len(r.Details.ReasonSealed) > 0 {
+		reason, err := s.Gate.RefusalReason(ctx, actor, r)
+		switch {
+		case candor.ErrorCode(err) == candor.EGONE:
+			d["reason_unavailable"] = "erased"
+		case err != nil:
+			s.log.Error("request view: refusal reason", "request", r.ID, "err", err)
+			d["reason_unavailable"] = "error"
+		default:
+			d["reason"] = reason
+		}
 	}
 	if f := r.Details.Notes["fields"]; f != "" {
 		d["fields"] = strings.Split(f, ",")
@@ -97,12 +110,12 @@ func (s *Server) fileRequest(w http.ResponseWriter, r *http.Request, p *principa
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, s.viewRequest(req))
+	writeJSON(w, http.StatusAccepted, s.viewRequest(r.Context(), p.Actor, req))
 	return nil
 }
 
 // getRequest serves GET /v1/rights/{id}.
-func (s *Server) getRequest(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) getRequest(w http.ResponseWriter, r *http.Request, p *principal) error {
 	id := r.PathValue("id")
 	if !candor.ValidID("req_", id) {
 		return candor.Errorf(candor.ENOTFOUND, "request not found")
@@ -111,14 +124,14 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request, _ *principal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.viewRequest(req))
+	writeJSON(w, http.StatusOK, s.viewRequest(r.Context(), p.Actor, req))
 	return nil
 }
 
 // listRequests serves GET /v1/rights: the open requests by due date, or
 // with ?overdue=true the overdue ones, or with ?stuck=true those the
 // watchdog flags.
-func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, p *principal) error {
 	var list []candor.RightsRequest
 	var err error
 	switch q := r.URL.Query(); {
@@ -134,7 +147,7 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request, _ *princip
 	}
 	out := make([]rightsView, 0, len(list))
 	for i := range list {
-		out = append(out, s.viewRequest(&list[i]))
+		out = append(out, s.viewRequest(r.Context(), p.Actor, &list[i]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"requests": out})
 	return nil
@@ -157,7 +170,7 @@ func (s *Server) refuseRequest(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.viewRequest(req))
+	writeJSON(w, http.StatusOK, s.viewRequest(r.Context(), p.Actor, req))
 	return nil
 }
 
@@ -172,6 +185,6 @@ func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request, p *princi
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.viewRequest(req))
+	writeJSON(w, http.StatusOK, s.viewRequest(r.Context(), p.Actor, req))
 	return nil
 }

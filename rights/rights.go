@@ -25,6 +25,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/pii"
 	"github.com/candorhq/candor/subjects"
 )
 
@@ -476,7 +477,21 @@ func (s *Service) Refuse(ctx context.Context, actor candor.Actor, id, reason str
 	}
 	from := r.Status
 	now := s.o.Now().UTC()
-	r.Status, r.UpdatedAt, r.StateSince, r.Details.Reason = candor.RequestRefused, now, now, reason
+	// The reason is free text: personal data found in it is redacted, as
+	// collect does for free-text properties, and what is left is sealed
+	// under the person's key, so that it rests as ciphertext and goes with
+	// everything else on erasure.
+	reason, _ = pii.Redact(reason)
+	if r.SubjectID != "" {
+		sealed, err := s.o.Keys.Seal(ctx, r.SubjectID, candor.RefusalField(r.ID), []byte(reason))
+		if err != nil {
+			return nil, fmt.Errorf("rights: seal the refusal reason: %w", err)
+		}
+		r.Details.ReasonSealed, r.Details.Reason = sealed, ""
+	} else {
+		r.Details.Reason = reason // no person to seal it for; redacted
+	}
+	r.Status, r.UpdatedAt, r.StateSince = candor.RequestRefused, now, now
 	if err := s.o.Store.UpdateRequest(ctx, *r, from); err != nil {
 		return nil, err
 	}

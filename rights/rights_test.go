@@ -211,7 +211,7 @@ func TestStatesAndDeadlines(t *testing.T) {
 		t.Fatalf("refusal without a reason: %v", err)
 	}
 	ref, err := f.r.Refuse(ctx, dpo, r.ID, "We could not confirm that the request came from you.")
-	if err != nil || ref.Status != candor.RequestRefused || ref.Details.Reason == "" {
+	if err != nil || ref.Status != candor.RequestRefused || ref.Details.Reason != "" || len(ref.Details.ReasonSealed) == 0 {
 		t.Fatalf("refused %+v %v", ref, err)
 	}
 	if _, err := f.r.Refuse(ctx, dpo, r.ID, "again"); candor.ErrorCode(err) != candor.ECONFLICT {

@@ -237,6 +237,20 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *candor.Sessi
 		return
 	}
 	slices.SortFunc(d.Requests, func(a, b candor.RightsRequest) int { return b.ReceivedAt.Compare(a.ReceivedAt) })
+	for i := range d.Requests {
+		// A refusal reason typed by staff is sealed: the gate opens it for
+		// the person, and audits the reading. The copy shown is in memory.
+		q := &d.Requests[i]
+		if len(q.Details.ReasonSealed) == 0 {
+			continue
+		}
+		reason, err := s.Gate.RefusalReason(r.Context(), gate.SubjectActor(sess.Principal), q)
+		if err != nil {
+			s.fail(w, r, "privacy", err)
+			return
+		}
+		q.Details.Reason, q.Details.ReasonSealed = reason, nil
+	}
 	if p.Notice == "" {
 		if k := r.URL.Query().Get("done"); k != "" {
 			p.Notice = text[l]["done_"+k]
