@@ -64,6 +64,41 @@ func (id Identifier) SignsIn() bool {
 // of anonymous ids (devices).
 func SingleKind(kind string) bool { return kind != IdentAnonymousID }
 
+// CheckSingle returns the ECONFLICT error a store gives when a subject
+// holding held (its single-kind identifiers, by kind) is given another
+// identifier of a single kind (Reason "identifier_on_file"), or nil.
+func CheckSingle(held map[string][]byte, id Identifier) error {
+	if b, ok := held[id.Kind]; ok && SingleKind(id.Kind) && string(b) != string(id.Blind) {
+		return &Error{Code: ECONFLICT, Message: "the subject has a " + id.Kind + " on file already; a new one replaces it only through a verified change",
+			Reason: "identifier_on_file", Fields: []FieldError{{Field: id.Kind, Message: "another one is on file"}}}
+	}
+	return nil
+}
+
+// OriginOf is the origin a store keeps for an identifier written to a
+// subject that held only anonymous ids (or was created) when anonymousOnly.
+func OriginOf(id Identifier, anonymousOnly bool) string {
+	switch {
+	case id.Origin != "":
+		return id.Origin
+	case anonymousOnly:
+		return OriginAccount
+	}
+	return OriginGiven
+}
+
+// Anonymous reports whether a subject with these identifiers is only an
+// anonymous visitor, and so may be merged into an account: no user id,
+// no e-mail or phone that signs in.
+func Anonymous(idents []Identifier) bool {
+	for _, id := range idents {
+		if id.Kind == IdentUserID || (id.Kind != IdentAnonymousID && id.SignsIn()) {
+			return false
+		}
+	}
+	return true
+}
+
 // Trait is a sealed value of a declared field.
 type Trait struct {
 	Field     string

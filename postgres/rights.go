@@ -344,7 +344,7 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 			held, account := map[string]bool{}, false
 			for _, id := range ids {
 				held[id.Kind] = true
-				account = account || id.Kind == candor.IdentUserID || (id.Kind != candor.IdentAnonymousID && id.SignsIn())
+				account = account || !candor.Anonymous([]candor.Identifier{id})
 			}
 			return held, account, err
 		}

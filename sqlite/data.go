@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -65,7 +64,7 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 		anonymousOnly = len(held) == 0
 	}
 	for _, id := range w.Identifiers {
-		if err := checkSingle(held, id); err != nil {
+		if err := candor.CheckSingle(held, id); err != nil {
 			return err
 		}
 		var owner string
@@ -73,7 +72,7 @@ func (db *DB) WriteSubject(ctx context.Context, w candor.SubjectWrite) error {
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if _, err := tx.ExecContext(ctx, `INSERT INTO identifiers (kind, blind, subject_id, sealed, origin) VALUES (?, ?, ?, ?, ?)`,
-				id.Kind, id.Blind, w.SubjectID, id.Sealed, originOf(id, anonymousOnly)); err != nil {
+				id.Kind, id.Blind, w.SubjectID, id.Sealed, candor.OriginOf(id, anonymousOnly)); err != nil {
 				return wrap("write subject: identifier", err)
 			}
 			if candor.SingleKind(id.Kind) {
@@ -367,27 +366,4 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 		return candor.Errorf(candor.ENOTFOUND, "API key not found")
 	}
 	return nil
-}
-
-// checkSingle refuses a second identifier of a single kind (one user id,
-// one e-mail, one phone per subject): a new e-mail replaces the old only
-// through a verified change (SubjectWrite.Replace).
-func checkSingle(held map[string][]byte, id candor.Identifier) error {
-	if b, ok := held[id.Kind]; ok && candor.SingleKind(id.Kind) && !bytes.Equal(b, id.Blind) {
-		return &candor.Error{Code: candor.ECONFLICT, Message: "the subject has a " + id.Kind + " on file already; a new one replaces it only through a verified change",
-			Reason: "identifier_on_file", Fields: []candor.FieldError{{Field: id.Kind, Message: "another one is on file"}}}
-	}
-	return nil
-}
-
-// originOf is the origin an identifier is stored with (see
-// candor.SubjectStore.WriteSubject).
-func originOf(id candor.Identifier, anonymousOnly bool) string {
-	switch {
-	case id.Origin != "":
-		return id.Origin
-	case anonymousOnly:
-		return candor.OriginAccount
-	}
-	return candor.OriginGiven
 }

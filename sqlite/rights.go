@@ -417,7 +417,7 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 				return nil, false, err
 			}
 			held[id.Kind] = true
-			account = account || id.Kind == candor.IdentUserID || (id.Kind != candor.IdentAnonymousID && id.SignsIn())
+			account = account || !candor.Anonymous([]candor.Identifier{id})
 		}
 		return held, account, rows.Err()
 	}

@@ -470,7 +470,7 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 	if err != nil {
 		return err
 	}
-	if !anonymous(idents) {
+	if !candor.Anonymous(idents) {
 		// An account is never merged into another: whoever knows its
 		// anonymous id (a cookie) would take it over.
 		return &candor.Error{Code: candor.ECONFLICT, Reason: "not_anonymous",
@@ -664,15 +664,4 @@ func (s *Service) IsAccount(ctx context.Context, subjectID string) (bool, error)
 		}
 	}
 	return false, nil
-}
-
-// anonymous reports whether a subject may be merged into another: it has
-// no user id and no e-mail or phone that signs in.
-func anonymous(idents []candor.Identifier) bool {
-	for _, id := range idents {
-		if id.Kind == candor.IdentUserID || (id.Kind != candor.IdentAnonymousID && id.SignsIn()) {
-			return false
-		}
-	}
-	return true
 }
