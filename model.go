@@ -1,6 +1,9 @@
 package candor
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Identifier kinds: the ways a subject can be looked up through the blind index.
 const (
@@ -217,6 +220,39 @@ type AuditCheckpoint struct {
 	Time      time.Time
 	KeyID     string
 	Signature []byte
+}
+
+// AuditQuery selects a page of the audit log for [AuditStore.AuditSearch].
+// Each non-empty filter must equal the entry's value; filters combine (an
+// entry must match all of them).
+type AuditQuery struct {
+	Actor     string
+	Action    string
+	SubjectID string
+	Purpose   string
+	// Before, when positive, keeps only entries with Seq < Before.
+	Before int64
+	// After, when positive, keeps only entries with Seq > After, and asks
+	// for the matching entries nearest to it (the page just newer than
+	// After) instead of the newest.
+	After int64
+	// Limit is how many entries to return at most, 1 to [AuditSearchMax].
+	Limit int
+}
+
+// AuditSearchMax is the largest [AuditQuery.Limit].
+const AuditSearchMax = 1000
+
+// Check reports an EINVALID error if q cannot be answered: a limit out of
+// range or a negative bound.
+func (q AuditQuery) Check() error {
+	switch {
+	case q.Limit < 1 || q.Limit > AuditSearchMax:
+		return Invalid(fmt.Sprintf("an audit search returns 1 to %d entries", AuditSearchMax))
+	case q.Before < 0 || q.After < 0:
+		return Invalid("an audit search bound is a positive sequence number")
+	}
+	return nil
 }
 
 // KeyStats counts subject keys by the master key that wraps them.

@@ -276,6 +276,11 @@ type AuditStore interface {
 	AuditHead(ctx context.Context) (int64, []byte, error)
 	// AuditEntries returns up to limit entries with Seq >= from, by Seq.
 	AuditEntries(ctx context.Context, from int64, limit int) ([]AuditEntry, error)
+	// AuditSearch returns up to q.Limit entries that match q's filters,
+	// newest first: the newest below q.Before (no bound when 0), or, when
+	// q.After is set, the oldest above it. EINVALID if [AuditQuery.Check]
+	// refuses q.
+	AuditSearch(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 	// PutCheckpoint stores a signed checkpoint.
 	PutCheckpoint(ctx context.Context, c AuditCheckpoint) error
 	// Checkpoints returns every checkpoint, by Seq.

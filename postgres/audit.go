@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/candorhq/candor"
@@ -78,18 +79,70 @@ func (db *DB) AuditHead(ctx context.Context) (int64, []byte, error) {
 
 // AuditEntries implements [candor.AuditStore].
 func (db *DB) AuditEntries(ctx context.Context, from int64, limit int) ([]candor.AuditEntry, error) {
-	rows, _ := db.pool.Query(ctx, db.q(`SELECT seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash
-		FROM {audit}.audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`), from, limit)
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candor.AuditEntry, error) {
-		var e candor.AuditEntry
-		err := r.Scan(&e.Seq, &e.Time, &e.Actor, &e.Action, &e.Purpose, &e.SubjectID, &e.Fields, &e.Decision, &e.Reason, &e.RequestID, &e.PrevHash, &e.Hash)
-		e.Time = e.Time.UTC()
-		if len(e.Fields) == 0 {
-			e.Fields = nil
-		}
-		return e, err
-	})
+	rows, _ := db.pool.Query(ctx, db.q(`SELECT `+auditColumns+` FROM {audit}.audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`), from, limit)
+	out, err := pgx.CollectRows(rows, scanAudit)
 	return out, wrap("audit entries", err)
+}
+
+// AuditSearch implements [candor.AuditStore]. Each filter has an index
+// that leads with its column and ends with seq (migration 0002), so a page
+// is a range scan of one index whichever filter is set.
+func (db *DB) AuditSearch(ctx context.Context, q candor.AuditQuery) ([]candor.AuditEntry, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	query, args := auditSearchSQL(q)
+	rows, _ := db.pool.Query(ctx, db.q(query), args...)
+	out, err := pgx.CollectRows(rows, scanAudit)
+	if err != nil {
+		return nil, wrap("audit search", err)
+	}
+	if q.After > 0 {
+		slices.Reverse(out) // read oldest first from After; shown newest first
+	}
+	return out, nil
+}
+
+const auditColumns = `seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash`
+
+// auditSearchSQL builds the query of an [candor.AuditQuery]: the values
+// are parameters, never text in the statement.
+func auditSearchSQL(q candor.AuditQuery) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	for _, f := range []struct{ col, v string }{{"actor", q.Actor}, {"action", q.Action}, {"subject_id", q.SubjectID}, {"purpose", q.Purpose}} {
+		if f.v != "" {
+			add(f.col+" = $%d", f.v)
+		}
+	}
+	if q.Before > 0 {
+		add("seq < $%d", q.Before)
+	}
+	order := "DESC"
+	if q.After > 0 {
+		add("seq > $%d", q.After)
+		order = "ASC"
+	}
+	query := `SELECT ` + auditColumns + ` FROM {audit}.audit_log`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, q.Limit)
+	return query + fmt.Sprintf(` ORDER BY seq %s LIMIT $%d`, order, len(args)), args
+}
+
+func scanAudit(r pgx.CollectableRow) (candor.AuditEntry, error) {
+	var e candor.AuditEntry
+	err := r.Scan(&e.Seq, &e.Time, &e.Actor, &e.Action, &e.Purpose, &e.SubjectID, &e.Fields, &e.Decision, &e.Reason, &e.RequestID, &e.PrevHash, &e.Hash)
+	e.Time = e.Time.UTC()
+	if len(e.Fields) == 0 {
+		e.Fields = nil
+	}
+	return e, err
 }
 
 // PutCheckpoint implements [candor.AuditStore].

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/candorhq/candor"
@@ -51,17 +52,74 @@ func (db *DB) AuditHead(ctx context.Context) (int64, []byte, error) {
 
 // AuditEntries implements [candor.AuditStore].
 func (db *DB) AuditEntries(ctx context.Context, from int64, limit int) ([]candor.AuditEntry, error) {
-	rows, err := db.audit.r.QueryContext(ctx, `SELECT seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`, from, limit)
+	rows, err := db.audit.r.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq >= ? ORDER BY seq LIMIT ?`, from, limit)
 	if err != nil {
 		return nil, wrap("audit entries", err)
 	}
+	out, err := scanAudit(rows)
+	return out, wrap("audit entries", err)
+}
+
+// AuditSearch implements [candor.AuditStore]. Each filter has an index
+// that leads with its column and ends with seq (migration 0002), so a page
+// is a range scan of one index whichever filter is set.
+func (db *DB) AuditSearch(ctx context.Context, q candor.AuditQuery) ([]candor.AuditEntry, error) {
+	if err := q.Check(); err != nil {
+		return nil, err
+	}
+	query, args := auditSearchSQL(q)
+	rows, err := db.audit.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap("audit search", err)
+	}
+	out, err := scanAudit(rows)
+	if err != nil {
+		return nil, wrap("audit search", err)
+	}
+	if q.After > 0 {
+		slices.Reverse(out) // read oldest first from After; shown newest first
+	}
+	return out, nil
+}
+
+const auditColumns = `seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash`
+
+// auditSearchSQL builds the query of an [candor.AuditQuery]: the values
+// are parameters, never text in the statement.
+func auditSearchSQL(q candor.AuditQuery) (string, []any) {
+	var where []string
+	var args []any
+	for _, f := range []struct{ col, v string }{{"actor", q.Actor}, {"action", q.Action}, {"subject_id", q.SubjectID}, {"purpose", q.Purpose}} {
+		if f.v != "" {
+			where = append(where, f.col+" = ?")
+			args = append(args, f.v)
+		}
+	}
+	if q.Before > 0 {
+		where = append(where, "seq < ?")
+		args = append(args, q.Before)
+	}
+	order := "DESC"
+	if q.After > 0 {
+		where = append(where, "seq > ?")
+		args = append(args, q.After)
+		order = "ASC"
+	}
+	query := `SELECT ` + auditColumns + ` FROM audit_log`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	return query + ` ORDER BY seq ` + order + ` LIMIT ?`, append(args, q.Limit)
+}
+
+func scanAudit(rows *sql.Rows) ([]candor.AuditEntry, error) {
 	defer rows.Close()
 	var out []candor.AuditEntry
 	for rows.Next() {
 		var e candor.AuditEntry
 		var t, fields string
 		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Purpose, &e.SubjectID, &fields, &e.Decision, &e.Reason, &e.RequestID, &e.PrevHash, &e.Hash); err != nil {
-			return nil, wrap("audit entries", err)
+			return nil, err
 		}
 		e.Time = parseTS(t)
 		if fields != "" {
@@ -69,7 +127,7 @@ func (db *DB) AuditEntries(ctx context.Context, from int64, limit int) ([]candor
 		}
 		out = append(out, e)
 	}
-	return out, wrap("audit entries", rows.Err())
+	return out, rows.Err()
 }
 
 // PutCheckpoint implements [candor.AuditStore].

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"Revocations", testRevocations},
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
+		{"AuditSearch", testAuditSearch},
 		{"Events", testEvents},
 		{"EventsConcurrent", testEventsConcurrent},
 		{"Minimization", testMinimization},
