@@ -45,6 +45,7 @@ var demoText = map[string]map[string]string{
 		"view":         "View",
 		"add":          "Add to cart",
 		"cart":         "Cart",
+		"item":         "item", // after a count of one
 		"items":        "items",
 		"signin":       "Sign in as demo customer",
 		"user":         "Customer id",
@@ -74,7 +75,8 @@ var demoText = map[string]map[string]string{
 		"view":         "查看",
 		"add":          "加入购物车",
 		"cart":         "购物车",
-		"items":        "件",
+		"item":         "件商品",
+		"items":        "件商品",
 		"signin":       "以示范顾客身份登录",
 		"user":         "顾客编号",
 		"email":        "电子邮箱",
