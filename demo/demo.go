@@ -1,7 +1,8 @@
-// Package demo makes up the customers of the demo shop, Demo Shop (示范商城),
-// whose policy is examples/candor.yaml: names, contact details, cities,
-// birth dates and consent choices with the mix a real shop sees, for
-// `candor serve -demo` and for tests.
+// Package demo makes up the demo shop, Demo Shop (示范商城), whose policy is
+// examples/candor.yaml: its products, its customers (names, contact
+// details, cities, birth dates and consent choices with the mix a real shop
+// sees) and their month of shopping, for `candor serve -demo` and for
+// tests.
 //
 // Everything is generated from a seed; nothing is read from anywhere and no
 // one real is described. E-mail addresses are at example.* domains; UK

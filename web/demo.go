@@ -11,37 +11,15 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/collect"
+	"github.com/candorhq/candor/demo"
 	"github.com/candorhq/candor/subjects"
 )
 
 var demoPage = template.Must(template.ParseFS(files, "templates/demo.html"))
 
-// Product is one of the demo shop's synthetic products. Its fields are the
-// properties that the example policy declares for "Product Viewed" and
-// "Product Added".
-type Product struct {
-	ID, SKU, Category, Brand string
-	Name                     map[string]string // by language
-	Price                    float64           // in CNY
-	// Shape and Color draw the product's picture (an inline SVG).
-	Shape, Color string
-}
-
-// Products are the demo shop's products.
-var Products = []Product{
-	{ID: "p-tea-longjing", SKU: "TEA-LJ-250", Category: "tea", Brand: "West Lake Gardens", Price: 128,
-		Name: map[string]string{candor.LangEN: "Longjing green tea, 250 g", candor.LangZH: "西湖龙井绿茶 250克"}, Shape: "tin", Color: "#2f855a"},
-	{ID: "p-teapot-celadon", SKU: "POT-CEL-01", Category: "tea", Brand: "Longquan Kiln", Price: 268,
-		Name: map[string]string{candor.LangEN: "Celadon teapot", candor.LangZH: "龙泉青瓷茶壶"}, Shape: "pot", Color: "#4a9c8c"},
-	{ID: "p-scarf-silk", SKU: "SCF-SLK-RED", Category: "apparel", Brand: "Suzhou Silk", Price: 399,
-		Name: map[string]string{candor.LangEN: "Silk scarf, red", candor.LangZH: "苏州真丝围巾（红）"}, Shape: "scarf", Color: "#c53030"},
-	{ID: "p-steamer-bamboo", SKU: "KIT-BMB-26", Category: "kitchen", Brand: "Anji Bamboo", Price: 89,
-		Name: map[string]string{candor.LangEN: "Bamboo steamer, 26 cm", candor.LangZH: "安吉竹制蒸笼 26厘米"}, Shape: "steamer", Color: "#b7791f"},
-}
-
 // picture returns the product's picture as a data: URL (the pages' CSP
 // allows images from data: URLs, nothing else inline).
-func (p Product) picture() template.URL {
+func picture(p demo.Product) template.URL {
 	var shape string
 	switch p.Shape {
 	case "tin":
@@ -67,6 +45,7 @@ var demoText = map[string]map[string]string{
 		"view":         "View",
 		"add":          "Add to cart",
 		"cart":         "Cart",
+		"item":         "item", // after a count of one
 		"items":        "items",
 		"signin":       "Sign in as demo customer",
 		"user":         "Customer id",
@@ -96,7 +75,8 @@ var demoText = map[string]map[string]string{
 		"view":         "查看",
 		"add":          "加入购物车",
 		"cart":         "购物车",
-		"items":        "件",
+		"item":         "件商品",
+		"items":        "件商品",
 		"signin":       "以示范顾客身份登录",
 		"user":         "顾客编号",
 		"email":        "电子邮箱",
@@ -139,10 +119,10 @@ func (s *Server) demo(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("lang") == candor.LangZH {
 		lang = candor.LangZH
 	}
-	products := make([]demoProduct, 0, len(Products))
-	for _, p := range Products {
+	products := make([]demoProduct, 0, len(demo.Products))
+	for _, p := range demo.Products {
 		products = append(products, demoProduct{ID: p.ID, SKU: p.SKU, Category: p.Category, Brand: p.Brand, Name: p.Name[lang],
-			Price: fmt.Sprintf("%.2f", p.Price), Picture: p.picture()})
+			Price: fmt.Sprintf("%.2f", p.Price), Picture: picture(p)})
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

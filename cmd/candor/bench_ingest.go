@@ -157,13 +157,12 @@ type eventGen struct {
 	r      *rand.Rand
 	users  func(i int) string // the user id of the i-th known user
 	nusers int
-	spread time.Duration // events happened up to this long before now
 	buf    []byte
 }
 
 func newEventGen(seed uint64, subjects int) *eventGen {
 	return &eventGen{r: rand.New(rand.NewPCG(seed, 0x63616e646f72)), nusers: subjects,
-		users: func(i int) string { return "u" + strconv.Itoa(i) }, spread: 2 * time.Second}
+		users: func(i int) string { return "u" + strconv.Itoa(i) }}
 }
 
 var (

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -58,20 +59,9 @@ func seedDemo(ctx context.Context, st *stack, subj *subjects.Service, ledger *co
 	}
 	// A month of shopping: the collector keeps what each customer's
 	// consent allows and counts the rest.
-	gen := newEventGen(1, len(customers))
-	gen.users = func(i int) string { return customers[i].UserID }
-	gen.spread = 30 * 24 * time.Hour
-	events := 0
-	for b := range max(1, n/50) {
-		body := gen.batch(fmt.Sprintf("demo-%d", b), 100)
-		msgs, sentAt, bctx, err := collect.ParseBatch([]byte(body))
-		if err != nil {
-			return err
-		}
-		if _, err := col.Collect(ctx, actor, collect.Call{Messages: msgs, SentAt: sentAt, Context: bctx}, collect.Signals{RequestID: "demo"}); err != nil {
-			return fmt.Errorf("demo events: %w", err)
-		}
-		events += len(msgs)
+	events, err := sendShopping(ctx, col, actor, demo.Shopping(1, customers, start))
+	if err != nil {
+		return fmt.Errorf("demo events: %w", err)
 	}
 	fmt.Fprintf(out, "Demo shop ready in %s: %d customers, %d events sent.\n\n", time.Since(start).Round(time.Millisecond), n, events)
 	return ctx.Err()
@@ -115,4 +105,34 @@ func seedCustomer(ctx context.Context, subj *subjects.Service, ledger *consent.L
 		}
 	}
 	return nil
+}
+
+// sendShopping sends the events to the collector in batches of 100, in
+// time order, as an SDK that kept them sends them when it is back online:
+// each batch with the time it was sent (sentAt) beside each event's own
+// timestamp, from which the collector corrects the sender's clock
+// (received − (sentAt − timestamp)) and so stores each event at the time
+// it happened. It returns how many it sent.
+func sendShopping(ctx context.Context, col *collect.Collector, actor candor.Actor, events []demo.Event) (int, error) {
+	const size = 100
+	for b := 0; b < len(events); b += size {
+		msgs := make([]json.RawMessage, 0, size)
+		for i := b; i < min(b+size, len(events)); i++ {
+			m, err := json.Marshal(&events[i])
+			if err != nil {
+				return b, err
+			}
+			msgs = append(msgs, m)
+		}
+		sentAt := time.Now().UTC().Format(time.RFC3339Nano)
+		res, err := col.Collect(ctx, actor, collect.Call{Messages: msgs, SentAt: sentAt}, collect.Signals{RequestID: "demo"})
+		if err != nil {
+			return b, err
+		}
+		if len(res.Errors) > 0 {
+			e := res.Errors[0]
+			return b, fmt.Errorf("event %s refused: %s: %s", events[b+e.Index].MessageID, e.Code, e.Message)
+		}
+	}
+	return len(events), nil
 }

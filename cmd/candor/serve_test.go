@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"math/big"
@@ -20,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/demo"
 )
 
@@ -188,5 +191,96 @@ func TestDemoKeysAndCustomers(t *testing.T) {
 	write := strings.TrimSpace(string(b))
 	if code, body, _ := s.do("GET", "/v1/decisions?user_id="+demo.Showcase[0].UserID+"&purpose=service", write, nil); code != 200 {
 		t.Errorf("the kept write key: %d %s", code, body)
+	}
+}
+
+// TestDemoShoppingStored: the demo's month of shopping is stored as it
+// happened, spread over most of the last 30 days (none in the future, none
+// older than 31 days), and each product event is about one of the shop's
+// products; minimization dropped none of it as undeclared or mistyped, and
+// redacted the addresses typed into a few searches.
+func TestDemoShoppingStored(t *testing.T) {
+	for _, store := range []string{"sqlite", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			dir := t.TempDir()
+			opts := []serverOpt{func(c *Config) { c.PolicyFile, c.Demo, c.DemoSize = "", true, 200 }}
+			sc := storeConfig{DataDir: filepath.Join(dir, "data")}
+			if store == "postgres" {
+				url, schema := pgSchema(t)
+				opts = append(opts, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
+				sc.DB, sc.DBSchema = url, schema
+			}
+			s := startServer(t, dir, "", opts...)
+			s.stop()
+			now := time.Now()
+			ctx := context.Background()
+			st, err := openStackWith(ctx, sc, false, quietLog(), io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+
+			products := map[string]bool{}
+			for _, p := range demo.Products {
+				products[p.ID] = true
+			}
+			days := map[string]bool{}
+			events, productEvents := 0, 0
+			ids, err := st.store.SubjectIDs(ctx, "", 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids {
+				evs, err := st.store.SubjectEvents(ctx, id, time.Time{}, 10_000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range evs {
+					events++
+					if e.Time.After(now) || e.Time.Before(now.Add(-31*24*time.Hour)) {
+						t.Errorf("%s %s at %s: not within the 31 days before %s", e.ID, e.Name, e.Time, now)
+					}
+					days[e.Time.UTC().Format(time.DateOnly)] = true
+					if e.Name != "Product Viewed" && e.Name != "Product Added" {
+						continue
+					}
+					productEvents++
+					plain, err := st.vault.Unseal(ctx, id, candor.EventSealField(e.ID), e.Sealed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var p struct {
+						Properties map[string]any `json:"properties"`
+					}
+					if err := json.Unmarshal(plain, &p); err != nil {
+						t.Fatal(err)
+					}
+					if pid, _ := p.Properties["product_id"].(string); !products[pid] {
+						t.Errorf("%s %s: product %v is not one of the shop's", e.ID, e.Name, p.Properties["product_id"])
+					}
+				}
+			}
+			if len(days) < 20 || productEvents < 50 {
+				t.Errorf("%d events stored (%d about products) on %d days; want product events on at least 20 days", events, productEvents, len(days))
+			}
+			t.Logf("%d events stored (%d about products) on %d days", events, productEvents, len(days))
+
+			counts, err := st.store.Minimization(ctx, now.AddDate(0, 0, -32).UTC().Format(time.DateOnly), now.AddDate(0, 0, 1).UTC().Format(time.DateOnly))
+			if err != nil {
+				t.Fatal(err)
+			}
+			redacted := 0
+			for _, c := range counts {
+				if c.Detector == collect.ReasonUndeclared || c.Detector == collect.ReasonType || c.Detector == collect.ReasonExpired {
+					t.Errorf("minimization of the demo's events: %+v", c)
+				}
+				if c.Item == "properties.query" && c.Action == collect.ActionRedacted {
+					redacted += int(c.Count)
+				}
+			}
+			if redacted == 0 {
+				t.Errorf("no search query had personal data redacted: %+v", counts)
+			}
+		})
 	}
 }

@@ -39,6 +39,14 @@
     note('consent', on.length ? on.join(', ') : '—');
   });
 
+  // The cart's count and its noun: "1 item", "2 items" (the page gives
+  // the words for one and for more; in Chinese they are the same).
+  function showCart() {
+    var unit = d.getElementById('cart-unit');
+    d.getElementById('cart-count').textContent = cart;
+    unit.textContent = cart === 1 ? unit.dataset.singular : unit.dataset.plural;
+  }
+
   d.getElementById('products').addEventListener('click', function (e) {
     var btn = e.target.closest('button');
     if (!btn) return;
@@ -50,7 +58,7 @@
       p.quantity = 1;
       p.cart_id = 'demo-cart';
       cart++;
-      d.getElementById('cart-count').textContent = cart;
+      showCart();
       candor.track('Product Added', p);
     }
   });
