@@ -389,6 +389,9 @@ type RequestDetails struct {
 	// Reason is a refusal's reason when Candor itself wrote it (a fixed
 	// message, such as why a request could not be carried out).
 	Reason string `json:"reason,omitempty"`
+	// ReasonCode names Reason for pages that word it in the reader's
+	// language: the refusing error's Reason, or "invalid".
+	ReasonCode string `json:"reason_code,omitempty"`
 	// ReasonSealed is a refusal's reason typed by staff, told to the
 	// person (PIPL Art. 50): free text that may quote them, so it is
 	// scanned for personal data, sealed under the person's key

@@ -46,6 +46,11 @@ type Decision struct {
 	Reconsent bool   `json:"reconsent_needed,omitempty"`
 	Purpose   string `json:"purpose"`
 	Basis     string `json:"basis"`
+	// Since is when the person made the choice the decision rests on
+	// (granted, denied, withdrawn); zero when it rests on none.
+	Since time.Time `json:"since,omitzero"`
+	// GPC is true when that choice was a Global Privacy Control signal.
+	GPC bool `json:"gpc,omitempty"`
 }
 
 // Gate decides and reads.
@@ -135,6 +140,9 @@ func (g *Gate) evaluate(st *consent.State, p *candor.Purpose) Decision {
 		return d
 	}
 	rec := st.Latest[p.ID]
+	if rec != nil {
+		d.Since, d.GPC = rec.At, rec.GPC
+	}
 	switch {
 	case rec == nil:
 		return deny(CodeNoConsent, "no consent to "+p.ID+" recorded")
@@ -157,6 +165,17 @@ func (g *Gate) evaluate(st *consent.State, p *candor.Purpose) Decision {
 	d.Allow, d.Code, d.Reason = true, CodeGranted, "consent to "+p.ID+" granted on "+rec.At.Format(time.DateOnly)
 	return d
 }
+
+// Denial is the error of a read that the decision denied: an EFORBIDDEN
+// [*candor.Error] (errors.As finds it) that carries the decision, so that a
+// page can word it for its reader.
+type Denial struct {
+	Decision Decision
+	err      *candor.Error
+}
+
+func (e *Denial) Error() string { return e.err.Error() }
+func (e *Denial) Unwrap() error { return e.err }
 
 // ReadRequest asks the gate for a subject's fields for a purpose.
 type ReadRequest struct {
@@ -190,7 +209,8 @@ type ReadResult struct {
 // role, after writing the audit entry. A denied read is audited too.
 //
 // It returns EINVALID for an unknown purpose or field; EFORBIDDEN (with the
-// decision's code as Reason) when the role may not use the purpose, the
+// decision's code as Reason; a [*Denial] carrying the decision when it was
+// the decision that denied) when the role may not use the purpose, the
 // decision denies, or a field is not declared for the purpose; EGONE when the
 // subject's key was destroyed; and an internal error when the audit entry
 // could not be written.
@@ -206,6 +226,13 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 			return nil, fmt.Errorf("gate: audit: %w", err)
 		}
 		return nil, &candor.Error{Code: candor.EFORBIDDEN, Message: reason, Reason: code}
+	}
+	deny := func(d Decision) (*ReadResult, error) {
+		_, err := refuse(d.Code, d.Reason)
+		if ce, ok := err.(*candor.Error); ok {
+			return nil, &Denial{Decision: d, err: ce}
+		}
+		return nil, err
 	}
 	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
 		return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID))
@@ -235,7 +262,7 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 		if d.Code == CodeUnknownSubject {
 			return nil, candor.Errorf(candor.ENOTFOUND, "subject not found")
 		}
-		return refuse(d.Code, d.Reason)
+		return deny(d)
 	}
 	res := &ReadResult{SubjectID: r.SubjectID, Purpose: p.ID, Fields: map[string]string{}, Masked: []string{}, Withheld: map[string]string{}, Decision: d}
 	var names []string

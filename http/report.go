@@ -2,49 +2,13 @@ package http
 
 import (
 	"bytes"
-	"embed"
 	"fmt"
-	"html/template"
 	"net/http"
-	"strings"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/web"
 )
-
-//go:embed templates/report.html
-var templates embed.FS
-
-// reportText holds the report page's words in each language.
-var reportText = map[string]map[string]string{
-	candor.LangEN: {
-		"title": "What we hold about you", "intro": "This report lists every personal datum held about you by", "generated": "generated",
-		"request": "request", "identifiers": "How we recognize you", "kind": "Kind", "value": "Value", "none": "None.",
-		"fields": "Information we hold", "field": "Field", "purposes": "Used for", "kept_until": "Kept until", "sensitive": "sensitive", "masked": "masked for your role", "source": "Where it came from",
-		"decisions": "What we may do with it now", "purpose": "Purpose", "now": "Allowed now", "why": "Why", "yes": "yes", "no": "no",
-		"restricted": "You restricted the processing of your data: only what the law requires continues.", "objections": "You objected to",
-		"consents": "Your consents", "when": "When", "state": "Choice", "notice": "Notice version", "channel": "Where", "guardian": "by a guardian",
-		"recipients": "Who received your data", "recipient": "Recipient", "what": "What", "no_recipients": "Nobody has received your data.",
-		"automated": "Automated decisions", "applies": "Applies to you now", "events": "Your activity", "event": "Event", "count": "Count",
-		"first": "First", "last": "Last", "export_hint": "Ask for an export to receive all of it, each event included, as JSON and CSV files.",
-	},
-	candor.LangZH: {
-		"title": "我们持有的您的个人信息", "intro": "本报告列出以下处理者持有的您的全部个人信息：", "generated": "生成于",
-		"request": "请求编号", "identifiers": "我们识别您的方式", "kind": "类型", "value": "内容", "none": "无。",
-		"fields": "我们持有的信息", "field": "字段", "purposes": "处理目的", "kept_until": "保存至", "sensitive": "敏感个人信息", "masked": "按您的角色已遮蔽", "source": "来源",
-		"decisions": "目前可进行的处理", "purpose": "目的", "now": "当前是否允许", "why": "原因", "yes": "是", "no": "否",
-		"restricted": "您已限制对您个人信息的处理：仅继续法律要求的处理。", "objections": "您已拒绝的处理目的",
-		"consents": "您的同意记录", "when": "时间", "state": "选择", "notice": "告知版本", "channel": "渠道", "guardian": "由监护人作出",
-		"recipients": "接收过您个人信息的第三方", "recipient": "接收方", "what": "提供的信息", "no_recipients": "没有第三方接收过您的个人信息。",
-		"automated": "自动化决策", "applies": "目前是否适用于您", "events": "您的行为记录", "event": "事件", "count": "次数",
-		"first": "首次", "last": "最近", "export_hint": "如需获取全部信息（包括每一条行为记录）的 JSON 和 CSV 文件，请申请导出。",
-	},
-}
-
-var reportPage = template.Must(template.New("report.html").Funcs(template.FuncMap{
-	"t":    func(string) string { return "" }, // replaced per request
-	"join": func(s []string) string { return strings.Join(s, ", ") },
-}).ParseFS(templates, "templates/report.html"))
 
 // accessRequest returns a done access or export request, for its report.
 func (s *Server) accessRequest(r *http.Request) (*candor.RightsRequest, error) {
@@ -84,17 +48,8 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, p *principal) er
 	if lang == "" {
 		lang = preferredLang(r.Header.Get("Accept-Language"))
 	}
-	words, ok := reportText[lang]
-	if !ok {
-		lang, words = candor.LangEN, reportText[candor.LangEN]
-	}
-	page, err := reportPage.Clone()
-	if err != nil {
-		return err
-	}
-	page.Funcs(template.FuncMap{"t": func(k string) string { return words[k] }})
 	var buf bytes.Buffer
-	if err := page.Execute(&buf, map[string]any{"Lang": lang, "R": rep, "Org": s.Policy.Organization.Name, "RequestID": req.ID}); err != nil {
+	if err := web.WriteReport(&buf, lang, rep, s.Ledger.Notices().Current(), req.ID); err != nil {
 		return fmt.Errorf("report page: %w", err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

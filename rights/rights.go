@@ -288,6 +288,7 @@ func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.Righ
 		now := s.o.Now().UTC()
 		refused := r
 		refused.Status, refused.UpdatedAt, refused.StateSince, refused.Details.Reason = candor.RequestRefused, now, now, candor.ErrorMessage(err)
+		refused.Details.ReasonCode = refusalCode(err)
 		if uerr := s.o.Store.UpdateRequest(ctx, refused, candor.RequestInProgress); uerr != nil {
 			return nil, uerr
 		}
@@ -675,4 +676,17 @@ func ReplayErasures(ctx context.Context, store candor.Store) (int, error) {
 		}
 		after = page[len(page)-1].SubjectID
 	}
+}
+
+// refusalCode names why err refused a request, for the pages that word it:
+// its Reason, or "invalid" for an invalid value without one.
+func refusalCode(err error) string {
+	var ce *candor.Error
+	if errors.As(err, &ce) && ce.Reason != "" {
+		return ce.Reason
+	}
+	if candor.ErrorCode(err) == candor.EINVALID {
+		return "invalid"
+	}
+	return ""
 }

@@ -253,17 +253,18 @@ type subjectData struct {
 	Result   *gate.ReadResult
 	Names    map[string]string
 	Fields   map[string]string // field id → what it is
+	Cats     map[string]string // field id → category, for the words of its values
 	NotFound bool
 }
 
 func (s *Server) subjectForm(p page) subjectData {
 	view := s.Notices.Current().View(p.Lang)
-	d := subjectData{Purposes: view.Purposes, Kinds: []string{"subject_id", candor.IdentEmail, candor.IdentPhone, candor.IdentUserID}, Names: map[string]string{}, Fields: map[string]string{}}
+	d := subjectData{Purposes: view.Purposes, Kinds: []string{"subject_id", candor.IdentEmail, candor.IdentPhone, candor.IdentUserID}, Names: map[string]string{}, Fields: map[string]string{}, Cats: map[string]string{}}
 	for _, vp := range view.Purposes {
 		d.Names[vp.ID] = vp.Name
 	}
 	for _, f := range view.Fields {
-		d.Fields[f.ID] = f.CategoryText
+		d.Fields[f.ID], d.Cats[f.ID] = f.CategoryText, f.Category
 	}
 	return d
 }
@@ -292,7 +293,7 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 			return
 		}
 		s.log.Info("web: look-up refused", "purpose", d.Purpose, "role", m.Role)
-		p.Error = text[p.Lang]["err_purpose"] + " " + fmt.Sprintf("the role %s may not process personal data for %s", m.Role, d.Purpose)
+		p.Error = text[p.Lang]["err_purpose"] + " " + words(p.Lang).why(gate.Decision{Code: gate.CodeRole}, d.Names[d.Purpose], true)
 		p.Data = d
 		s.render(w, r, http.StatusForbidden, "console-subject", p)
 		return
@@ -331,7 +332,7 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 		return
 	case candor.EFORBIDDEN:
 		s.log.Info("web: look-up refused", "purpose", d.Purpose, "role", m.Role)
-		p.Error, p.Data = text[p.Lang]["err_purpose"]+" "+candor.ErrorMessage(err), d
+		p.Error, p.Data = text[p.Lang]["err_purpose"]+" "+s.denialText(p.Lang, err, d.Names[d.Purpose]), d
 		s.render(w, r, http.StatusForbidden, "console-subject", p)
 		return
 	default:
@@ -363,6 +364,7 @@ type auditData struct {
 	Filter   auditFilter
 	Filtered bool
 	Purposes []policy.ViewPurpose
+	Names    map[string]string // purpose id → name
 	// Refused names the query parameters that were not valid; the page
 	// then shows the form and why, and no entries.
 	Refused []string
@@ -474,7 +476,11 @@ func (f auditFilter) link(bound string, seq int64) string {
 func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
 	ctx := r.Context()
 	q, f, refused := s.auditQuery(r)
-	d := auditData{Filter: f, Filtered: f != auditFilter{}, Purposes: s.Notices.Current().View(p.Lang).Purposes, Refused: refused}
+	d := auditData{Filter: f, Filtered: f != auditFilter{}, Purposes: s.Notices.Current().View(p.Lang).Purposes, Refused: refused, Names: map[string]string{}}
+	for _, vp := range d.Purposes {
+		d.Names[vp.ID] = vp.Name
+	}
+	d.Names[candor.PurposeRights] = text[p.Lang]["audit_purpose_rights"]
 	p.Title = text[p.Lang]["audit"]
 	if len(refused) > 0 {
 		s.log.Info("web: audit filter refused", "params", refused) // the names, never the values
@@ -577,6 +583,20 @@ func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request, m *candor.
 	s.render(w, r, http.StatusOK, "console-audit", p)
 }
 
+// denialText words a refused read for a staff member: the decision when
+// the gate says which; else the refusal's code.
+func (s *Server) denialText(l string, err error, purpose string) string {
+	var dn *gate.Denial
+	if errors.As(err, &dn) {
+		return words(l).why(dn.Decision, purpose, true)
+	}
+	var ce *candor.Error
+	if errors.As(err, &ce) && ce.Reason != "" {
+		return words(l).why(gate.Decision{Code: ce.Reason, Reason: ce.Message}, purpose, true)
+	}
+	return words(l).refusal(err)
+}
+
 // The policy and the notice as people see it.
 
 type policyData struct {
@@ -643,7 +663,7 @@ func (s *Server) consoleAddStaff(w http.ResponseWriter, r *http.Request, m *cand
 		for _, x := range list {
 			d.Staff = append(d.Staff, staffRow{StaffMember: x, Enrolled: staff.Enrolled(&x)})
 		}
-		p.Title, p.Data, p.Error = text[p.Lang]["staff"], d, fieldErrors(err)
+		p.Title, p.Data, p.Error = text[p.Lang]["staff"], d, fieldErrors(p.Lang, err)
 		s.render(w, r, http.StatusUnprocessableEntity, "console-staff", p)
 		return
 	}
@@ -654,10 +674,21 @@ func (s *Server) consoleAddStaff(w http.ResponseWriter, r *http.Request, m *cand
 	http.Redirect(w, r, "/console/staff?done=staff_added", http.StatusSeeOther)
 }
 
-// fieldErrors writes a validation error with its fields, for a form.
-func fieldErrors(err error) string {
-	msg := candor.ErrorMessage(err)
+// fieldErrors writes a validation error with its fields, for a form: in
+// English, Candor's messages; in another language, the refusal's words and
+// the form's labels of the fields at fault.
+func fieldErrors(l string, err error) string {
 	var ce *candor.Error
+	if l != candor.LangEN {
+		msg := words(l).refusal(err)
+		if errors.As(err, &ce) {
+			for _, f := range ce.Fields {
+				msg += " " + words(l).code("", f.Field)
+			}
+		}
+		return msg
+	}
+	msg := candor.ErrorMessage(err)
 	if errors.As(err, &ce) {
 		for _, f := range ce.Fields {
 			msg += " " + f.Field + ": " + f.Message + "."

@@ -186,12 +186,12 @@ type homeData struct {
 	Names      map[string]string // purpose id → name
 	FieldNames map[string]string // field id → what it is, in words
 	Download   string            // a single-use export link, when one was made
+	Idents     []identRow        // how we recognize the person, in words
 }
 
 type purposeSwitch struct {
 	ID, Name, Description string
 	Separate, Allowed     bool
-	Reason                string
 }
 
 func (s *Server) portalHome(w http.ResponseWriter, r *http.Request, sess *candor.Session) {
@@ -211,7 +211,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *candor.Sessi
 		return
 	}
 	view := s.Notices.Current().View(l)
-	d := homeData{Report: rep, Notice: view, Names: map[string]string{}, FieldNames: map[string]string{}}
+	d := homeData{Report: rep, Notice: view, Names: map[string]string{}, FieldNames: map[string]string{}, Idents: identRows(rep.Identifiers)}
 	allowed := map[string]gate.Decision{}
 	for _, dec := range rep.Decisions {
 		allowed[dec.Purpose] = dec
@@ -220,7 +220,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *candor.Sessi
 		d.Names[vp.ID] = vp.Name
 		if vp.NeedsConsent {
 			dec := allowed[vp.ID]
-			d.Purposes = append(d.Purposes, purposeSwitch{ID: vp.ID, Name: vp.Name, Description: vp.Description, Separate: vp.SeparateConsent, Allowed: dec.Allow, Reason: dec.Reason})
+			d.Purposes = append(d.Purposes, purposeSwitch{ID: vp.ID, Name: vp.Name, Description: vp.Description, Separate: vp.SeparateConsent, Allowed: dec.Allow})
 		}
 		if vp.Basis != string(candor.BasisLegalObligation) && vp.Basis != string(candor.BasisContract) {
 			d.Objectable = append(d.Objectable, vp)
@@ -242,6 +242,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, sess *candor.Sessi
 		// the person, and audits the reading. The copy shown is in memory.
 		q := &d.Requests[i]
 		if len(q.Details.ReasonSealed) == 0 {
+			if q.Details.Reason != "" || q.Details.ReasonCode != "" {
+				// Candor's own reason, in the page's language.
+				q.Details.Reason = words(l).requestRefusal(q.Details.ReasonCode, q.Details.Reason)
+			}
 			continue
 		}
 		reason, err := s.Gate.RefusalReason(r.Context(), gate.SubjectActor(sess.Principal), q)
@@ -381,7 +385,7 @@ func (s *Server) portalRequest(w http.ResponseWriter, r *http.Request, sess *can
 	if err != nil {
 		if code := candor.ErrorCode(err); code == candor.EINVALID || code == candor.ECONFLICT {
 			s.log.Info("web: request refused", "type", in.Type, "code", code)
-			s.home(w, r, sess, page{Error: text[l]["err_request"] + " " + candor.ErrorMessage(err)})
+			s.home(w, r, sess, page{Error: text[l]["err_request"] + " " + words(l).refusal(err)})
 			return
 		}
 		s.fail(w, r, "privacy", err)

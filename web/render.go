@@ -82,7 +82,6 @@ func lang(w http.ResponseWriter, r *http.Request) string {
 }
 
 var funcs = template.FuncMap{
-	"t":    func(string) string { return "" }, // bound per request
 	"join": func(s []string) string { return strings.Join(s, ", ") },
 	"date": func(t time.Time) string {
 		if t.IsZero() {
@@ -111,15 +110,9 @@ var funcs = template.FuncMap{
 func templates(names ...string) map[string]map[string]*template.Template {
 	out := map[string]map[string]*template.Template{}
 	for _, l := range candor.Languages {
-		words := func(k string) string {
-			if v, ok := text[l][k]; ok {
-				return v
-			}
-			return k
-		}
 		out[l] = map[string]*template.Template{}
 		for _, n := range names {
-			out[l][n] = template.Must(template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"t": words}).
+			out[l][n] = template.Must(template.New("layout.html").Funcs(funcs).Funcs(words(l).funcs()).
 				ParseFS(files, "templates/layout.html", "templates/"+n+".html"))
 		}
 	}

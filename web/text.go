@@ -2,7 +2,12 @@ package web
 
 import "github.com/candorhq/candor"
 
-// text holds the pages' words in each language.
+// text is the one catalog of the words people see, in each language: the
+// portal's here, the console's (text_console.go), the audit page's
+// (text_audit.go), the words for Candor's codes (text_words.go), the demo
+// shop's (demo.go, under "demo_") and the access report's
+// (text_report.go, under "report_"). init merges the parts; a key in two
+// parts is a mistake that stops the program at start.
 var text = map[string]map[string]string{
 	candor.LangEN: {
 		"skip": "Skip to content", "nav": "Main", "portal": "Privacy portal", "console": "Candor console", "footer": "Powered by Candor: your data, your choice.",
@@ -108,4 +113,25 @@ var text = map[string]map[string]string{
 		"type_access": "查阅", "type_export": "导出", "type_rectify": "更正", "type_erase": "删除", "type_restrict": "限制处理", "type_object": "拒绝处理", "type_withdraw": "撤回同意",
 		"status_received": "已收到", "status_verifying": "等待身份验证", "status_in_progress": "处理中", "status_done": "已完成", "status_refused": "已拒绝",
 	},
+}
+
+func init() {
+	merge := func(prefix string, part map[string]map[string]string) {
+		for l, words := range part {
+			if text[l] == nil {
+				panic("web: catalog language " + l + " unknown")
+			}
+			for k, v := range words {
+				if _, dup := text[l][prefix+k]; dup {
+					panic("web: catalog key " + prefix + k + " defined twice")
+				}
+				text[l][prefix+k] = v
+			}
+		}
+	}
+	merge("", consoleText)
+	merge("", auditText)
+	merge("", wordsText)
+	merge("demo_", demoText)
+	merge("report_", reportText)
 }

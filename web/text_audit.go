@@ -3,16 +3,16 @@ package web
 import "github.com/candorhq/candor"
 
 // auditText holds the words of the console's audit page (its filter and
-// its pages); init merges them into text.
+// its pages); text.go merges them into text.
 var auditText = map[string]map[string]string{
 	candor.LangEN: {
-		"audit_filter":         "Filter the audit log",
-		"audit_f_actor":        "Who (an actor id, such as staff:stf_… or apikey:key_…)",
-		"audit_f_action":       "Action (such as read, lookup or subject.erase)",
-		"audit_f_subject":      "Subject id (sub_…)",
+		"audit_filter":  "Filter the audit log",
+		"audit_f_actor": "Who (an actor id)", "audit_eg": "such as",
+		"audit_f_action":       "Action",
+		"audit_f_subject":      "Subject id",
 		"audit_f_purpose":      "Purpose",
 		"audit_any_purpose":    "Any purpose",
-		"audit_purpose_rights": "Data-subject requests (rights)",
+		"audit_purpose_rights": "Data-subject requests",
 		"audit_apply":          "Show",
 		"audit_clear":          "Clear the filter",
 		"audit_filter_note":    "Ids only: the filter never takes an e-mail address or a phone number. Each field must match exactly; filled-in fields combine.",
@@ -34,13 +34,13 @@ var auditText = map[string]map[string]string{
 		"err_audit_after":      "Page: “after” must be a positive entry number, and not given together with “before”.",
 	},
 	candor.LangZH: {
-		"audit_filter":         "筛选审计日志",
-		"audit_f_actor":        "操作者（操作者编号，如 staff:stf_… 或 apikey:key_…）",
-		"audit_f_action":       "处理（如 read、lookup 或 subject.erase）",
-		"audit_f_subject":      "个人编号（sub_…）",
+		"audit_filter":  "筛选审计日志",
+		"audit_f_actor": "操作者（操作者编号）", "audit_eg": "例如",
+		"audit_f_action":       "处理",
+		"audit_f_subject":      "个人编号",
 		"audit_f_purpose":      "目的",
 		"audit_any_purpose":    "全部目的",
-		"audit_purpose_rights": "个人权利请求（rights）",
+		"audit_purpose_rights": "个人权利请求",
 		"audit_apply":          "显示",
 		"audit_clear":          "清除筛选",
 		"audit_filter_note":    "仅限编号：筛选从不接受电子邮箱或手机号码。每一项须完全匹配；填写的多项同时适用。",
@@ -56,17 +56,9 @@ var auditText = map[string]map[string]string{
 		"err_audit_filter":     "筛选条件无效，因此不显示条目。被拒绝的内容未保留：",
 		"err_audit_actor":      "操作者：只能包含字母、数字和 : . _ -，最多 120 个字符（操作者编号，绝不是电子邮箱）。",
 		"err_audit_action":     "处理：只能包含小写字母、数字和 . _ -，最多 64 个字符。",
-		"err_audit_subject":    "个人编号：sub_ 后跟 26 个字符（a–z、2–7）。",
+		"err_audit_subject":    "个人编号：格式不正确（以固定前缀开头，后跟 26 个字符：a–z、2–7）。",
 		"err_audit_purpose":    "目的：不是政策中的处理目的。",
-		"err_audit_before":     "分页：“before”须为正的条目编号，且不能与“after”同时使用。",
-		"err_audit_after":      "分页：“after”须为正的条目编号，且不能与“before”同时使用。",
+		"err_audit_before":     "分页：“较早”须为正的条目编号，且不能与“较新”同时使用。",
+		"err_audit_after":      "分页：“较新”须为正的条目编号，且不能与“较早”同时使用。",
 	},
-}
-
-func init() {
-	for l, words := range auditText {
-		for k, v := range words {
-			text[l][k] = v
-		}
-	}
 }

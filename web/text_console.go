@@ -2,12 +2,12 @@ package web
 
 import "github.com/candorhq/candor"
 
-// consoleText holds the console's words; init merges them into text.
+// consoleText holds the console's words; text.go merges them into text.
 var consoleText = map[string]map[string]string{
 	candor.LangEN: {
 		"console_signin": "Staff sign-in", "email": "E-mail", "password": "Password", "continue": "Continue", "confirm": "Confirm",
-		"console_note": "Staff accounts are created with `candor staff add`, then by an admin here. Every sign-in and every read of personal data is in the audit log.",
-		"err_signin":   "Wrong e-mail or password.", "err_totp": "Wrong or already used code.", "err_role": "Your role may not open this page.",
+		"console_note": "Staff accounts are created by an admin here; the first one on the server, with", "console_note_audit": "Every sign-in and every read of personal data is in the audit log.",
+		"err_signin": "Wrong e-mail or password.", "err_totp": "Wrong or already used code.", "err_role": "Your role may not open this page.",
 		"err_lookup": "Choose a purpose and give an identifier.", "err_purpose": "Refused:",
 		"totp_title": "Second factor", "totp_code": "6-digit code from your authenticator app", "use_recovery": "Lost your phone? Use a recovery code",
 		"recovery_code": "Recovery code", "enrol_title": "Set up your second factor",
@@ -25,7 +25,6 @@ var consoleText = map[string]map[string]string{
 		"done_verified": "The request was carried out.", "done_refused": "The request was refused; the person is told the reason.",
 		"lookup_intro":  "Say why first: the gate lets through only what the purpose allows your role, masks what your role may not see, and writes the read to the audit log.",
 		"purpose_first": "Purpose of this look-up", "identifier_kind": "Find by", "identifier_value": "Value", "look_up": "Look up",
-		"kind_subject_id": "Subject id", "kind_email": "E-mail", "kind_phone": "Phone", "kind_user_id": "User id",
 		"not_found_subject": "No one found.", "decision": "Decision", "masked": "masked", "withheld": "Withheld",
 		"lookup_audited": "This read is in the audit log, with you, the purpose and the fields.", "purpose_events": "Events collected for this purpose",
 		"audit_ok": "The chain and its signed checkpoints verify. Entries:", "checkpoints": "checkpoints", "checked": "checked",
@@ -40,8 +39,8 @@ var consoleText = map[string]map[string]string{
 	},
 	candor.LangZH: {
 		"console_signin": "员工登录", "email": "电子邮箱", "password": "密码", "continue": "继续", "confirm": "确认",
-		"console_note": "员工账号先用 `candor staff add` 创建，之后由管理员在此添加。每次登录和每次读取个人信息都记入审计日志。",
-		"err_signin":   "邮箱或密码错误。", "err_totp": "验证码错误或已使用。", "err_role": "您的角色无权打开此页面。",
+		"console_note": "员工账号由管理员在此添加；第一个账号在服务器上用以下命令创建：", "console_note_audit": "每次登录和每次读取个人信息都记入审计日志。",
+		"err_signin": "邮箱或密码错误。", "err_totp": "验证码错误或已使用。", "err_role": "您的角色无权打开此页面。",
 		"err_lookup": "请选择处理目的并填写标识。", "err_purpose": "已拒绝：",
 		"totp_title": "第二重验证", "totp_code": "身份验证器应用中的 6 位验证码", "use_recovery": "手机丢了？使用恢复码",
 		"recovery_code": "恢复码", "enrol_title": "设置第二重验证",
@@ -59,7 +58,6 @@ var consoleText = map[string]map[string]string{
 		"done_verified": "请求已执行。", "done_refused": "请求已拒绝，本人将收到理由。",
 		"lookup_intro":  "先说明目的：网关只放行该目的允许您的角色查看的内容，遮盖您的角色不可见的字段，并将此次读取记入审计日志。",
 		"purpose_first": "本次查询的目的", "identifier_kind": "查询方式", "identifier_value": "内容", "look_up": "查询",
-		"kind_subject_id": "个人编号", "kind_email": "电子邮箱", "kind_phone": "手机号码", "kind_user_id": "用户编号",
 		"not_found_subject": "未找到。", "decision": "决定", "masked": "已遮盖", "withheld": "未提供",
 		"lookup_audited": "此次读取已记入审计日志，包括您、目的和字段。", "purpose_events": "为此目的采集的事件",
 		"audit_ok": "哈希链及其签名检查点验证通过。条目数：", "checkpoints": "检查点", "checked": "验证于",
@@ -72,12 +70,4 @@ var consoleText = map[string]map[string]string{
 		"done_staff_added": "员工已添加。", "done_staff_disabled": "账号已停用，其会话已结束。",
 		"done_staff_reset": "第二重验证已重置；本人下次登录时重新设置。",
 	},
-}
-
-func init() {
-	for l, words := range consoleText {
-		for k, v := range words {
-			text[l][k] = v
-		}
-	}
 }

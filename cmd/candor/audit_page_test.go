@@ -100,7 +100,7 @@ type auditRow struct {
 }
 
 var (
-	auditRowRE = regexp.MustCompile(`<tr><td class="num">(\d+)</td><td>[^<]*</td><td><code>([^<]*)</code></td><td>([^<]*)</td><td>([^<]*)</td><td><code>([^<]*)</code></td>`)
+	auditRowRE = regexp.MustCompile(`<tr><td class="num">(\d+)</td><td>[^<]*</td><td><code>([^<]*)</code></td><td><code>([^<]*)</code></td><td data-purpose="([^"]*)">.*?</td><td><code>([^<]*)</code></td>`)
 	hrefRE     = func(class string) *regexp.Regexp {
 		return regexp.MustCompile(`<a href="([^"]*)" class="` + class + `"`)
 	}
