@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -25,8 +26,10 @@ type page struct {
 	Notice, Error string
 	// Data is the page's own.
 	Data any
-	// Path is the page's path, for the language links.
-	Path string
+	// Path is the page's path; LangLinks its address in each language
+	// (the same query, another lang).
+	Path      string
+	LangLinks map[string]string
 	// Insecure says that the page came over plain HTTP to an address other
 	// than this machine's own, where browsers drop the Secure cookies that
 	// every form needs.
@@ -136,10 +139,18 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	p.Path = r.URL.Path
 	p.Insecure = plainHTTPElsewhere(r)
+	q := url.Values{}
 	if r.Method != http.MethodGet {
 		// A page answering a form: its language links go to the area's
 		// start (the form's own path takes only POST).
 		p.Path = "/" + p.Area
+	} else {
+		q = r.URL.Query() // a filter or a page of the audit log, say
+	}
+	p.LangLinks = map[string]string{}
+	for _, l := range candor.Languages {
+		q.Set("lang", l)
+		p.LangLinks[l] = p.Path + "?" + q.Encode()
 	}
 	var buf bytes.Buffer
 	if err := tm.Execute(&buf, p); err != nil {

@@ -147,6 +147,11 @@ func testPagesInThePersonsLanguage(t *testing.T, opt serverOpt) {
 				check(path, lang, page)
 			}
 		}
+		// The other language's link keeps the page's filter.
+		_, audited, _ := c.do("GET", "/console/audit?action=read&lang="+lang, nil)
+		if !strings.Contains(audited, `href="/console/audit?action=read&amp;lang=zh-CN"`) || !strings.Contains(audited, `href="/console/audit?action=read&amp;lang=en"`) {
+			t.Errorf("the language links of a filtered audit page (%s) lose the filter", lang)
+		}
 		_, form, _ := c.do("GET", "/console/subject?lang="+lang, nil)
 		code, page, _ := c.do("POST", "/console/subject", url.Values{"csrf": {c.csrf(form)}, "purpose": {"marketing.sms"}, "kind": {"user_id"}, "value": {"u-2207"}})
 		if code != http.StatusForbidden {
