@@ -144,8 +144,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		// A page answering a form: its language links go to the area's
 		// start (the form's own path takes only POST).
 		p.Path = "/" + p.Area
-	} else {
-		q = r.URL.Query() // a filter or a page of the audit log, say
+	} else if status < 300 {
+		// A filter or a page of the audit log, say; never on a refusal,
+		// which echoes nothing it was sent.
+		q = r.URL.Query()
 	}
 	p.LangLinks = map[string]string{}
 	for _, l := range candor.Languages {
