@@ -43,6 +43,8 @@ var DataTables = []Table{
 		{"at", KindTime}, {"reference", KindText}}},
 	{"requests", []Column{{"id", KindText}, {"type", KindText}, {"subject_id", KindText}, {"status", KindText}, {"jurisdiction", KindText},
 		{"received_at", KindTime}, {"due_at", KindTime}, {"updated_at", KindTime}, {"state_since", KindTime}, {"actor", KindText}, {"details", KindJSON}}},
+	{"runs", []Column{{"id", KindText}, {"purpose", KindText}, {"actor", KindText}, {"label", KindText}, {"started_at", KindTime}}},
+	{"run_members", []Column{{"subject_id", KindText}, {"run_id", KindText}}},
 	{"minimization", []Column{{"day", KindText}, {"event", KindText}, {"item", KindText}, {"action", KindText}, {"detector", KindText}, {"n", KindInt}}},
 	// Staff accounts travel with the data, as on the embedded store, whose
 	// backup is the whole data file; their sessions do not (a restore ends

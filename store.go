@@ -74,6 +74,27 @@ type ConsentStore interface {
 	ConsentDays(ctx context.Context, from, to string) ([]ConsentDay, error)
 }
 
+// RunStore keeps which people each bulk run of the gate included, outside
+// the audit log (which holds one entry per page of a run), so that a
+// person's access report can say which runs used their data. A person's
+// memberships go with their erasure, and with a merge to the person merged
+// into.
+type RunStore interface {
+	// PutRun records a run as it starts. ECONFLICT if its id exists.
+	PutRun(ctx context.Context, r Run) error
+	// AddRunMembers records that the run included the subjects (a page of
+	// it), in one transaction; a subject recorded already, or no longer on
+	// file, is skipped. ENOTFOUND if the run does not exist.
+	AddRunMembers(ctx context.Context, runID string, subjectIDs []string) error
+	// RemoveRunMember forgets that the run included the subject (it was
+	// left out after all: a withdrawal between the page's decision and its
+	// turn).
+	RemoveRunMember(ctx context.Context, runID, subjectID string) error
+	// RunsOf returns the latest runs, up to limit, that included the
+	// subject, newest first, with their Count.
+	RunsOf(ctx context.Context, subjectID string, limit int) ([]Run, error)
+}
+
 // NoticeStore keeps every notice version people were shown.
 type NoticeStore interface {
 	// PutNotice stores n unless a notice with its hash is stored already.
@@ -323,6 +344,7 @@ type Store interface {
 	AuditStore
 	StaffStore
 	SessionStore
+	RunStore
 	// Keys returns the key store, kept apart from the data.
 	Keys() KeyStore
 	// Ping reports whether the stores answer.

@@ -26,6 +26,10 @@ func SubjectActor(subjectID string) candor.Actor {
 	return candor.Actor{ID: "subject:" + subjectID, Role: RoleSubject}
 }
 
+// MaxReportRuns is how many of the latest runs that used a person's data
+// a report lists.
+const MaxReportRuns = 100
+
 // MaxReportEvents is how many of a subject's latest events a report
 // includes one by one (all are counted).
 const MaxReportEvents = 100000
@@ -55,9 +59,12 @@ type Report struct {
 	// AutomatedDecisions lists the purposes that make automated decisions
 	// (PIPL Art. 24) and whether they apply to the person now.
 	AutomatedDecisions []ReportAutomated `json:"automated_decisions"`
-	Restricted         bool              `json:"restricted"`
-	Objections         []string          `json:"objections"`
-	Events             ReportEvents      `json:"events"`
+	// Runs lists the latest bulk runs that used the person's data (a
+	// campaign, an audience), newest first.
+	Runs       []candor.Run `json:"runs"`
+	Restricted bool         `json:"restricted"`
+	Objections []string     `json:"objections"`
+	Events     ReportEvents `json:"events"`
 	// Masked names the fields and identifier kinds (as "identifier:kind")
 	// shown masked for the reader's role; empty for the person themself.
 	Masked []string `json:"masked"`
@@ -244,6 +251,12 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 	}
 	if rep.Events, err = g.reportEvents(ctx, store, subjectID, unseal); err != nil {
 		return nil, err
+	}
+	if rep.Runs, err = store.RunsOf(ctx, subjectID, MaxReportRuns); err != nil {
+		return nil, err
+	}
+	if rep.Runs == nil {
+		rep.Runs = []candor.Run{}
 	}
 	entry.Time, entry.Decision, entry.Reason = g.now(), "allow", "access report"
 	entry.Fields = append(append(fields, "identifiers", "consents", "disclosures"), "events")

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -111,6 +112,57 @@ func (s *Server) readSubject(w http.ResponseWriter, r *http.Request, p *principa
 		return err
 	}
 	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// MaxListLimit bounds the limit of GET /v1/subjects.
+const MaxListLimit = 1000
+
+// listSubjects serves GET /v1/subjects?purpose=P&limit=&cursor=: a page of
+// the people whose decision allows P now, with the fields the gate lets
+// through for it (masked per role), read by one bulk run of the gate (one
+// audit entry for the page, its members kept for each person's report).
+// The cursor is the last subject id of the page before; next_cursor is
+// absent on the last page.
+func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request, p *principal) error {
+	q := r.URL.Query()
+	purpose := q.Get("purpose")
+	if purpose == "" {
+		return candor.Invalid("purpose is required: every read names why", candor.FieldError{Field: "purpose", Message: "required"})
+	}
+	if q.Get("segment") != "" {
+		return candor.Invalid("segments come with issue 13: not yet", candor.FieldError{Field: "segment", Message: "not supported yet"})
+	}
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxListLimit {
+			return candor.Invalid("limit is a number from 1 to 1000", candor.FieldError{Field: "limit", Message: "want 1 to 1000"})
+		}
+		limit = n
+	}
+	cursor := q.Get("cursor")
+	if cursor != "" && !candor.ValidID("sub_", cursor) {
+		return candor.Invalid("cursor is the next_cursor of the page before", candor.FieldError{Field: "cursor", Message: "not a cursor"})
+	}
+	var fields []string
+	if f := q.Get("fields"); f != "" {
+		fields = strings.Split(f, ",")
+	}
+	people := make([]*gate.Person, 0, min(limit, 100))
+	res, err := s.Gate.Scan(r.Context(), gate.ScanRequest{Actor: p.Actor, Purpose: purpose, Fields: fields, After: cursor, Limit: limit,
+		PageSize: limit, RequestID: requestID(r.Context())}, func(x *gate.Person) error {
+		people = append(people, x)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"subjects": people, "run": res.RunID}
+	if res.Next != "" {
+		out["next_cursor"] = res.Next
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

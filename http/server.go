@@ -117,6 +117,7 @@ func (s *Server) Handler() http.Handler {
 	s.handle("GET /v1/notice", nil, s.notice)
 	s.handle("GET /.well-known/candor/keys.json", nil, s.jwks)
 	s.handle("POST /v1/subjects", []string{admin, service}, s.createSubject)
+	s.handle("GET /v1/subjects", []string{"staff"}, s.listSubjects)
 	s.handle("GET /v1/subjects/{id}", []string{"staff"}, s.readSubject)
 	s.handle("POST /v1/subjects/search", []string{"staff"}, s.searchSubject)
 	s.handle("POST /v1/consents", []string{admin, write, browser}, s.recordConsent)

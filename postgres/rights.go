@@ -389,6 +389,10 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 				return err
 			}
 		}
+		// The runs that used the visitor's data used the person's.
+		if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.run_members (subject_id, run_id) SELECT $1, run_id FROM {data}.run_members WHERE subject_id = $2 ON CONFLICT DO NOTHING`), m.Into, m.From); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = $1`), m.From); err != nil {
 			return err
 		}

@@ -462,6 +462,10 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 			return wrap("merge subject: consent", err)
 		}
 	}
+	// The runs that used the visitor's data used the person's.
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO run_members (subject_id, run_id) SELECT ?, run_id FROM run_members WHERE subject_id = ?`, m.Into, m.From); err != nil {
+		return wrap("merge subject: runs", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM subjects WHERE id = ?`, m.From); err != nil {
 		return wrap("merge subject: delete", err)
 	}

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"StaffRecovery", testStaffRecovery},
 		{"Sessions", testSessions},
 		{"ConsentDays", testConsentDays},
+		{"Runs", testRuns},
 		{"NoPlaintext", testNoPlaintext},
 	}
 	for _, tc := range tests {

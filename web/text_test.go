@@ -232,6 +232,7 @@ func TestPagesInBothLanguages(t *testing.T) {
 		Decisions:          decisions,
 		Recipients:         []gate.ReportDisclosure{{Recipient: "global-parcel", Name: "Global Parcel Pte. Ltd.", Country: "SG", Purpose: "delivery.international", Fields: []string{"name", "phone", "address"}, At: at}},
 		AutomatedDecisions: []gate.ReportAutomated{{Purpose: "personalization", Applies: true}},
+		Runs:               []candor.Run{{ID: "run_x", Purpose: "marketing.email", StartedAt: at, Count: 2}},
 		Events:             gate.ReportEvents{Total: 3, ByName: []gate.EventCount{{Name: collect.PageEvent, Count: 1, FirstSeen: at, LastSeen: at}, {Name: "Product Viewed", Count: 2, FirstSeen: at, LastSeen: at}}},
 	}
 	for i, st := range []candor.ConsentState{candor.ConsentGranted, candor.ConsentDenied, candor.ConsentWithdrawn} {

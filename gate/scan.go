@@ -1,0 +1,298 @@
+package gate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/vault"
+)
+
+// DefaultScanPage is how many people a bulk run reads, decides and unseals
+// at a time, and so, with the fields of the purpose, what bounds its
+// memory: one page of people is held at once, whatever the number on file.
+const DefaultScanPage = 500
+
+// MaxScanPage bounds ScanRequest.PageSize.
+const MaxScanPage = 5000
+
+// ScanRequest asks the gate for every person whose decision allows a
+// purpose: a bulk run (a campaign, a segment's count, a training, a list).
+type ScanRequest struct {
+	Actor   candor.Actor
+	Purpose string
+	// Fields to read; nil means every field declared for the purpose.
+	Fields []string
+	// Events adds each person's events collected for the purpose.
+	Events bool
+	// Label says what the run is for, in words the people it includes
+	// read in their access report ("campaign Spring sale").
+	Label string
+	// After starts the run after this subject id (a cursor); Limit stops
+	// it after that many people (0: everyone).
+	After string
+	Limit int
+	// PageSize is how many people are read at a time (0: DefaultScanPage).
+	PageSize int
+	// RequestID traces the run in the log and the audit entries.
+	RequestID string
+}
+
+// Person is one person a run yields: what the gate lets through for the
+// purpose, as [Gate.Read] does for one.
+type Person struct {
+	SubjectID string            `json:"id"`
+	Fields    map[string]string `json:"fields"`
+	Masked    []string          `json:"masked"`
+	Withheld  map[string]string `json:"withheld,omitempty"`
+	Events    *EventSummary     `json:"events,omitempty"`
+}
+
+// ScanResult says what a run did.
+type ScanResult struct {
+	RunID string
+	// Count is how many people were yielded.
+	Count int
+	// Next is the cursor to go on from when the run stopped at Limit or
+	// at the callback's [ErrStop]: the last subject id it looked at; empty
+	// when it reached the end.
+	Next string
+}
+
+// ErrStop, returned by a Scan callback, ends the run without error.
+var ErrStop = errors.New("gate: stop the run")
+
+// Scan yields, page by page, every person whose decision allows r.Purpose
+// at the moment they are yielded, with the fields declared for it (masked
+// per the actor's role, sensitive ones withheld without separate consent,
+// as [Gate.Read]) and, when asked, their events. Each page writes one
+// audit entry before any of its people is yielded (the purpose, the
+// fields, how many people and a hash of their ids, the run id), and the
+// run's members are kept in the run store, so that each person's access
+// report says which runs used their data. Just before a person is
+// yielded, the decision is taken again: a person whose withdrawal (or
+// restriction, or erasure) returned before that moment is not yielded,
+// and is taken out of the run's members.
+//
+// yield is called for one person at a time; an error from it ends the run
+// (ErrStop without error). Scan returns EINVALID for an unknown purpose or
+// field, EFORBIDDEN when the actor's role may not use the purpose (audited),
+// and an internal error when an audit entry could not be written.
+func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) error) (ScanResult, error) {
+	p := g.policy.Purpose(r.Purpose)
+	if p == nil {
+		return ScanResult{}, candor.Invalid("unknown purpose", candor.FieldError{Field: "purpose", Message: "not declared in the policy"})
+	}
+	pageSize := r.PageSize
+	if pageSize <= 0 {
+		pageSize = DefaultScanPage
+	}
+	pageSize = min(pageSize, MaxScanPage)
+	run := candor.Run{ID: candor.NewID(candor.PrefixRun), Purpose: p.ID, Actor: r.Actor.ID, Label: r.Label, StartedAt: g.now()}
+	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: "read.bulk", Purpose: p.ID, RequestID: cmpOr(r.RequestID, run.ID)}
+	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
+		entry.Time, entry.Decision, entry.Reason = g.now(), "deny", CodeRole
+		if err := g.auditor.Append(ctx, entry); err != nil {
+			return ScanResult{}, fmt.Errorf("gate: audit: %w", err)
+		}
+		return ScanResult{}, &candor.Error{Code: candor.EFORBIDDEN, Message: fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID), Reason: CodeRole}
+	}
+	declared := g.policy.FieldsFor(p.ID)
+	var fields []*candor.Field
+	if r.Fields == nil {
+		fields = declared
+	} else {
+		for _, name := range r.Fields {
+			f := g.policy.Field(name)
+			if f == nil {
+				return ScanResult{}, candor.Invalid("unknown field", candor.FieldError{Field: "fields", Message: "not declared in the policy"})
+			}
+			if !contains(f.Purposes, p.ID) {
+				return ScanResult{}, &candor.Error{Code: candor.EFORBIDDEN, Message: "field " + f.ID + " is not declared for " + p.ID, Reason: CodeUndeclared}
+			}
+			fields = append(fields, f)
+		}
+	}
+	masked := map[string]bool{}
+	if role := g.policy.Role(r.Actor.Role); role != nil {
+		for _, m := range role.Masked {
+			masked[m] = true
+		}
+	}
+	if err := g.store.PutRun(ctx, run); err != nil {
+		return ScanResult{}, err
+	}
+	res := ScanResult{RunID: run.ID}
+	after := r.After
+	for page := 1; ; page++ {
+		want := pageSize
+		if r.Limit > 0 {
+			want = min(want, r.Limit-res.Count)
+		}
+		ids, err := g.store.SubjectIDs(ctx, after, want)
+		if err != nil {
+			return res, err
+		}
+		if len(ids) == 0 {
+			res.Next = ""
+			return res, nil
+		}
+		people, err := g.scanPage(ctx, p, fields, masked, r.Events, ids)
+		if err != nil {
+			return res, err
+		}
+		if len(people) > 0 {
+			if err := g.auditPage(ctx, entry, run.ID, page, fields, r.Events, people); err != nil {
+				return res, err
+			}
+			included := make([]string, len(people))
+			for i, x := range people {
+				included[i] = x.SubjectID
+			}
+			if err := g.store.AddRunMembers(ctx, run.ID, included); err != nil {
+				return res, err
+			}
+		}
+		for i, x := range people {
+			// The decision once more, as the person's turn comes: a
+			// withdrawal that returned since the page was decided wins.
+			st, err := g.ledger.State(ctx, x.SubjectID)
+			if err != nil {
+				return res, err
+			}
+			if d := g.evaluate(st, p); !d.Allow {
+				if err := g.store.RemoveRunMember(ctx, run.ID, x.SubjectID); err != nil {
+					return res, err
+				}
+				continue
+			}
+			err = yield(x)
+			people[i] = nil // the page's memory goes as it is yielded
+			res.Count++
+			if err == nil {
+				continue
+			}
+			res.Next = x.SubjectID
+			if errors.Is(err, ErrStop) {
+				return res, nil
+			}
+			return res, err
+		}
+		after = ids[len(ids)-1]
+		if r.Limit > 0 && res.Count >= r.Limit {
+			// More may follow: the cursor says where.
+			if more, err := g.store.SubjectIDs(ctx, after, 1); err != nil {
+				return res, err
+			} else if len(more) > 0 {
+				res.Next = after
+			}
+			return res, nil
+		}
+	}
+}
+
+// scanPage decides, for each of ids, whether p allows processing now, and
+// reads and unseals the fields of those it allows. A person erased since
+// the page was listed is left out.
+func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor.Field, masked map[string]bool, events bool, ids []string) ([]*Person, error) {
+	var out []*Person
+	names := make([]string, 0, len(fields))
+	for _, id := range ids {
+		st, err := g.ledger.State(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !g.evaluate(st, p).Allow {
+			continue
+		}
+		x := &Person{SubjectID: id, Fields: make(map[string]string, len(fields)), Masked: []string{}}
+		names = names[:0]
+		for _, f := range fields {
+			if f.Sensitive && p.NeedsConsent() {
+				if rec := st.Latest[p.ID]; rec == nil || !rec.Explicit || !p.SeparateConsent {
+					if x.Withheld == nil {
+						x.Withheld = map[string]string{}
+					}
+					x.Withheld[f.ID] = CodeSeparateConsent
+					continue
+				}
+			}
+			names = append(names, f.ID)
+		}
+		traits, err := g.store.Traits(ctx, id, names)
+		if err != nil {
+			return nil, err
+		}
+		erased := false
+		for _, t := range traits {
+			v, err := g.sealer.Unseal(ctx, id, t.Field, t.Sealed)
+			if errors.Is(err, vault.ErrShredded) {
+				erased = true
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("gate: unseal %s: %w", t.Field, err)
+			}
+			s := string(v)
+			if masked[t.Field] {
+				s = Mask(g.policy.Field(t.Field), s)
+				x.Masked = append(x.Masked, t.Field)
+			}
+			x.Fields[t.Field] = s
+		}
+		if erased {
+			continue
+		}
+		if events {
+			if x.Events, err = g.eventSummary(ctx, id, p.ID); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, x)
+	}
+	return out, nil
+}
+
+// auditPage writes the audit entry of one page of a run: who, the purpose,
+// the fields, how many people and the SHA-256 of their ids (one per line),
+// so that the entry proves which people the page held without naming them.
+func (g *Gate) auditPage(ctx context.Context, entry candor.AuditEntry, runID string, page int, fields []*candor.Field, events bool, people []*Person) error {
+	ids := make([]string, len(people))
+	for i, x := range people {
+		ids[i] = x.SubjectID
+	}
+	names := make([]string, 0, len(fields)+1)
+	for _, f := range fields {
+		names = append(names, f.ID)
+	}
+	if events {
+		names = append(names, "events")
+	}
+	entry.Time, entry.Fields, entry.Decision = g.now(), names, "allow"
+	entry.Reason = fmt.Sprintf("run %s page %d: %d people, ids sha256:%s", runID, page, len(people), IDsHash(ids))
+	if err := g.auditor.Append(ctx, entry); err != nil {
+		return fmt.Errorf("gate: audit: %w", err)
+	}
+	return nil
+}
+
+// IDsHash is the hash a run's audit entry gives of a page's people: the
+// SHA-256 of their ids, one per line, in the order read.
+func IDsHash(ids []string) string {
+	h := sha256.New()
+	for _, id := range ids {
+		h.Write([]byte(id))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
