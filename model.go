@@ -527,9 +527,9 @@ const PrefixRun = "run_"
 // Run is one bulk read of the gate: every person a purpose allowed, read
 // for one use (a campaign, a segment's count, a training, an audience).
 type Run struct {
-	ID      string    `json:"id"`
-	Purpose string    `json:"purpose"`
-	Actor   string    `json:"actor"`
+	ID      string `json:"id"`
+	Purpose string `json:"purpose"`
+	Actor   string `json:"actor"`
 	// Label says what the run was for, in words a person reads
 	// ("campaign Spring sale"); empty for a plain listing.
 	Label     string    `json:"label,omitempty"`
