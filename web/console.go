@@ -38,6 +38,7 @@ func (s *Server) consoleRoutes() {
 	s.mux.HandleFunc("GET /console/requests", s.staffPage(s.consoleRequests, candor.RoleAdmin, gate.RoleDPO))
 	s.mux.HandleFunc("POST /console/requests/{id}/verify", s.staffPost(s.consoleVerify, candor.RoleAdmin, gate.RoleDPO))
 	s.mux.HandleFunc("POST /console/requests/{id}/refuse", s.staffPost(s.consoleRefuse, candor.RoleAdmin, gate.RoleDPO))
+	s.mux.HandleFunc("GET /console/customers", s.staffPage(s.consoleCustomers))
 	s.mux.HandleFunc("GET /console/subject", s.staffPage(s.consoleSubjectForm))
 	s.mux.HandleFunc("POST /console/subject", s.staffPost(s.consoleSubject))
 	s.mux.HandleFunc("GET /console/audit", s.staffPage(s.consoleAudit, candor.RoleAdmin, gate.RoleDPO))

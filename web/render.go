@@ -122,7 +122,7 @@ func templates(names ...string) map[string]map[string]*template.Template {
 	return out
 }
 
-var pages = templates("signin", "code", "home", "change", "message", "console-signin", "console-totp", "console-enrol",
+var pages = templates("signin", "code", "home", "change", "message", "console-signin", "console-totp", "console-enrol", "console-customers",
 	"console-overview", "console-requests", "console-subject", "console-audit", "console-policy", "console-staff")
 
 // render writes a page with the status.

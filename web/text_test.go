@@ -281,6 +281,10 @@ func TestPagesInBothLanguages(t *testing.T) {
 			"console-overview": overviewData{Subjects: 2, Open: 1, Due: []candor.RightsRequest{req}, Rates: rates, Findings: mins, From: "2026-10-22", To: "2026-11-20", Names: names},
 			"console-requests": requestsData{Requests: []requestRow{{RightsRequest: req, Overdue: true, Stuck: true}}},
 			"console-subject":  subject, "console-audit": auditD,
+			"console-customers": customersData{Purposes: view.Purposes, Purpose: "personalization", Names: names, Fields: []string{"gender", "city", "allergies"},
+				FieldNames: fieldNames, Cats: map[string]string{"gender": "identity.gender"}, Cols: 4, Next: rep.SubjectID,
+				People: []*gate.Person{{SubjectID: rep.SubjectID, Fields: map[string]string{"gender": "female", "city": "Jinhua"}, Masked: []string{"city"},
+					Withheld: map[string]string{"allergies": gate.CodeSeparateConsent}}}},
 			"console-policy": policyData{Notice: view, Roles: pol.Roles, Names: names},
 			"console-staff":  staffData{Staff: []staffRow{{StaffMember: *staffMember, Enrolled: true}}, Roles: []string{candor.RoleAdmin, "dpo", "marketer", "support"}},
 		}
