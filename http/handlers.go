@@ -12,6 +12,7 @@ import (
 	"github.com/candorhq/candor/audit"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/internal/httpx"
 	"github.com/candorhq/candor/subjects"
 )
 
@@ -35,7 +36,7 @@ func (s *Server) openapi(w http.ResponseWriter, r *http.Request, _ *principal) e
 func (s *Server) notice(w http.ResponseWriter, r *http.Request, _ *principal) error {
 	lang := r.URL.Query().Get("lang")
 	if lang == "" {
-		lang = preferredLang(r.Header.Get("Accept-Language"))
+		lang = httpx.PreferredLang(r.Header.Get("Accept-Language"))
 	}
 	if lang != candor.LangEN && lang != candor.LangZH {
 		return candor.Invalid("unknown language", candor.FieldError{Field: "lang", Message: `want "zh-CN" or "en"`})
@@ -43,20 +44,6 @@ func (s *Server) notice(w http.ResponseWriter, r *http.Request, _ *principal) er
 	w.Header().Set("Vary", "Accept-Language")
 	writeJSON(w, http.StatusOK, s.Ledger.Notices().Current().View(lang))
 	return nil
-}
-
-// preferredLang picks zh-CN or en from an Accept-Language header.
-func preferredLang(h string) string {
-	for _, part := range strings.Split(h, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "zh"):
-			return candor.LangZH
-		case strings.HasPrefix(tag, "en"):
-			return candor.LangEN
-		}
-	}
-	return candor.LangEN
 }
 
 func (s *Server) jwks(w http.ResponseWriter, r *http.Request, _ *principal) error {

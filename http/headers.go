@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/internal/httpx"
 )
 
 // Header limits. Candor refuses a request whose request line (with its
@@ -16,10 +17,7 @@ const (
 	ServerMaxHeaderBytes = 1 << 20
 )
 
-// codeHeaderTooLarge is the problem code of a 431 answer.
-const codeHeaderTooLarge = "header_too_large"
-
-var errHeaderTooLarge = candor.Error{Code: codeHeaderTooLarge,
+var errHeaderTooLarge = candor.Error{Code: httpx.CodeHeaderTooLarge,
 	Message: "the request line and header fields are larger than 65536 bytes; send less (a long query string belongs in a POST body)"}
 
 // LimitHeaders answers 431 Request Header Fields Too Large, as

@@ -7,39 +7,23 @@ import (
 	"net/http"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/internal/httpx"
 )
 
-// statuses maps each error code to its HTTP status: the one table of it.
-var statuses = map[string]int{
-	candor.EINVALID:      http.StatusUnprocessableEntity,
-	candor.EMALFORMED:    http.StatusBadRequest,
-	candor.ENOTFOUND:     http.StatusNotFound,
-	candor.ECONFLICT:     http.StatusConflict,
-	candor.EUNAUTHORIZED: http.StatusUnauthorized,
-	candor.EFORBIDDEN:    http.StatusForbidden,
-	candor.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	candor.EUNAVAILABLE:  http.StatusServiceUnavailable,
-	candor.EBUSY:         http.StatusTooManyRequests,
-	candor.EGONE:         http.StatusGone,
-	candor.EINTERNAL:     http.StatusInternalServerError,
-	"method_not_allowed": http.StatusMethodNotAllowed,
-	codeHeaderTooLarge:   http.StatusRequestHeaderFieldsTooLarge,
-}
-
 var titles = map[string]string{
-	candor.EINVALID:      "The request is not valid",
-	candor.EMALFORMED:    "The request could not be read",
-	candor.ENOTFOUND:     "Not found",
-	candor.ECONFLICT:     "Conflict",
-	candor.EUNAUTHORIZED: "Authentication required",
-	candor.EFORBIDDEN:    "Forbidden",
-	candor.ETOOLARGE:     "Too large",
-	candor.EUNAVAILABLE:  "Temporarily unavailable",
-	candor.EBUSY:         "Too many requests",
-	candor.EGONE:         "Gone",
-	"method_not_allowed": "Method not allowed",
-	codeHeaderTooLarge:   "Request header fields too large",
-	candor.EINTERNAL:     "Internal error",
+	candor.EINVALID:            "The request is not valid",
+	candor.EMALFORMED:          "The request could not be read",
+	candor.ENOTFOUND:           "Not found",
+	candor.ECONFLICT:           "Conflict",
+	candor.EUNAUTHORIZED:       "Authentication required",
+	candor.EFORBIDDEN:          "Forbidden",
+	candor.ETOOLARGE:           "Too large",
+	candor.EUNAVAILABLE:        "Temporarily unavailable",
+	candor.EBUSY:               "Too many requests",
+	candor.EGONE:               "Gone",
+	httpx.CodeMethodNotAllowed: "Method not allowed",
+	httpx.CodeHeaderTooLarge:   "Request header fields too large",
+	candor.EINTERNAL:           "Internal error",
 }
 
 // Problem is an RFC 9457 problem detail.
@@ -61,9 +45,9 @@ func ProblemType(code string) string { return "urn:candor:problem:" + code }
 // full and shown to the client only as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := candor.ErrorCode(err)
-	status, ok := statuses[code]
+	status, ok := httpx.Status(code)
 	if !ok {
-		status, code = http.StatusInternalServerError, candor.EINTERNAL
+		code = candor.EINTERNAL
 	}
 	p := Problem{Type: ProblemType(code), Title: titles[code], Status: status, Detail: candor.ErrorMessage(err), Code: code, RequestID: requestID(r.Context())}
 	var e *candor.Error

@@ -7,6 +7,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/internal/httpx"
 	"github.com/candorhq/candor/web"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, p *principal) er
 	}
 	lang := r.URL.Query().Get("lang")
 	if lang == "" {
-		lang = preferredLang(r.Header.Get("Accept-Language"))
+		lang = httpx.PreferredLang(r.Header.Get("Accept-Language"))
 	}
 	var buf bytes.Buffer
 	if err := web.WriteReport(&buf, lang, rep, s.Ledger.Notices().Current(), req.ID); err != nil {

@@ -7,11 +7,8 @@ package http
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -174,7 +171,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	s.writeError(w, r, &candor.Error{Code: "method_not_allowed", Message: "method not allowed; allowed: " + strings.Join(allow, ", ")})
+	s.writeError(w, r, &candor.Error{Code: httpx.CodeMethodNotAllowed, Message: "method not allowed; allowed: " + strings.Join(allow, ", ")})
 }
 
 // CountThrottled counts one answer 429 Too Many Requests given outside
@@ -252,25 +249,12 @@ type reqInfo struct {
 	actor string
 }
 
-func requestID(ctx context.Context) string {
-	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
-		return ri.id
-	}
-	return ""
-}
+func requestID(ctx context.Context) string { return httpx.RequestID(ctx) }
 
 func setActor(ctx context.Context, actor string) {
 	if ri, ok := ctx.Value(ctxKey{}).(*reqInfo); ok {
 		ri.actor = actor
 	}
-}
-
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-
-func newRequestID() string {
-	var b [12]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // browserPaths are the endpoints the banner SDK calls from other origins.
@@ -283,12 +267,9 @@ var browserPaths = map[string]bool{"/v1/notice": true, "/v1/consents": true, "/v
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID.MatchString(id) {
-			id = newRequestID()
-		}
+		id := httpx.RequestIDFrom(r)
 		ri := &reqInfo{id: id}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+		r = r.WithContext(httpx.WithRequestID(context.WithValue(r.Context(), ctxKey{}, ri), id))
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("X-Content-Type-Options", "nosniff")

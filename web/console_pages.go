@@ -17,6 +17,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/internal/httpx"
 	"github.com/candorhq/candor/policy"
 	"github.com/candorhq/candor/staff"
 )
@@ -288,7 +289,7 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 	// not even whether the person is on file, and the attempt is audited.
 	if !s.Policy.RoleAllows(m.Role, d.Purpose) {
 		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: "read", Purpose: d.Purpose,
-			Decision: "deny", Reason: gate.CodeRole, RequestID: "console"}); err != nil {
+			Decision: "deny", Reason: gate.CodeRole, RequestID: httpx.RequestID(r.Context())}); err != nil {
 			s.fail(w, r, "console", err)
 			return
 		}
@@ -301,7 +302,7 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 	notFound := func() {
 		// A look-up that found nobody is on record too.
 		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: "lookup", Purpose: d.Purpose,
-			Decision: "not_found", RequestID: "console"}); err != nil {
+			Decision: "not_found", RequestID: httpx.RequestID(r.Context())}); err != nil {
 			s.fail(w, r, "console", err)
 			return
 		}
@@ -324,7 +325,7 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 		notFound()
 		return
 	}
-	res, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: actor, Purpose: d.Purpose, SubjectID: id, RequestID: "console", Events: true})
+	res, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: actor, Purpose: d.Purpose, SubjectID: id, RequestID: httpx.RequestID(r.Context()), Events: true})
 	switch candor.ErrorCode(err) {
 	case "":
 	case candor.ENOTFOUND:
@@ -403,7 +404,7 @@ func (s *Server) consoleCustomers(w http.ResponseWriter, r *http.Request, m *can
 	}
 	d.Cols = len(d.Fields) + 1
 	res, err := s.Gate.Scan(r.Context(), gate.ScanRequest{Actor: staffActor(m), Purpose: d.Purpose, After: cursor, Limit: customersPage, PageSize: customersPage,
-		RequestID: "console"}, func(x *gate.Person) error {
+		RequestID: httpx.RequestID(r.Context())}, func(x *gate.Person) error {
 		d.People = append(d.People, x)
 		return nil
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/internal/httpx"
 )
 
 // page is what every template gets.
@@ -72,16 +73,7 @@ func lang(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(cookieLang); err == nil && (c.Value == candor.LangZH || c.Value == candor.LangEN) {
 		return c.Value
 	}
-	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
-		switch {
-		case strings.HasPrefix(tag, "zh"):
-			return candor.LangZH
-		case strings.HasPrefix(tag, "en"):
-			return candor.LangEN
-		}
-	}
-	return candor.LangEN
+	return httpx.PreferredLang(r.Header.Get("Accept-Language"))
 }
 
 var funcs = template.FuncMap{
@@ -169,29 +161,21 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Write(buf.Bytes())
 }
 
+// errorKeys are the catalog's words for each error code a page shows.
+var errorKeys = map[string]string{
+	candor.EINVALID: "err_invalid", candor.EUNAUTHORIZED: "err_unauthorized", candor.EFORBIDDEN: "err_forbidden",
+	candor.ENOTFOUND: "err_notfound", candor.ECONFLICT: "err_conflict", candor.EBUSY: "err_busy", candor.EGONE: "err_gone",
+	candor.EUNAVAILABLE: "err_unavailable", candor.EINTERNAL: "err_internal", candor.ETOOLARGE: "err_too_large",
+}
+
 // fail renders a clear page for an error: never a stack trace or an
 // internal message. Internal errors are logged, without personal data.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, area string, err error) {
 	code := candor.ErrorCode(err)
-	status := http.StatusInternalServerError
-	key := "err_internal"
-	switch code {
-	case candor.EINVALID:
-		status, key = http.StatusUnprocessableEntity, "err_invalid"
-	case candor.EUNAUTHORIZED:
-		status, key = http.StatusUnauthorized, "err_unauthorized"
-	case candor.EFORBIDDEN:
-		status, key = http.StatusForbidden, "err_forbidden"
-	case candor.ENOTFOUND:
-		status, key = http.StatusNotFound, "err_notfound"
-	case candor.ECONFLICT:
-		status, key = http.StatusConflict, "err_conflict"
-	case candor.EBUSY:
-		status, key = http.StatusTooManyRequests, "err_busy"
-	case candor.EGONE:
-		status, key = http.StatusGone, "err_gone"
-	case candor.EUNAVAILABLE:
-		status, key = http.StatusServiceUnavailable, "err_unavailable"
+	status, _ := httpx.Status(code)
+	key, ok := errorKeys[code]
+	if !ok {
+		status, key = http.StatusInternalServerError, "err_internal"
 	}
 	l := lang(w, r)
 	msg := text[l][key]

@@ -129,16 +129,19 @@ func (s *Server) secure(h http.Handler) http.Handler {
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
 		start := time.Now()
+		id := httpx.RequestIDFrom(r)
+		hd.Set("X-Request-Id", id)
+		r = r.WithContext(httpx.WithRequestID(r.Context(), id))
 		sw := &httpx.StatusWriter{ResponseWriter: w}
 		defer func() {
 			if v := recover(); v != nil {
-				s.log.Error("web: panic", "path", r.URL.Path, "panic", fmt.Sprint(v))
+				s.log.Error("web: panic", "request_id", id, "path", r.URL.Path, "panic", fmt.Sprint(v))
 				if sw.Status == 0 {
 					http.Error(sw, "internal error", http.StatusInternalServerError)
 				}
 			}
 			// The path only: a query may hold a link's token.
-			s.log.Info("page", "method", r.Method, "path", r.URL.Path, "status", sw.Status, "ms", float64(time.Since(start).Microseconds())/1000)
+			s.log.Info("page", "request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.Status, "ms", float64(time.Since(start).Microseconds())/1000)
 		}()
 		h.ServeHTTP(sw, r)
 	})

@@ -59,9 +59,9 @@ func testConsoleCustomers(t *testing.T, opt serverOpt) {
 
 	option := regexp.MustCompile(`<option value="([a-z.]+)"`)
 	for _, path := range []string{"/console?lang=en", "/console/customers", "/console/subject"} {
-		code, page, _ := m.do("GET", path, nil)
-		if code != 200 {
-			t.Fatalf("%s: %d", path, code)
+		code, page, h := m.do("GET", path, nil)
+		if code != 200 || len(h.Get("X-Request-Id")) < 16 {
+			t.Fatalf("%s: %d, request id %q", path, code, h.Get("X-Request-Id"))
 		}
 		for _, hidden := range []string{`href="/console/requests"`, `href="/console/audit"`, `href="/console/staff"`} {
 			if strings.Contains(page, hidden) {
