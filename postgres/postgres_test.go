@@ -12,6 +12,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/storetest"
 )
@@ -40,7 +41,7 @@ func open(t *testing.T) *postgres.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) candor.Store { return open(t) })
+	storetest.Run(t, func(t *testing.T) candor.Store { return open(t) }, testenv.FillPersonal)
 }
 
 type signer struct{ key ed25519.PrivateKey }
