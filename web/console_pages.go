@@ -320,7 +320,7 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 			s.fail(w, r, "console", err)
 			return
 		}
-	} else if !candor.ValidID("sub_", id) {
+	} else if !candor.ValidID(candor.PrefixSubject, id) {
 		notFound()
 		return
 	}
@@ -433,7 +433,7 @@ func (s *Server) auditQuery(r *http.Request) (candor.AuditQuery, auditFilter, []
 		check("action", validAuditWord(a, maxAuditAction, "._-"), a, &q.Action, &f.Action)
 	}
 	if id, set := one("subject"); set {
-		check("subject", candor.ValidID("sub_", id), id, &q.SubjectID, &f.Subject)
+		check("subject", candor.ValidID(candor.PrefixSubject, id), id, &q.SubjectID, &f.Subject)
 	}
 	if p, set := one("purpose"); set {
 		check("purpose", s.Policy.Purpose(p) != nil || p == candor.PurposeRights, p, &q.Purpose, &f.Purpose)
