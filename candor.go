@@ -96,8 +96,26 @@ func (d Duration) Days() int {
 	return int((time.Duration(d) + day - 1) / day)
 }
 
+// ID prefixes: the first characters of the ids made by [NewID] and
+// [NewTimeID], which say what an id names.
+const (
+	PrefixSubject    = "sub_"  // a subject
+	PrefixRun        = "run_"  // a bulk run of the gate
+	PrefixConsent    = "cns_"  // one consent in the ledger
+	PrefixReceipt    = "rcpt_" // a consent receipt: the consents recorded together
+	PrefixMessage    = "msg_"  // a collected message
+	PrefixEvent      = "evt_"  // a stored event
+	PrefixRequest    = "req_"  // a data-subject request
+	PrefixChallenge  = "chl_"  // a verification challenge (a one-time code)
+	PrefixDisclosure = "dis_"  // a disclosure to a recipient
+	PrefixDelivery   = "dlv_"  // a webhook delivery to a recipient
+	PrefixStaff      = "stf_"  // a staff member
+	PrefixAPIKey     = "key_"  // an API key
+	PrefixNode       = "node_" // a node on a shared store (its change feed)
+)
+
 // NewID returns a new random identifier with the given prefix, such as
-// "sub_" for subjects: 128 random bits in lower-case base32.
+// [PrefixSubject]: 128 random bits in lower-case base32.
 func NewID(prefix string) string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {

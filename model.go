@@ -521,9 +521,6 @@ const (
 	DeliveryFailed    = "failed"
 )
 
-// PrefixRun starts the id of a bulk run of the gate.
-const PrefixRun = "run_"
-
 // Run is one bulk read of the gate: every person a purpose allowed, read
 // for one use (a campaign, a segment's count, a training, an audience).
 type Run struct {

@@ -133,7 +133,7 @@ func (k *Keys) Check(ctx context.Context, key string) (*candor.APIKey, error) {
 // which is never shown again.
 func (k *Keys) Issue(ctx context.Context, name, role string) (*candor.APIKey, string, error) {
 	key := Generate()
-	rec := candor.APIKey{ID: candor.NewID("key_"), Name: name, Role: role, Hash: Hash(key), CreatedAt: k.now().UTC()}
+	rec := candor.APIKey{ID: candor.NewID(candor.PrefixAPIKey), Name: name, Role: role, Hash: Hash(key), CreatedAt: k.now().UTC()}
 	if err := k.store.PutAPIKey(ctx, rec); err != nil {
 		return nil, "", err
 	}
@@ -174,7 +174,7 @@ func (k *Keys) Ensure(ctx context.Context, name, role, key string) (string, erro
 	case err == nil && (rec.Role != role || rec.RevokedAt != nil):
 		return "", candor.Errorf(candor.ECONFLICT, "the %s key given is stored already with another role, or was revoked", name)
 	case candor.ErrorCode(err) == candor.ENOTFOUND:
-		if err := k.store.PutAPIKey(ctx, candor.APIKey{ID: candor.NewID("key_"), Name: name, Role: role, Hash: h, CreatedAt: k.now().UTC()}); err != nil {
+		if err := k.store.PutAPIKey(ctx, candor.APIKey{ID: candor.NewID(candor.PrefixAPIKey), Name: name, Role: role, Hash: h, CreatedAt: k.now().UTC()}); err != nil {
 			return "", err
 		}
 	case err != nil:

@@ -2,12 +2,9 @@ package audit_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/sqlite"
 	"github.com/jackc/pgx/v5"
@@ -35,15 +33,9 @@ type backend struct {
 	open func(t *testing.T) (candor.Store, attacker)
 }
 
-// backends returns the embedded store, and PostgreSQL when
-// CANDOR_TEST_POSTGRES is set.
-func backends() []backend {
-	bs := []backend{{"sqlite", openSQLiteAttacked}}
-	if os.Getenv("CANDOR_TEST_POSTGRES") != "" {
-		bs = append(bs, backend{"postgres", openPostgresAttacked})
-	}
-	return bs
-}
+// backends are the embedded store and PostgreSQL (which skips when
+// CANDOR_TEST_POSTGRES is not set).
+var backends = []backend{{"sqlite", openSQLiteAttacked}, {"postgres", openPostgresAttacked}}
 
 func openSQLiteAttacked(t *testing.T) (candor.Store, attacker) {
 	dir := t.TempDir()
@@ -68,15 +60,12 @@ func openSQLiteAttacked(t *testing.T) (candor.Store, attacker) {
 }
 
 func openPostgresAttacked(t *testing.T) (candor.Store, attacker) {
-	url := os.Getenv("CANDOR_TEST_POSTGRES")
-	b := make([]byte, 6)
-	rand.Read(b)
-	prefix := "t" + hex.EncodeToString(b)
+	url, prefix := testenv.Postgres(t)
 	db, err := postgres.Open(ctx, url, postgres.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.DropSchemas(context.Background()); db.Close() })
+	t.Cleanup(func() { db.Close() })
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +90,7 @@ func openPostgresAttacked(t *testing.T) (candor.Store, attacker) {
 
 // eachBackend runs fn on every backend.
 func eachBackend(t *testing.T, fn func(t *testing.T, db candor.Store, atk attacker)) {
-	for _, b := range backends() {
+	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			db, atk := b.open(t)
 			fn(t, db, atk)

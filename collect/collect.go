@@ -363,7 +363,7 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 	var msgID string
 	switch {
 	case w.MessageID == "":
-		msgID = candor.NewID("msg_") // no retries to recognize
+		msgID = candor.NewID(candor.PrefixMessage) // no retries to recognize
 	case len(w.MessageID) > MaxIDBytes:
 		return nil, f, candor.Invalid("messageId is too long", candor.FieldError{Field: "messageId", Message: "at most 200 bytes"})
 	default:
@@ -373,7 +373,7 @@ func (c *Collector) prepare(ctx context.Context, actor candor.Actor, call Call, 
 		}
 		msgID = c.MessageKey(w.MessageID, ts)
 	}
-	eventID := candor.NewTimeID("evt_", now)
+	eventID := candor.NewTimeID(candor.PrefixEvent, now)
 	if w.Type != TypeAlias && userID == "" && anonID == "" {
 		return nil, f, candor.Invalid("userId or anonymousId is required", candor.FieldError{Field: "userId", Message: "required unless anonymousId is given"})
 	}
@@ -627,7 +627,7 @@ func MessageKey(index func(kind, value string) []byte, messageID, timestamp stri
 		}
 	}
 	copy(b[6:], index("message", messageID))
-	return "msg_" + strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+	return candor.PrefixMessage + strings.ToLower(base32.HexEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
 func (c *Collector) anyAllowed(purposes []string, allows func(string) (bool, error)) bool {

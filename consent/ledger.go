@@ -246,7 +246,7 @@ func (l *Ledger) Record(ctx context.Context, actor candor.Actor, requestID, subj
 		}
 		now = c.At.UTC()
 	}
-	res := &Result{ReceiptID: candor.NewID("rcpt_"), At: now}
+	res := &Result{ReceiptID: candor.NewID(candor.PrefixReceipt), At: now}
 	var evidence []byte
 	if c.Guardian != nil {
 		b, _ := json.Marshal(c.Guardian)
@@ -294,7 +294,7 @@ func (l *Ledger) Record(ctx context.Context, actor candor.Actor, requestID, subj
 			state = candor.ConsentWithdrawn
 		}
 		rec := candor.Consent{
-			ID: candor.NewID("cns_"), ReceiptID: res.ReceiptID, SubjectID: subjectID, Purpose: p.ID, State: state,
+			ID: candor.NewID(candor.PrefixConsent), ReceiptID: res.ReceiptID, SubjectID: subjectID, Purpose: p.ID, State: state,
 			NoticeHash: notice.Hash, Channel: c.Channel, GPC: c.GPC, Explicit: named, Actor: actor.ID, At: now,
 		}
 		if grant && c.Guardian != nil {

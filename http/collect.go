@@ -125,7 +125,7 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request, p *principal) e
 	if purpose == "" {
 		return candor.Invalid("purpose is required: every read names why", candor.FieldError{Field: "purpose", Message: "required"})
 	}
-	if !candor.ValidID("sub_", id) {
+	if !candor.ValidID(candor.PrefixSubject, id) {
 		return candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
 	res, err := s.Gate.Read(r.Context(), gate.ReadRequest{Actor: p.Actor, Purpose: purpose, SubjectID: id, Events: true, RequestID: requestID(r.Context())})

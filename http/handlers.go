@@ -87,7 +87,7 @@ func (s *Server) readSubject(w http.ResponseWriter, r *http.Request, p *principa
 	if purpose == "" {
 		return candor.Invalid("purpose is required: every read names why", candor.FieldError{Field: "purpose", Message: "required"})
 	}
-	if !candor.ValidID("sub_", id) {
+	if !candor.ValidID(candor.PrefixSubject, id) {
 		return candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
 	var fields []string
@@ -129,7 +129,7 @@ func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request, p *princip
 		limit = n
 	}
 	cursor := q.Get("cursor")
-	if cursor != "" && !candor.ValidID("sub_", cursor) {
+	if cursor != "" && !candor.ValidID(candor.PrefixSubject, cursor) {
 		return candor.Invalid("cursor is the next_cursor of the page before", candor.FieldError{Field: "cursor", Message: "not a cursor"})
 	}
 	var fields []string
@@ -238,7 +238,7 @@ func (s *Server) subjectFrom(r *http.Request, p *principal, subjectID, userID, a
 			candor.FieldError{Field: "subject_id", Message: "exactly one identifier required"})
 	}
 	if subjectID != "" {
-		if !candor.ValidID("sub_", subjectID) {
+		if !candor.ValidID(candor.PrefixSubject, subjectID) {
 			return "", candor.Errorf(candor.ENOTFOUND, "subject not found")
 		}
 		return subjectID, nil
@@ -332,7 +332,7 @@ type consentView struct {
 
 func (s *Server) consents(w http.ResponseWriter, r *http.Request, p *principal) error {
 	id := r.PathValue("id")
-	if !candor.ValidID("sub_", id) {
+	if !candor.ValidID(candor.PrefixSubject, id) {
 		return candor.Errorf(candor.ENOTFOUND, "subject not found")
 	}
 	if _, err := s.Store.Subject(r.Context(), id); err != nil {

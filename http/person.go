@@ -106,7 +106,7 @@ func (s *Server) personRequest(r *http.Request) (*rights.Proof, *candor.RightsRe
 	}
 	id := r.PathValue("id")
 	notFound := candor.Errorf(candor.ENOTFOUND, "request not found")
-	if !candor.ValidID("req_", id) {
+	if !candor.ValidID(candor.PrefixRequest, id) {
 		return nil, nil, notFound
 	}
 	req, err := s.Rights.Get(r.Context(), id)

@@ -14,7 +14,7 @@ import (
 // accessRequest returns a done access or export request, for its report.
 func (s *Server) accessRequest(r *http.Request) (*candor.RightsRequest, error) {
 	id := r.PathValue("id")
-	if !candor.ValidID("req_", id) {
+	if !candor.ValidID(candor.PrefixRequest, id) {
 		return nil, candor.Errorf(candor.ENOTFOUND, "request not found")
 	}
 	req, err := s.Rights.Get(r.Context(), id)

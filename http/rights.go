@@ -117,7 +117,7 @@ func (s *Server) fileRequest(w http.ResponseWriter, r *http.Request, p *principa
 // getRequest serves GET /v1/rights/{id}.
 func (s *Server) getRequest(w http.ResponseWriter, r *http.Request, p *principal) error {
 	id := r.PathValue("id")
-	if !candor.ValidID("req_", id) {
+	if !candor.ValidID(candor.PrefixRequest, id) {
 		return candor.Errorf(candor.ENOTFOUND, "request not found")
 	}
 	req, err := s.Rights.Get(r.Context(), id)
@@ -163,7 +163,7 @@ func (s *Server) refuseRequest(w http.ResponseWriter, r *http.Request, p *princi
 		return err
 	}
 	id := r.PathValue("id")
-	if !candor.ValidID("req_", id) {
+	if !candor.ValidID(candor.PrefixRequest, id) {
 		return candor.Errorf(candor.ENOTFOUND, "request not found")
 	}
 	req, err := s.Rights.Refuse(r.Context(), p.Actor, id, in.Reason)
@@ -178,7 +178,7 @@ func (s *Server) refuseRequest(w http.ResponseWriter, r *http.Request, p *princi
 // person's identity; the request is carried out.
 func (s *Server) verifyRequest(w http.ResponseWriter, r *http.Request, p *principal) error {
 	id := r.PathValue("id")
-	if !candor.ValidID("req_", id) {
+	if !candor.ValidID(candor.PrefixRequest, id) {
 		return candor.Errorf(candor.ENOTFOUND, "request not found")
 	}
 	req, err := s.Rights.Verify(r.Context(), p.Actor, id)

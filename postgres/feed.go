@@ -92,7 +92,7 @@ func (db *DB) Watch(opts FeedOptions) *Feed {
 		opts.Reset = func() {}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &Feed{db: db, opts: opts, node: candor.NewID("node_"), data: db.prefix + "_data", acks: db.prefix + "_acks",
+	f := &Feed{db: db, opts: opts, node: candor.NewID(candor.PrefixNode), data: db.prefix + "_data", acks: db.prefix + "_acks",
 		cancel: cancel, done: make(chan struct{}), live: map[string]time.Time{}, waiters: map[string]*waiter{}}
 	db.feed.Store(f)
 	go f.run(ctx)

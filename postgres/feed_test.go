@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/postgres"
 	"github.com/jackc/pgx/v5"
 )
@@ -70,7 +71,7 @@ func TestFeed(t *testing.T) {
 
 	// Kill the feed's connection: it stops vouching within the lease,
 	// reconnects, and resets before vouching again.
-	admin, err := pgx.Connect(ctx, os.Getenv("CANDOR_TEST_POSTGRES"))
+	admin, err := pgx.Connect(ctx, os.Getenv(testenv.PostgresEnv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestTraitCacheAcrossNodes(t *testing.T) {
 // secondNode opens another pool on a's schemas: another node.
 func secondNode(t *testing.T, a *postgres.DB) *postgres.DB {
 	t.Helper()
-	b, err := postgres.Open(context.Background(), os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
+	b, err := postgres.Open(context.Background(), os.Getenv(testenv.PostgresEnv), postgres.Options{Prefix: a.Prefix()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/storetest"
 )
@@ -20,27 +19,17 @@ import (
 // skips when CANDOR_TEST_POSTGRES is not set.
 func open(t *testing.T) *postgres.DB {
 	t.Helper()
-	url := os.Getenv("CANDOR_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("CANDOR_TEST_POSTGRES is not set")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: "t" + hex.EncodeToString(b)})
+	url, prefix := testenv.Postgres(t)
+	db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := db.DropSchemas(context.Background()); err != nil {
-			t.Error(err)
-		}
-		db.Close()
-	})
+	t.Cleanup(func() { db.Close() })
 	return db
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) candor.Store { return open(t) })
+	storetest.Run(t, func(t *testing.T) candor.Store { return open(t) }, testenv.FillPersonal)
 }
 
 type signer struct{ key ed25519.PrivateKey }
@@ -52,11 +41,7 @@ func (s signer) Sign(msg []byte) []byte { return ed25519.Sign(s.key, msg) }
 // many goroutines at once; the result is one unbroken chain.
 func TestAuditChainAcrossNodes(t *testing.T) {
 	a := open(t)
-	b, err := postgres.Open(context.Background(), os.Getenv("CANDOR_TEST_POSTGRES"), postgres.Options{Prefix: a.Prefix()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b := secondNode(t, a)
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
 	s := signer{key}
 	var logs []*audit.Log

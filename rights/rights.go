@@ -246,7 +246,7 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 	due, jur := s.Due(now)
 	// Received first; then in progress when the identity was verified,
 	// else waiting for that in verifying.
-	r := candor.RightsRequest{ID: candor.NewID("req_"), Type: in.Type, SubjectID: in.SubjectID, Status: candor.RequestReceived, Jurisdiction: jur,
+	r := candor.RightsRequest{ID: candor.NewID(candor.PrefixRequest), Type: in.Type, SubjectID: in.SubjectID, Status: candor.RequestReceived, Jurisdiction: jur,
 		ReceivedAt: now, DueAt: due, UpdatedAt: now, StateSince: now, Actor: actor.ID,
 		Details: candor.RequestDetails{Purposes: slices.Clone(in.Purposes), Lift: in.Lift, Suppress: in.Suppress}}
 	if err := s.o.Store.PutRequest(ctx, r); err != nil {
@@ -380,7 +380,7 @@ func (s *Service) carryValues(ctx context.Context, actor candor.Actor, r candor.
 			return 0, err
 		}
 		d.SubjectID = r.SubjectID
-		if err := s.o.Store.AppendDisclosures(ctx, []candor.Disclosure{{ID: candor.NewID("dis_"), SubjectID: r.SubjectID, Recipient: rec.ID,
+		if err := s.o.Store.AppendDisclosures(ctx, []candor.Disclosure{{ID: candor.NewID(candor.PrefixDisclosure), SubjectID: r.SubjectID, Recipient: rec.ID,
 			Purpose: purpose, Fields: names, At: now, Reference: r.ID}}); err != nil {
 			return 0, err
 		}

@@ -177,7 +177,7 @@ func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string, 
 	if err != nil {
 		return c, "", "", err
 	}
-	c = candor.Challenge{ID: candor.NewID("chl_"), Kind: kind, Blind: blind, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
+	c = candor.Challenge{ID: candor.NewID(candor.PrefixChallenge), Kind: kind, Blind: blind, CreatedAt: now, ExpiresAt: now.Add(CodeTTL)}
 	c.CodeHash = v.codeHash(c.ID, bind+code)
 	if owner != nil {
 		owner(&c)
@@ -294,7 +294,7 @@ func (v *Verifier) FinishChange(ctx context.Context, challengeID, code, subjectI
 	if err := v.allowIP(ip); err != nil {
 		return err
 	}
-	if !candor.ValidID("chl_", challengeID) || len(code) > 12 {
+	if !candor.ValidID(candor.PrefixChallenge, challengeID) || len(code) > 12 {
 		return errCode
 	}
 	norm, err := subjects.Normalize(kind, value)
@@ -329,7 +329,7 @@ func (v *Verifier) Finish(ctx context.Context, challengeID, code, ip string) (st
 	if err := v.allowIP(ip); err != nil {
 		return "", time.Time{}, err
 	}
-	if !candor.ValidID("chl_", challengeID) || len(code) > 12 {
+	if !candor.ValidID(candor.PrefixChallenge, challengeID) || len(code) > 12 {
 		return "", time.Time{}, errCode
 	}
 	c, err := v.o.Store.Challenge(ctx, challengeID)

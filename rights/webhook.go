@@ -272,7 +272,7 @@ func noticeDeliveries(pol *candor.Policy, ds []candor.Disclosure, concerned []st
 		if r := pol.Recipient(rid); r == nil || r.Webhook == "" {
 			st, lastErr = candor.DeliveryFailed, "the recipient has no webhook in the policy: tell it by other means"
 		}
-		out = append(out, candor.Delivery{ID: candor.NewID("dlv_"), RequestID: requestID, Recipient: rid, Event: event, Body: body,
+		out = append(out, candor.Delivery{ID: candor.NewID(candor.PrefixDelivery), RequestID: requestID, Recipient: rid, Event: event, Body: body,
 			Status: st, NextAt: at, LastError: lastErr, UpdatedAt: at})
 	}
 	return out

@@ -2,13 +2,10 @@ package rights_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -28,17 +25,12 @@ import (
 func TestErasureWebhooks(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testErasureWebhooks(t, testenv.New(t, nil)) })
 	t.Run("postgres", func(t *testing.T) {
-		url := os.Getenv("CANDOR_TEST_POSTGRES")
-		if url == "" {
-			t.Skip("CANDOR_TEST_POSTGRES is not set")
-		}
-		b := make([]byte, 6)
-		rand.Read(b)
-		db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: "t" + hex.EncodeToString(b)})
+		url, prefix := testenv.Postgres(t)
+		db, err := postgres.Open(context.Background(), url, postgres.Options{Prefix: prefix})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { db.DropSchemas(context.Background()); db.Close() })
+		t.Cleanup(func() { db.Close() })
 		e, err := testenv.Wire(db, t.TempDir(), nil)
 		if err != nil {
 			t.Fatal(err)

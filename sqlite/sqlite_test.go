@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/sqlite"
 	"github.com/candorhq/candor/storetest"
 )
@@ -20,7 +21,7 @@ func TestConformance(t *testing.T) {
 		}
 		t.Cleanup(func() { db.Close() })
 		return db
-	})
+	}, testenv.FillPersonal)
 }
 
 func TestConsentsAndAuditAreAppendOnly(t *testing.T) {

@@ -239,7 +239,7 @@ func (s *Service) Add(ctx context.Context, email, name, role, password string) (
 		return nil, err
 	}
 	now := s.o.Now().UTC()
-	m := candor.StaffMember{ID: candor.NewID("stf_"), Email: norm, Name: name, Role: role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	m := candor.StaffMember{ID: candor.NewID(candor.PrefixStaff), Email: norm, Name: name, Role: role, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
 	if err := s.o.Store.PutStaff(ctx, m); err != nil {
 		if candor.ErrorCode(err) == candor.ECONFLICT {
 			return nil, candor.Errorf(candor.ECONFLICT, "a staff member with this e-mail exists")

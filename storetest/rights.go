@@ -121,7 +121,7 @@ func testRequests(t *testing.T, s candor.Store) {
 		ReceivedAt: at(0), UpdatedAt: at(0), StateSince: at(0), Actor: "staff:a", Details: candor.RequestDetails{Suppress: true, Purposes: []string{"x"}}}
 	for i, due := range []int{30, 10, 20} {
 		r := base
-		r.ID, r.DueAt = fmt.Sprint("req_", i), at(due)
+		r.ID, r.DueAt = fmt.Sprint(candor.PrefixRequest, i), at(due)
 		if err := s.PutRequest(ctx, r); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,9 @@
 // Package storetest is the conformance suite every Candor store must pass:
-// each store method, its error codes and ordering, concurrent writers, and
-// the append-only rules. A store's own tests call [Run] with a function that
-// opens a fresh, empty store.
+// each store method, its error codes and ordering, concurrent writers, the
+// append-only rules, and that no personal data rests in the clear. A
+// store's own tests call [Run] with a function that opens a fresh, empty
+// store and one that fills it with personal data through Candor's real parts.
+// The suite depends on the root package only.
 package storetest
 
 import (
@@ -19,7 +21,7 @@ import (
 type Opener func(t *testing.T) candor.Store
 
 // Run runs the whole suite.
-func Run(t *testing.T, open Opener) {
+func Run(t *testing.T, open Opener, fill Filler) {
 	tests := []struct {
 		name string
 		fn   func(*testing.T, candor.Store)
@@ -57,7 +59,7 @@ func Run(t *testing.T, open Opener) {
 		{"Sessions", testSessions},
 		{"ConsentDays", testConsentDays},
 		{"Runs", testRuns},
-		{"NoPlaintext", testNoPlaintext},
+		{"NoPlaintext", func(t *testing.T, s candor.Store) { testNoPlaintext(t, s, fill) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

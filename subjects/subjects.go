@@ -174,7 +174,7 @@ func (s *Service) upsert(ctx context.Context, idents []ident, traits []trait, so
 	}
 	created := id == ""
 	if created {
-		id = candor.NewID("sub_")
+		id = candor.NewID(candor.PrefixSubject)
 		if err := s.keys.NewSubjectKey(ctx, id); err != nil {
 			return "", false, err
 		}
@@ -529,7 +529,7 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 		return err
 	}
 	own := latest(intoLedger)
-	receipt := candor.NewID("rcpt_")
+	receipt := candor.NewID(candor.PrefixReceipt)
 	for purpose, c := range latest(fromLedger) {
 		if c.State == candor.ConsentGranted {
 			continue
@@ -541,7 +541,7 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 		if o, ok := own[purpose]; ok && o.State == candor.ConsentGranted {
 			state = candor.ConsentWithdrawn
 		}
-		m.Consents = append(m.Consents, candor.Consent{ID: candor.NewID("cns_"), ReceiptID: receipt, SubjectID: into, Purpose: purpose, State: state,
+		m.Consents = append(m.Consents, candor.Consent{ID: candor.NewID(candor.PrefixConsent), ReceiptID: receipt, SubjectID: into, Purpose: purpose, State: state,
 			NoticeHash: c.NoticeHash, Channel: "merge", GPC: c.GPC, Explicit: c.Explicit, Actor: actor.ID, At: c.At})
 	}
 	if err := s.store.MergeSubject(ctx, m); err != nil {

@@ -321,7 +321,7 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 			s.fail(w, r, "console", err)
 			return
 		}
-	} else if !candor.ValidID("sub_", id) {
+	} else if !candor.ValidID(candor.PrefixSubject, id) {
 		notFound()
 		return
 	}
@@ -393,7 +393,7 @@ func (s *Server) consoleCustomers(w http.ResponseWriter, r *http.Request, m *can
 		return
 	}
 	cursor := q.Get("cursor")
-	if s.Policy.Purpose(d.Purpose) == nil || (cursor != "" && !candor.ValidID("sub_", cursor)) {
+	if s.Policy.Purpose(d.Purpose) == nil || (cursor != "" && !candor.ValidID(candor.PrefixSubject, cursor)) {
 		d.Purpose = ""
 		p.Error, p.Data = text[p.Lang]["err_customers"], d
 		s.render(w, r, http.StatusUnprocessableEntity, "console-customers", p)
@@ -516,7 +516,7 @@ func (s *Server) auditQuery(r *http.Request) (candor.AuditQuery, auditFilter, []
 		check("action", validAuditWord(a, maxAuditAction, "._-"), a, &q.Action, &f.Action)
 	}
 	if id, set := one("subject"); set {
-		check("subject", candor.ValidID("sub_", id), id, &q.SubjectID, &f.Subject)
+		check("subject", candor.ValidID(candor.PrefixSubject, id), id, &q.SubjectID, &f.Subject)
 	}
 	if p, set := one("purpose"); set {
 		check("purpose", s.Policy.Purpose(p) != nil || p == candor.PurposeRights, p, &q.Purpose, &f.Purpose)

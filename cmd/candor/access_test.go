@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/candorhq/candor/internal/testenv"
 )
 
 // TestAccessAndExport, on both stores: an access request's report holds
@@ -19,7 +21,7 @@ import (
 func TestAccessAndExport(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testAccessAndExport(t, nil) })
 	t.Run("postgres", func(t *testing.T) {
-		url, schema := pgSchema(t)
+		url, schema := testenv.Postgres(t)
 		testAccessAndExport(t, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/sqlite"
 	"github.com/jackc/pgx/v5"
 )
@@ -32,7 +33,7 @@ func newAuditCase(t *testing.T, postgres bool) *auditCase {
 	c.data = filepath.Join(c.dir, "data")
 	c.args = []string{"-data", c.data}
 	if postgres {
-		c.url, c.schema = pgSchema(t)
+		c.url, c.schema = testenv.Postgres(t)
 		c.opts = append(c.opts, func(cfg *Config) { cfg.DB, cfg.Store.DBSchema = c.url, c.schema })
 		c.args = append(c.args, "-db", c.url)
 		t.Setenv("CANDOR_DB_SCHEMA", c.schema)

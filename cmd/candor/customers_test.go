@@ -37,7 +37,7 @@ func addStaffOn(t *testing.T, s *testServer, opt serverOpt, email, role, passwor
 func TestConsoleCustomersForARole(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testConsoleCustomers(t, nil) })
 	t.Run("postgres", func(t *testing.T) {
-		url, schema := pgSchema(t)
+		url, schema := testenv.Postgres(t)
 		testConsoleCustomers(t, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/postgres"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestErasure(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testErasure(t, "", "") })
 	t.Run("postgres", func(t *testing.T) {
-		url, schema := pgSchema(t)
+		url, schema := testenv.Postgres(t)
 		testErasure(t, url, schema)
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/candorhq/candor/internal/testenv"
 )
 
 // TestListSubjects: GET /v1/subjects pages through the people whose
@@ -17,7 +19,7 @@ import (
 func TestListSubjects(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testListSubjects(t, nil) })
 	t.Run("postgres", func(t *testing.T) {
-		url, schema := pgSchema(t)
+		url, schema := testenv.Postgres(t)
 		testListSubjects(t, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
 	})
 }

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/internal/testenv"
 	"github.com/candorhq/candor/postgres"
 )
 
@@ -16,7 +15,7 @@ import (
 // written through one is read through the other, and a consent given or
 // withdrawn through one decides the very next request on the other.
 func TestTwoNodesOnePostgres(t *testing.T) {
-	url, schema := pgSchema(t)
+	url, schema := testenv.Postgres(t)
 	dir := t.TempDir()
 	shared := func(c *Config) { c.DB, c.Store.DBSchema = url, schema }
 	// The first node makes the master key in its data directory; the
@@ -58,19 +57,4 @@ func TestTwoNodesOnePostgres(t *testing.T) {
 	if err != nil || !rep.OK || rep.Entries != 22 { // 1 create, 1 read, 20 consents
 		t.Errorf("audit after two nodes: %+v %v", rep, err)
 	}
-}
-
-// pgSchema returns the test PostgreSQL's URL and a schema prefix of the
-// test's own, dropped when it ends; it skips without CANDOR_TEST_POSTGRES.
-func pgSchema(t *testing.T) (url, schema string) {
-	t.Helper()
-	url = os.Getenv("CANDOR_TEST_POSTGRES")
-	if url == "" {
-		t.Skip("CANDOR_TEST_POSTGRES is not set")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema = "t" + hex.EncodeToString(b)
-	t.Cleanup(func() { dropSchemas(url, schema) })
-	return url, schema
 }

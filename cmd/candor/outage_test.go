@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/candorhq/candor/internal/testenv"
 )
 
 // proxy forwards TCP connections on loopback to a target, and can cut
@@ -74,7 +76,7 @@ func (p *proxy) cut() {
 // TestDatabaseOutage: while PostgreSQL is unreachable, requests fail with
 // 503 problem+json; when it returns, the server recovers by itself.
 func TestDatabaseOutage(t *testing.T) {
-	dbURL, schema := pgSchema(t)
+	dbURL, schema := testenv.Postgres(t)
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ import (
 func TestPersonVerifiesAndActs(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testPersonVerifiesAndActs(t, nil) })
 	t.Run("postgres", func(t *testing.T) {
-		url, schema := pgSchema(t)
+		url, schema := testenv.Postgres(t)
 		testPersonVerifiesAndActs(t, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/candorhq/candor/internal/testenv"
 )
 
 // TestBackupRestorePostgres: a backup of the data schema, restored after
@@ -15,7 +17,7 @@ import (
 // store and the audit log are not rolled back; the backup holds no
 // plaintext personal data.
 func TestBackupRestorePostgres(t *testing.T) {
-	url, schema := pgSchema(t)
+	url, schema := testenv.Postgres(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "node")
 	onPG := func(c *Config) { c.DB, c.Store.DBSchema, c.DataDir = url, schema, data }

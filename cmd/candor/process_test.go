@@ -12,6 +12,7 @@ import (
 
 	"github.com/candorhq/candor/apikeys"
 	"github.com/candorhq/candor/examples"
+	"github.com/candorhq/candor/internal/testenv"
 )
 
 // startProcess runs the candor binary with serve and the environment, and
@@ -49,7 +50,7 @@ func waitAddr(t *testing.T, out io.Reader, log *syncBuffer) *testServer {
 // PostgreSQL: what one writes the other reads, and a consent changed
 // through one decides the very next request on the other.
 func TestTwoProcesses(t *testing.T) {
-	url, schema := pgSchema(t)
+	url, schema := testenv.Postgres(t)
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/demo"
+	"github.com/candorhq/candor/internal/testenv"
 )
 
 // TestBaseURL: the URL printed at start is one a browser can open: an
@@ -206,7 +207,7 @@ func TestDemoShoppingStored(t *testing.T) {
 			opts := []serverOpt{func(c *Config) { c.PolicyFile, c.Demo, c.DemoSize = "", true, 200 }}
 			sc := storeConfig{DataDir: filepath.Join(dir, "data")}
 			if store == "postgres" {
-				url, schema := pgSchema(t)
+				url, schema := testenv.Postgres(t)
 				opts = append(opts, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
 				sc.DB, sc.DBSchema = url, schema
 			}

@@ -22,7 +22,7 @@ import (
 func TestIdentityTakeover(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testIdentityTakeover(t, nil) })
 	t.Run("postgres", func(t *testing.T) {
-		url, schema := pgSchema(t)
+		url, schema := testenv.Postgres(t)
 		testIdentityTakeover(t, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
 	})
 }

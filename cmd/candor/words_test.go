@@ -24,7 +24,7 @@ import (
 func TestPagesInThePersonsLanguage(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { testPagesInThePersonsLanguage(t, nil) })
 	t.Run("postgres", func(t *testing.T) {
-		url, schema := pgSchema(t)
+		url, schema := testenv.Postgres(t)
 		testPagesInThePersonsLanguage(t, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
 	})
 }
