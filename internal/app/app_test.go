@@ -235,3 +235,21 @@ func openFiles(t *testing.T) int {
 	}
 	return n
 }
+
+// TestPIPLDays: Config.PIPLDays sets the PIPL deadline of requests; a
+// value out of range is refused before anything is opened.
+func TestPIPLDays(t *testing.T) {
+	a := open(t, app.Config{Policy: examplePolicy(t), Stores: app.StoreConfig{DataDir: t.TempDir()}, CreateMasterKey: true, PIPLDays: 7, NoJobs: true})
+	defer a.Close()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	if due, which := a.Rights.Due(at); !due.Equal(at.AddDate(0, 0, 7)) || which != candor.JurisdictionPIPL {
+		t.Errorf("due %v under %s; want 7 days under PIPL", due, which)
+	}
+	dir := filepath.Join(t.TempDir(), "data")
+	if _, err := app.Open(ctx, app.Config{Policy: examplePolicy(t), Stores: app.StoreConfig{DataDir: dir}, CreateMasterKey: true, PIPLDays: 91}); err == nil {
+		t.Error("PIPLDays 91 accepted")
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("PIPLDays 91: the store was opened before the value was checked")
+	}
+}
