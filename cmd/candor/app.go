@@ -3,29 +3,18 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
-	"github.com/candorhq/candor/consent"
+	"github.com/candorhq/candor/internal/app"
 	"github.com/candorhq/candor/postgres"
-	"github.com/candorhq/candor/sqlite"
 	"github.com/candorhq/candor/vault"
-)
-
-// Names of the system signing keys.
-const (
-	auditSigningKey   = "audit-signing"
-	receiptSigningKey = "receipt-signing"
 )
 
 // stack is the storage and crypto every command needs: the store, the
@@ -36,6 +25,12 @@ type stack struct {
 	vault    *vault.Vault
 	audit    *audit.Log
 	auditSig *vault.Signer
+	close    func() error
+}
+
+// stackOf is the stack of stores app opened.
+func stackOf(s *app.Stores) *stack {
+	return &stack{store: s.Store, shared: s.Shared, vault: s.Vault, audit: s.Audit, auditSig: s.AuditSigner, close: s.Close}
 }
 
 // openStack opens the store (PostgreSQL at dbURL, else the embedded store
@@ -71,76 +66,31 @@ func storeConfigFromEnv(dataDir, dbURL string) (storeConfig, error) {
 }
 
 // storeConfig names the stores and the master key.
-type storeConfig struct {
-	DataDir          string
-	DB               string        // PostgreSQL URL; empty: the embedded store in DataDir
-	DBSchema         string        // schema prefix on PostgreSQL; default candor
-	KeysDB           string        // a separate PostgreSQL database for the key store
-	MasterKeyFile    string        // default DataDir/master-key.json
-	MaxConns         int32         // PostgreSQL pool size per database
-	StatementTimeout time.Duration // PostgreSQL statement timeout
-}
+type storeConfig = app.StoreConfig
 
 // openStackWith opens the stack sc names. If the audit store does not hold
 // the anchor kept in the key store, it refuses, and tells the operator to
 // run `candor audit verify`.
 func openStackWith(ctx context.Context, sc storeConfig, createMaster bool, log *slog.Logger, stderr io.Writer) (*stack, error) {
-	st, err := openStores(ctx, sc, createMaster, stderr)
+	st, err := app.OpenStores(ctx, sc, createMaster, stderr)
 	if err != nil {
 		return nil, err
 	}
-	st.audit, err = audit.New(st.store, st.auditSig, audit.Options{Anchors: st.store.Keys(), Logger: log})
-	if err != nil {
-		st.store.Close()
-		if errors.Is(err, audit.ErrAnchor) {
-			return nil, fmt.Errorf("%w.\n  Candor will not append to this audit log. Run `candor audit verify` (with the same -data or -db)\n  to see what was changed, and restore the audit store from a copy you trust", err)
-		}
+	if err := st.OpenAudit(nil, log); err != nil {
+		st.Close()
 		return nil, err
 	}
-	return st, nil
+	return stackOf(st), nil
 }
 
 // openStores opens the store, the vault and the audit signer, but not the
 // audit log: for the commands that check the log and must not write to it.
 func openStores(ctx context.Context, sc storeConfig, createMaster bool, stderr io.Writer) (*stack, error) {
-	dataDir, dbURL := sc.DataDir, sc.DB
-	if dataDir == "" {
-		return nil, errors.New("-data: a data directory is required")
-	}
-	var store candor.Store
-	var err error
-	if dbURL != "" {
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, err
-		}
-		store, err = postgres.Open(ctx, dbURL, postgres.Options{KeysURL: sc.KeysDB, Prefix: sc.DBSchema, MaxConns: sc.MaxConns, StatementTimeout: sc.StatementTimeout})
-	} else {
-		store, err = sqlite.Open(ctx, dataDir)
-	}
+	st, err := app.OpenStores(ctx, sc, createMaster, stderr)
 	if err != nil {
 		return nil, err
 	}
-	keyFile := sc.MasterKeyFile
-	create := false
-	if keyFile == "" {
-		keyFile = filepath.Join(dataDir, "master-key.json")
-		create = createMaster
-	}
-	v, err := vault.Open(ctx, store.Keys(), vault.Options{MasterKeyFile: keyFile, CreateMasterKey: create})
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
-	if v.CreatedMasterKey() {
-		fmt.Fprintf(stderr, "\n%s\n  WARNING: generated a new master key in %s.\n  It is kept next to the data: fine for a demo, NOT for production.\n  In production keep it elsewhere and name it with CANDOR_MASTER_KEY_FILE.\n%s\n\n",
-			strings.Repeat("!", 72), keyFile, strings.Repeat("!", 72))
-	}
-	sig, err := v.Signer(ctx, auditSigningKey)
-	if err != nil {
-		store.Close()
-		return nil, err
-	}
-	return &stack{store: store, shared: dbURL != "", vault: v, auditSig: sig}, nil
+	return stackOf(st), nil
 }
 
 // auditKeys finds the public key of an audit checkpoint signer.
@@ -151,44 +101,15 @@ func (s *stack) auditKeys(keyID string) ed25519.PublicKey {
 	return nil
 }
 
-func (s *stack) Close() error {
-	var err error
-	if s.audit != nil {
-		err = s.audit.Close()
-	}
-	return errors.Join(err, s.store.Close())
-}
+func (s *stack) Close() error { return s.close() }
 
-// watch makes the ledger hear of changes other nodes commit to a shared
-// store, so that it can trust its cache while the feed is fresh, and
-// returns what stops it. On the embedded store it does nothing.
-func (s *stack) watch(ledger *consent.Ledger) (stop func()) {
-	db, ok := s.store.(*postgres.DB)
-	if !ok {
-		return func() {}
-	}
-	feed := db.Watch(postgres.FeedOptions{Changed: ledger.Invalidate, Reset: ledger.InvalidateAll})
-	ledger.UseFeed(feed)
-	return feed.Close
-}
+// webhookSecret is the key that signs webhooks to a recipient ([app.WebhookSecret]).
+func webhookSecret(s *stack, recipient string) []byte { return app.WebhookSecret(s.vault, recipient) }
 
-// webhookSecret is the key that signs webhooks to a recipient: derived
-// from the blind-index key, so that every node has it and nothing new must
-// be stored. `candor keys webhook-secret` shows it, to give the recipient.
-func webhookSecret(s *stack, recipient string) []byte {
-	return s.vault.BlindIndex("webhook-secret", recipient)
-}
+// identitySecret is the key of the identity tokens ([app.IdentitySecret]).
+func identitySecret(s *stack) []byte { return app.IdentitySecret(s.vault) }
 
 // jobActor is the actor for work Candor does by itself.
-// identitySecret is the key of the identity tokens with which the shop's
-// server vouches for a user id named by a browser key: derived from the
-// blind-index key, so the same on every node, and given to the shop's
-// server by `candor keys identity-secret` (the hex text itself is the HMAC
-// key, as the shop's code uses it).
-func identitySecret(s *stack) []byte {
-	return []byte(hex.EncodeToString(s.vault.BlindIndex("identity-token", "v1")))
-}
-
 func jobActor(name string) candor.Actor {
 	return candor.Actor{ID: "job:" + name, Role: candor.RoleAdmin}
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
-	"github.com/candorhq/candor/policy"
+	"github.com/candorhq/candor/internal/app"
 	"github.com/candorhq/candor/subjects"
 )
 
@@ -130,8 +130,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 type benchEnv struct {
-	st       *stack
-	stopFeed func()
+	app      *app.App
+	st       *stack // the App's stores
 	gate     *gate.Gate
 	ledger   *consent.Ledger
 	subjects *subjects.Service
@@ -144,33 +144,23 @@ func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStackWith(ctx, sc, true, quietLog(), io.Discard)
+	a, err := app.Open(ctx, app.Config{Policy: pol, Stores: sc, CreateMasterKey: true, Log: quietLog(), NoJobs: true})
 	if err != nil {
 		return nil, err
 	}
-	notices, err := consent.LoadNotices(ctx, st.store, policy.NewNotice(pol), time.Now())
-	if err != nil {
-		return nil, err
-	}
-	sig, err := st.vault.Signer(ctx, receiptSigningKey)
-	if err != nil {
-		return nil, err
-	}
-	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, BirthDate: gate.BirthDates(st.store, st.vault, pol), Policy: pol, Notices: notices, Signer: sig, Auditor: st.audit, Shared: st.shared})
-	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Changed: ledger.Invalidate})
-	stop := st.watch(ledger)
-	b := &benchEnv{st: st, stopFeed: stop, ledger: ledger, subjects: subj, notices: notices,
-		gate: gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Unsealer: st.vault, Auditor: st.audit})}
+	b := &benchEnv{app: a, st: stackOf(a.Stores), gate: a.Gate, ledger: a.Ledger, subjects: a.Subjects, notices: a.Notices}
 	actor := jobActor("bench")
 	for i := range n {
-		id, _, err := subj.Upsert(ctx, actor, "", subjects.Input{
+		id, _, err := b.subjects.Upsert(ctx, actor, "", subjects.Input{
 			UserID: "u" + strconv.Itoa(i), Email: fmt.Sprintf("user%d@example.com", i), Phone: fmt.Sprintf("+86138%08d", i),
 			Traits: map[string]any{"name": "Bench User", "city": "Hangzhou"},
 		})
 		if err != nil {
+			b.close()
 			return nil, err
 		}
-		if _, err := ledger.Record(ctx, actor, "", id, consent.Choice{NoticeVersion: notices.Current().Version, Scope: consent.ScopeAll}); err != nil {
+		if _, err := b.ledger.Record(ctx, actor, "", id, consent.Choice{NoticeVersion: b.notices.Current().Version, Scope: consent.ScopeAll}); err != nil {
+			b.close()
 			return nil, err
 		}
 		b.ids = append(b.ids, id)
@@ -179,10 +169,9 @@ func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (
 }
 
 func (b *benchEnv) close() {
-	if b.st != nil {
-		b.stopFeed()
-		b.st.Close()
-		b.st = nil
+	if b.app != nil {
+		b.app.Close()
+		b.app = nil
 	}
 }
 

@@ -17,18 +17,13 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/apikeys"
-	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/demo"
 	"github.com/candorhq/candor/examples"
-	"github.com/candorhq/candor/gate"
 	chttp "github.com/candorhq/candor/http"
+	"github.com/candorhq/candor/internal/app"
 	"github.com/candorhq/candor/policy"
-	"github.com/candorhq/candor/rights"
-	"github.com/candorhq/candor/sms"
-	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/staff"
-	"github.com/candorhq/candor/subjects"
 	"github.com/candorhq/candor/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -71,6 +66,9 @@ type Config struct {
 	// IngestQueue bounds the events accepted but not yet committed
 	// (CANDOR_INGEST_QUEUE); beyond it the collector answers 429.
 	IngestQueue int
+	// PIPLDays is the deadline for requests under PIPL, from 1 to 90 days
+	// (CANDOR_PIPL_DAYS); 0: rights.DefaultPIPLDays.
+	PIPLDays int
 
 	// ingestBaseline stores events with every privacy step switched off:
 	// for `candor bench ingest` only, never set from flags or environment.
@@ -134,6 +132,11 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("CANDOR_INGEST_QUEUE: want a positive number of events")
 		}
 	}
+	if v := os.Getenv("CANDOR_PIPL_DAYS"); v != "" {
+		if cfg.PIPLDays, err = strconv.Atoi(v); err != nil || cfg.PIPLDays < 1 || cfg.PIPLDays > 90 {
+			return fmt.Errorf("CANDOR_PIPL_DAYS: want a number of days from 1 to 90")
+		}
+	}
 	return Run(ctx, cfg)
 }
 
@@ -181,73 +184,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	sc := cfg.Store
 	sc.DataDir, sc.DB = cfg.DataDir, cfg.DB
-	st, err := openStackWith(ctx, sc, true, log, cfg.Stderr)
+	a, err := app.Open(ctx, app.Config{Policy: pol, Stores: sc, CreateMasterKey: true, Log: log, Stdout: cfg.Stdout, Stderr: cfg.Stderr,
+		Demo: cfg.Demo, SMTPURL: cfg.SMTPURL, SMTPFrom: cfg.SMTPFrom, SMSURL: cfg.SMSURL, SMSSecret: cfg.SMSSecret,
+		IngestQueue: cfg.IngestQueue, IngestBaseline: cfg.ingestBaseline, PIPLDays: cfg.PIPLDays})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-
-	now := time.Now
-	notices, err := consent.LoadNotices(ctx, st.store, policy.NewNotice(pol), now())
-	if err != nil {
-		return err
-	}
-	receiptSig, err := st.vault.Signer(ctx, receiptSigningKey)
-	if err != nil {
-		return err
-	}
-	// Several nodes write a shared store: a cached state is trusted while
-	// the store's change feed is fresh, and checked against the subject's
-	// version before each decision when it is not.
-	ledger := consent.New(consent.Options{Store: st.store, Sealer: st.vault, BirthDate: gate.BirthDates(st.store, st.vault, pol), Policy: pol, Notices: notices, Signer: receiptSig, Auditor: st.audit, Now: now, Shared: st.shared})
-	defer st.watch(ledger)()
-	subj := subjects.New(subjects.Options{Store: st.store, Keys: st.vault, Policy: pol, Auditor: st.audit, Now: now, Changed: ledger.Invalidate})
-	g := gate.New(gate.Options{Policy: pol, Ledger: ledger, Store: st.store, Unsealer: st.vault, Auditor: st.audit, Now: now})
-	writers := 1
-	if st.shared {
-		writers = 4 // PostgreSQL commits several batches at once
-	}
-	col := collect.New(collect.Options{Policy: pol, Store: st.store, Subjects: subj, Ledger: ledger, Gate: g, Sealer: st.vault, Index: st.vault.BlindIndex, Now: now,
-		Logger: log, Writers: writers, Queue: cfg.IngestQueue, Baseline: cfg.ingestBaseline, IdentitySecret: identitySecret(st)})
-	// Runs after the HTTP server has drained: commits what was accepted.
-	defer col.Close()
-	notifier := rights.NewNotifier(rights.NotifierOptions{Store: st.store, Policy: pol, Now: now, Logger: log,
-		Secret: func(recipient string) []byte { return webhookSecret(st, recipient) }, Gate: g})
-	nctx, stopNotifier := context.WithCancel(context.Background())
-	notifierDone := make(chan struct{})
-	go func() { defer close(notifierDone); notifier.Run(nctx) }()
-	defer func() { stopNotifier(); <-notifierDone }()
-	piplDays := 0
-	if v := os.Getenv("CANDOR_PIPL_DAYS"); v != "" {
-		if piplDays, err = strconv.Atoi(v); err != nil || piplDays < 1 || piplDays > 90 {
-			return fmt.Errorf("CANDOR_PIPL_DAYS: want a number of days from 1 to 90")
-		}
-	}
-	rts := rights.New(rights.Options{Policy: pol, Store: st.store, Keys: st.vault, Ledger: ledger, Subjects: subj, Auditor: st.audit, Now: now,
-		Notifier: notifier, Gate: g, PIPLDays: piplDays})
-	wctx, stopWatchdog := context.WithCancel(context.Background())
-	watchdogDone := make(chan struct{})
-	go func() { defer close(watchdogDone); rts.Watchdog(wctx, 10*time.Minute, log) }()
-	defer func() { stopWatchdog(); <-watchdogDone }()
-	verifier, err := newVerifier(cfg, st, pol, g, now, log)
-	if err != nil {
-		return err
-	}
-	defer verifier.Wait()
-	// Finish any erasure interrupted after its key was destroyed.
-	if n, err := rights.ReplayErasures(ctx, st.store); err != nil {
-		return fmt.Errorf("erasure journal: %w", err)
-	} else if n > 0 {
-		log.Warn("finished interrupted erasures from the journal", "subjects", n)
-	}
-	// Finish any revocation interrupted between the journal and the data
-	// store (the journal alone already refuses the key).
-	if n, err := apikeys.Replay(ctx, st.store, st.store.Keys()); err != nil {
-		return fmt.Errorf("revocation journal: %w", err)
-	} else if n > 0 {
-		log.Warn("revoked API keys again from the revocation journal", "keys", n)
-	}
-	keys := apikeys.New(st.store, st.store.Keys(), 0)
+	// Runs after the HTTP server has drained: commits what the collector
+	// accepted.
+	defer a.Close()
+	st, now, notices, keys := stackOf(a.Stores), a.Now, a.Notices, a.Keys
 
 	// The demo keeps its keys in the data directory (demo only), so that a
 	// restart can say where they are although only their hashes are
@@ -271,8 +217,8 @@ func Run(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
-		Policy: pol, Store: st.store, Keys: keys, Subjects: subj, Ledger: ledger, Gate: g, Collector: col, Rights: rts, Verifier: verifier, Auditor: st.audit,
-		AuditKeys: st.auditKeys, JWKs: []map[string]string{receiptSig.JWK(), st.auditSig.JWK()},
+		Policy: pol, Store: st.store, Keys: keys, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Collector: a.Collector, Rights: a.Rights, Verifier: a.Verifier, Auditor: st.audit,
+		AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
 	api := srv.Handler()
@@ -282,12 +228,13 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: ledger, Gate: g, Rights: rts, Verifier: verifier,
-		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: subj, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Throttled: srv.CountThrottled, Logger: log, Now: now}
+	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: a.Ledger, Gate: a.Gate, Rights: a.Rights, Verifier: a.Verifier,
+		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: a.Subjects, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Throttled: srv.CountThrottled, Logger: log, Now: now}
 	pages := site.Handler()
+	pctx, stopPurge := context.WithCancel(context.Background())
 	purged := make(chan struct{})
-	go func() { defer close(purged); site.PurgeSessions(wctx, 10*time.Minute) }()
-	defer func() { stopWatchdog(); <-purged }()
+	go func() { defer close(purged); site.PurgeSessions(pctx, 10*time.Minute) }()
+	defer func() { stopPurge(); <-purged }()
 	top := http.NewServeMux()
 	top.Handle("/", api)
 	for _, p := range web.Prefixes {
@@ -300,7 +247,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if n == 0 {
 			n = 1000
 		}
-		if err := seedDemo(ctx, st, subj, ledger, col, notices, pol, n, cfg.Stdout); err != nil {
+		if err := seedDemo(ctx, st, a.Subjects, a.Ledger, a.Collector, notices, pol, n, cfg.Stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		if err := demoStaff(ctx, site.Staff, cfg.DataDir, cfg.Stdout); err != nil {
@@ -553,39 +500,3 @@ func demoSDKKey(ctx context.Context, keys *apikeys.Keys, dir string) (string, er
 func demoKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/demo-admin-key" }
 
 func demoWriteKeyFile(dir string) string { return strings.TrimSuffix(dir, "/") + "/demo-write-key" }
-
-// newVerifier wires the one-time codes: e-mail over SMTP when configured;
-// in the demo, codes are printed instead (SMS always, as no SMS gateway is
-// built yet). Without SMTP outside the demo, e-mail codes are not sent.
-func newVerifier(cfg Config, st *stack, pol *candor.Policy, g *gate.Gate, now func() time.Time, log *slog.Logger) (*rights.Verifier, error) {
-	o := rights.VerifierOptions{Store: st.store, Keys: st.vault, Org: pol.Organization.Name, Gate: g, Now: now, Logger: log}
-	switch {
-	case cfg.SMTPURL != "":
-		from := cfg.SMTPFrom
-		if from == "" {
-			from = pol.Organization.Contact
-		}
-		sender, err := smtp.New(cfg.SMTPURL, from)
-		if err != nil {
-			return nil, err
-		}
-		o.Mail = sender
-	case cfg.Demo:
-		o.Mail = &rights.DevSender{W: cfg.Stdout, Channel: "e-mail"}
-	default:
-		log.Warn("CANDOR_SMTP_URL is not set: verification codes cannot be sent by e-mail")
-	}
-	switch {
-	case cfg.SMSURL != "":
-		gw, err := sms.New(cfg.SMSURL, []byte(cfg.SMSSecret))
-		if err != nil {
-			return nil, err
-		}
-		o.SMS = gw
-	case cfg.Demo:
-		o.SMS = &rights.DevSender{W: cfg.Stdout, Channel: "SMS"}
-	default:
-		log.Warn("CANDOR_SMS_URL is not set: verification codes cannot be sent to phones")
-	}
-	return rights.NewVerifier(o), nil
-}

@@ -1,6 +1,7 @@
 // Package testenv builds Candor's real parts (SQLite store, vault, audit log,
-// consent ledger, subjects, gate) in a temporary directory with the example
-// policy, for tests and examples of the packages that use them together.
+// consent ledger, subjects, gate, and the rest [app.Open] wires, as serve
+// wires them) in a temporary directory with the example policy, for tests
+// and examples of the packages that use them together.
 package testenv
 
 import (
@@ -10,13 +11,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/examples"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/internal/app"
 	"github.com/candorhq/candor/policy"
 	"github.com/candorhq/candor/sqlite"
 	"github.com/candorhq/candor/subjects"
@@ -41,8 +42,9 @@ func (s Signer) Sign(msg []byte) []byte { return ed25519.Sign(s.Key, msg) }
 // Public returns the public key.
 func (s Signer) Public() ed25519.PublicKey { return s.Key.Public().(ed25519.PublicKey) }
 
-// Env is the wired parts.
+// Env is the wired parts: App, and its parts most tests use.
 type Env struct {
+	App      *app.App
 	Store    candor.Store
 	Sqlite   *sqlite.DB // the store, when Build made it
 	Vault    *vault.Vault
@@ -82,43 +84,28 @@ func Build(dir string, auditStore candor.AuditStore) (*Env, error) {
 		return nil, err
 	}
 	e.Sqlite = store
-	e.close = func() { e.Audit.Close(); store.Close() }
+	e.close = func() { e.App.Close(); store.Close() }
 	return e, nil
 }
 
-// Wire builds an Env on any store, with its master key file in dir. The
-// caller closes the store; Close closes the audit log.
+// Wire builds an Env on any store, with its master key file in dir, through
+// [app.Open] without its background jobs. The caller closes the store;
+// Close closes the rest.
 func Wire(store candor.Store, dir string, auditStore candor.AuditStore) (*Env, error) {
-	ctx := context.Background()
 	pol, findings := policy.Parse("candor.yaml", examples.Policy)
 	if len(findings) > 0 {
 		return nil, fmt.Errorf("example policy: %v", findings)
 	}
-	v, err := vault.Open(ctx, store.Keys(), vault.Options{MasterKeyFile: filepath.Join(dir, "master.json"), CreateMasterKey: true})
+	a, err := app.Open(context.Background(), app.Config{Policy: pol, Store: store, AuditStore: auditStore,
+		Stores: app.StoreConfig{DataDir: dir}, CreateMasterKey: true, NoJobs: true})
 	if err != nil {
 		return nil, err
 	}
-	if auditStore == nil {
-		auditStore = store
-	}
-	log, err := audit.New(auditStore, NewSigner(), audit.Options{Anchors: store.Keys()})
-	if err != nil {
-		return nil, err
-	}
-	e := &Env{Store: store, Vault: v, Audit: log, Policy: pol, close: func() { log.Close() }}
-	notices, err := consent.LoadNotices(ctx, store, policy.NewNotice(pol), time.Now())
-	if err != nil {
-		e.Close()
-		return nil, err
-	}
-	e.Version = notices.Current().Version
-	e.Ledger = consent.New(consent.Options{Store: store, Sealer: v, BirthDate: gate.BirthDates(store, v, pol), Policy: pol, Notices: notices, Signer: NewSigner(), Auditor: log})
-	e.Subjects = subjects.New(subjects.Options{Store: store, Keys: v, Policy: pol, Auditor: log, Changed: e.Ledger.Invalidate})
-	e.Gate = gate.New(gate.Options{Policy: pol, Ledger: e.Ledger, Store: store, Unsealer: v, Auditor: log})
-	return e, nil
+	return &Env{App: a, Store: store, Vault: a.Vault, Audit: a.Audit, Ledger: a.Ledger, Subjects: a.Subjects, Gate: a.Gate, Policy: pol,
+		Version: a.Notices.Current().Version, close: func() { a.Close() }}, nil
 }
 
-// Close closes the audit log and the store.
+// Close closes the App and, when Build opened it, the store.
 func (e *Env) Close() { e.close() }
 
 // NewSubject creates a subject and, if scope is not empty, records a
