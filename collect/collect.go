@@ -66,11 +66,6 @@ type Options struct {
 	// IdentitySecret verifies the identity tokens with which a browser key
 	// may name a user id (see [IdentityToken]).
 	IdentitySecret []byte
-	// Baseline switches off the policy check, the PII scan, context
-	// minimization, the consent gate and encryption: events are stored as
-	// they came. For `candor bench ingest` only, to measure what privacy
-	// costs; never set by serve.
-	Baseline bool
 }
 
 // Collector collects events. It is safe for concurrent use.
@@ -91,9 +86,6 @@ type Collector struct {
 // New starts a collector. Close it to drain what it accepted. Every option
 // up to Index is required.
 func New(o Options) *Collector {
-	if o.Baseline {
-		return start(o, (*Collector).baseline)
-	}
 	return start(o, (*Collector).private)
 }
 

@@ -437,20 +437,3 @@ func (c *Collector) declaredContext(ctx context.Context, d *decisions) contextPo
 	}
 	return cp
 }
-
-// baseline is the event stage of a collector with Options.Baseline: the event as it came,
-// under its subject (an event of nobody known is counted, as it would be
-// without consent).
-func (c *Collector) baseline(_ context.Context, r *request, m *message) (*candor.Message, error) {
-	msg := &candor.Message{ID: m.msgID, Name: m.name, At: r.now}
-	if m.subjectID == "" {
-		return msg, nil
-	}
-	payload, err := json.Marshal(map[string]any{"properties": m.props, "context": m.context})
-	if err != nil {
-		return nil, err
-	}
-	msg.Event = &candor.EventRecord{ID: m.eventID, SubjectID: m.subjectID, Type: m.w.Type, Name: m.name, Purposes: []string{},
-		Time: m.when, Received: r.now, Expires: r.now.Add(24 * time.Hour), Sealed: payload}
-	return msg, nil
-}

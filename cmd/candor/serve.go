@@ -207,8 +207,12 @@ func Run(ctx context.Context, cfg Config) error {
 	if st.shared {
 		writers = 4 // PostgreSQL commits several batches at once
 	}
-	col := collect.New(collect.Options{Policy: pol, Store: st.store, Subjects: subj, Ledger: ledger, Gate: g, Sealer: st.vault, Index: st.vault.BlindIndex, Now: now,
-		Logger: log, Writers: writers, Queue: cfg.IngestQueue, Baseline: cfg.ingestBaseline, IdentitySecret: identitySecret(st)})
+	newCollector := collect.New
+	if cfg.ingestBaseline {
+		newCollector = collect.NewBaseline
+	}
+	col := newCollector(collect.Options{Policy: pol, Store: st.store, Subjects: subj, Ledger: ledger, Gate: g, Sealer: st.vault, Index: st.vault.BlindIndex, Now: now,
+		Logger: log, Writers: writers, Queue: cfg.IngestQueue, IdentitySecret: identitySecret(st)})
 	// Runs after the HTTP server has drained: commits what was accepted.
 	defer col.Close()
 	notifier := rights.NewNotifier(rights.NotifierOptions{Store: st.store, Policy: pol, Now: now, Logger: log,
