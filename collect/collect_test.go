@@ -29,6 +29,12 @@ type fixture struct {
 
 func newFixture(t testing.TB, mod func(*collect.Options)) *fixture {
 	t.Helper()
+	return newFixtureOf(t, collect.New, mod)
+}
+
+// newFixtureOf is [newFixture] with the collector that start makes.
+func newFixtureOf(t testing.TB, start func(collect.Options) *collect.Collector, mod func(*collect.Options)) *fixture {
+	t.Helper()
 	e := testenv.New(t, nil)
 	f := &fixture{Env: e, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	o := collect.Options{Policy: e.Policy, Store: e.Store, Subjects: e.Subjects, Ledger: e.Ledger, Gate: e.Gate, Sealer: e.Vault, Index: e.Vault.BlindIndex,
@@ -36,7 +42,7 @@ func newFixture(t testing.TB, mod func(*collect.Options)) *fixture {
 	if mod != nil {
 		mod(&o)
 	}
-	f.c = collect.New(o)
+	f.c = start(o)
 	t.Cleanup(func() { f.c.Close() })
 	return f
 }
@@ -541,7 +547,7 @@ func TestBackPressureAndDrain(t *testing.T) {
 
 // TestBaseline stores events as they came: the benchmark's comparison.
 func TestBaseline(t *testing.T) {
-	f := newFixture(t, func(o *collect.Options) { o.Baseline = true })
+	f := newFixtureOf(t, collect.NewBaseline, nil)
 	id := f.MustSubject(t, subjects.Input{UserID: "u"}, "")
 	f.send(t, collect.Signals{}, map[string]any{"type": "track", "userId": "u", "event": "Anything", "messageId": "b1", "properties": map[string]any{"q": "x@example.com"}})
 	evs := f.events(t, id)
