@@ -296,3 +296,31 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
+
+// MeasureBaseline reads and unseals the given fields of every person on
+// file, a page at a time, as Scan does, but without deciding, masking,
+// auditing or recording the run, and returns how many people it read: the
+// point of comparison of `candor bench scan`, which measures what the
+// gate's bulk door costs. Nothing it opens leaves it.
+func (g *Gate) MeasureBaseline(ctx context.Context, fields []string, pageSize int) (int, error) {
+	count := 0
+	for after := ""; ; {
+		ids, err := g.store.SubjectIDs(ctx, after, pageSize)
+		if err != nil || len(ids) == 0 {
+			return count, err
+		}
+		for _, id := range ids {
+			traits, err := g.store.Traits(ctx, id, fields)
+			if err != nil {
+				return count, err
+			}
+			for _, t := range traits {
+				if _, err := g.sealer.Unseal(ctx, id, t.Field, t.Sealed); err != nil {
+					return count, err
+				}
+			}
+			count++
+		}
+		after = ids[len(ids)-1]
+	}
+}

@@ -61,28 +61,9 @@ func benchScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	actor := candor.Actor{ID: "bench", Role: candor.RoleAdmin}
 	baseline := func() (float64, error) {
 		t0 := time.Now()
-		count := 0
-		for after := ""; ; {
-			ids, err := b.st.store.SubjectIDs(ctx, after, *page)
-			if err != nil {
-				return 0, err
-			}
-			if len(ids) == 0 {
-				break
-			}
-			for _, id := range ids {
-				traits, err := b.st.store.Traits(ctx, id, scanFields)
-				if err != nil {
-					return 0, err
-				}
-				for _, t := range traits {
-					if _, err := b.st.vault.Unseal(ctx, id, t.Field, t.Sealed); err != nil {
-						return 0, err
-					}
-				}
-				count++
-			}
-			after = ids[len(ids)-1]
+		count, err := b.gate.MeasureBaseline(ctx, scanFields, *page)
+		if err != nil {
+			return 0, err
 		}
 		if count != *n {
 			return 0, fmt.Errorf("bench scan: the baseline read %d people of %d", count, *n)
@@ -100,7 +81,7 @@ func benchScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			if len(p.Fields) != len(scanFields) {
 				return fmt.Errorf("bench scan: %s has %d fields", p.SubjectID, len(p.Fields))
 			}
-			if count%5000 == 0 {
+			if count%*page == 0 {
 				runtime.ReadMemStats(&ms)
 				heapMax = max(heapMax, ms.HeapInuse)
 			}

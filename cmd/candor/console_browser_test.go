@@ -224,11 +224,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		testenv.Screenshot(t, c.ctx, p.name)
 	}
 
-	// A marketer asks for a purpose their role lacks: a clear refusal,
-	// audited as a denial.
+	// A marketer is not offered a purpose their role lacks; one put into
+	// the form by hand gets a clear refusal, audited as a denial.
 	m := &console{t: t, ctx: testenv.Tab(t, bctx), s: s}
 	m.enrol("marketer@shop.example", marketerPass)
-	m.do("look-up", chromedp.Navigate(s.base+"/console/subject"), chromedp.WaitVisible(chromedp.ID("purpose")),
+	m.do("look-up form", chromedp.Navigate(s.base+"/console/subject"), chromedp.WaitVisible(chromedp.ID("purpose")))
+	if offered, _ := chromedp.Run(m.ctx, chromedp.Evaluate[bool](`!!document.querySelector('#purpose option[value="legal"]')`)); offered {
+		t.Fatal("the marketer is offered the purpose legal")
+	}
+	m.do("look-up", chromedp.Evaluate[chromedp.Void](`(() => { const o = document.createElement("option"); o.value = "legal"; o.textContent = "legal"; document.getElementById("purpose").append(o); })()`),
 		choose("purpose", "legal"), choose("kind", "subject_id"),
 		chromedp.SendKeys(chromedp.ID("value"), id), chromedp.Submit(chromedp.ID("value")), chromedp.WaitVisible(chromedp.CSS(".error")))
 	if e := m.text(".error"); !strings.Contains(e, "Refused") {
