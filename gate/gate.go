@@ -12,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -166,6 +168,29 @@ func (g *Gate) evaluate(st *consent.State, p *candor.Purpose) Decision {
 	return d
 }
 
+// open unseals the subject's traits into fields, masking those the role
+// masks, and returns the masked ones' names (never nil). An erased
+// subject's traits answer vault.ErrShredded.
+func (g *Gate) open(ctx context.Context, subjectID string, traits []candor.Trait, masked map[string]bool, fields map[string]string) ([]string, error) {
+	out := []string{}
+	for _, t := range traits {
+		v, err := g.sealer.Unseal(ctx, subjectID, t.Field, t.Sealed)
+		if errors.Is(err, vault.ErrShredded) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gate: unseal %s: %w", t.Field, err)
+		}
+		s := string(v)
+		if masked[t.Field] {
+			s = Mask(g.policy.Field(t.Field), s)
+			out = append(out, t.Field)
+		}
+		fields[t.Field] = s
+	}
+	return out, nil
+}
+
 // Denial is the error of a read that the decision denied: an EFORBIDDEN
 // [*candor.Error] (errors.As finds it) that carries the decision, so that a
 // page can word it for its reader.
@@ -286,23 +311,12 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 			masked[m] = true
 		}
 	}
-	var returned []string
-	for _, t := range traits {
-		v, err := g.sealer.Unseal(ctx, r.SubjectID, t.Field, t.Sealed)
-		if errors.Is(err, vault.ErrShredded) {
-			return nil, &candor.Error{Code: candor.EGONE, Message: "the subject was erased", Reason: "erased"}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("gate: unseal %s: %w", t.Field, err)
-		}
-		s := string(v)
-		if masked[t.Field] {
-			s = Mask(g.policy.Field(t.Field), s)
-			res.Masked = append(res.Masked, t.Field)
-		}
-		res.Fields[t.Field] = s
-		returned = append(returned, t.Field)
+	if res.Masked, err = g.open(ctx, r.SubjectID, traits, masked, res.Fields); errors.Is(err, vault.ErrShredded) {
+		return nil, &candor.Error{Code: candor.EGONE, Message: "the subject was erased", Reason: "erased"}
+	} else if err != nil {
+		return nil, err
 	}
+	returned := slices.Sorted(maps.Keys(res.Fields))
 	if r.Events {
 		if res.Events, err = g.eventSummary(ctx, r.SubjectID, p.ID); err != nil {
 			return nil, err

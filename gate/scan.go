@@ -208,7 +208,7 @@ func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor
 		if !g.evaluate(st, p).Allow {
 			continue
 		}
-		x := &Person{SubjectID: id, Fields: make(map[string]string, len(fields)), Masked: []string{}}
+		x := &Person{SubjectID: id, Fields: make(map[string]string, len(fields))}
 		names = names[:0]
 		for _, f := range fields {
 			if f.Sensitive && p.NeedsConsent() {
@@ -226,25 +226,10 @@ func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor
 		if err != nil {
 			return nil, err
 		}
-		erased := false
-		for _, t := range traits {
-			v, err := g.sealer.Unseal(ctx, id, t.Field, t.Sealed)
-			if errors.Is(err, vault.ErrShredded) {
-				erased = true
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("gate: unseal %s: %w", t.Field, err)
-			}
-			s := string(v)
-			if masked[t.Field] {
-				s = Mask(g.policy.Field(t.Field), s)
-				x.Masked = append(x.Masked, t.Field)
-			}
-			x.Fields[t.Field] = s
-		}
-		if erased {
-			continue
+		if x.Masked, err = g.open(ctx, id, traits, masked, x.Fields); errors.Is(err, vault.ErrShredded) {
+			continue // erased since the page was listed
+		} else if err != nil {
+			return nil, err
 		}
 		if events {
 			if x.Events, err = g.eventSummary(ctx, id, p.ID); err != nil {

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -115,17 +112,7 @@ func testPagesInThePersonsLanguage(t *testing.T, opt serverOpt) {
 	}
 
 	// An admin in the console.
-	t.Setenv("CANDOR_STAFF_PASSWORD", "a long admin password")
-	args := []string{"add", "-email", "admin@shop.example", "-name", "Test admin", "-role", "admin", "-data", filepath.Join(s.dir, "data")}
-	if opt != nil {
-		var cfg Config
-		opt(&cfg)
-		t.Setenv("CANDOR_DB_SCHEMA", cfg.Store.DBSchema)
-		args = append(args, "-db", cfg.DB)
-	}
-	if err := staffCmd(context.Background(), args, io.Discard, io.Discard); err != nil {
-		t.Fatalf("staff add: %v", err)
-	}
+	addStaffOn(t, s, opt, "admin@shop.example", "admin", "a long admin password")
 	c := staffSignIn(t, s, "admin@shop.example", "a long admin password")
 	for _, lang := range []string{"zh-CN", "en"} {
 		for _, path := range []string{"/console", "/console/requests", "/console/subject", "/console/audit", "/console/policy", "/console/staff"} {
