@@ -176,6 +176,12 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 				continue
 			}
 			res.Next = x.SubjectID
+			// The rest of the page was never yielded: not members.
+			for _, rest := range people[i+1:] {
+				if rerr := g.store.RemoveRunMember(ctx, run.ID, rest.SubjectID); rerr != nil {
+					return res, rerr
+				}
+			}
 			if errors.Is(err, ErrStop) {
 				return res, nil
 			}

@@ -201,3 +201,36 @@ func TestScanRefusals(t *testing.T) {
 		t.Errorf("%d people in %d pages", len(seen), pages)
 	}
 }
+
+// TestScanStoppedEarly: a run its caller stops counts as members only the
+// people it yielded, and says where to go on.
+func TestScanStoppedEarly(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, e.MustSubject(t, subjects.Input{UserID: fmt.Sprintf("s-%d", i), Email: fmt.Sprintf("s%d@example.com", i)}, consent.ScopeAll))
+	}
+	slices.Sort(ids)
+	n := 0
+	res, err := e.Gate.Scan(ctx, gate.ScanRequest{Actor: admin, Purpose: "service"}, func(*gate.Person) error {
+		if n++; n == 2 {
+			return gate.ErrStop
+		}
+		return nil
+	})
+	if err != nil || res.Count != 2 || res.Next != ids[1] {
+		t.Fatalf("stopped at the second: %+v %v", res, err)
+	}
+	for i, id := range ids {
+		rep, err := e.Gate.Report(ctx, gate.SubjectActor(id), id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if member := len(rep.Runs) == 1; member != (i < 2) {
+			t.Errorf("person %d: a member of the run: %v", i, member)
+		} else if member && rep.Runs[0].Count != 2 {
+			t.Errorf("the run counts %d people", rep.Runs[0].Count)
+		}
+	}
+}
