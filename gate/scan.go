@@ -79,7 +79,8 @@ var ErrStop = errors.New("gate: stop the run")
 //
 // yield is called for one person at a time; an error from it ends the run
 // (ErrStop without error). Scan returns EINVALID for an unknown purpose or
-// field, EFORBIDDEN when the actor's role may not use the purpose (audited),
+// field, EFORBIDDEN when the actor's role may not use the purpose or a field
+// asked for is not declared for it (both audited),
 // and an internal error when an audit entry could not be written.
 func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) error) (ScanResult, error) {
 	p := g.policy.Purpose(r.Purpose)
@@ -93,12 +94,15 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 	pageSize = min(pageSize, MaxScanPage)
 	run := candor.Run{ID: candor.NewID(candor.PrefixRun), Purpose: p.ID, Actor: r.Actor.ID, Label: r.Label, StartedAt: g.now()}
 	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: "read.bulk", Purpose: p.ID, RequestID: cmpOr(r.RequestID, run.ID)}
-	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
-		entry.Time, entry.Decision, entry.Reason = g.now(), "deny", CodeRole
+	refuse := func(code, msg string) (ScanResult, error) {
+		entry.Time, entry.Decision, entry.Reason = g.now(), "deny", code
 		if err := g.auditor.Append(ctx, entry); err != nil {
 			return ScanResult{}, fmt.Errorf("gate: audit: %w", err)
 		}
-		return ScanResult{}, &candor.Error{Code: candor.EFORBIDDEN, Message: fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID), Reason: CodeRole}
+		return ScanResult{}, &candor.Error{Code: candor.EFORBIDDEN, Message: msg, Reason: code}
+	}
+	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
+		return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID))
 	}
 	declared := g.policy.FieldsFor(p.ID)
 	var fields []*candor.Field
@@ -111,7 +115,7 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 				return ScanResult{}, candor.Invalid("unknown field", candor.FieldError{Field: "fields", Message: "not declared in the policy"})
 			}
 			if !contains(f.Purposes, p.ID) {
-				return ScanResult{}, &candor.Error{Code: candor.EFORBIDDEN, Message: "field " + f.ID + " is not declared for " + p.ID, Reason: CodeUndeclared}
+				return refuse(CodeUndeclared, "field "+f.ID+" is not declared for "+p.ID)
 			}
 			fields = append(fields, f)
 		}
