@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
-	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/internal/jsontext"
 )
 
@@ -258,8 +257,14 @@ func (c *Collector) private(ctx context.Context, r *request, m *message) (*cando
 	if err := c.recordSignal(ctx, r, m.subjectID); err != nil {
 		return nil, err
 	}
-	d := &decisions{gate: c.o.Gate, subjectID: m.subjectID}
-	allowed, err := d.allowed(ctx, ev.Purposes)
+	d := &decisions{seen: map[string]bool{}}
+	if m.subjectID != "" {
+		d.decide = func(purpose string) (bool, error) {
+			dec, err := c.o.Gate.Decide(ctx, m.subjectID, purpose)
+			return dec.Allow, err
+		}
+	}
+	allowed, err := d.allowed(ev.Purposes)
 	if err != nil {
 		return nil, err
 	}
@@ -272,11 +277,11 @@ func (c *Collector) private(ctx context.Context, r *request, m *message) (*cando
 		m.f.note("event", ActionCounted, ReasonConsent)
 		return msg, nil // an anonymous count only
 	}
-	props, err := c.minimizeProperties(ctx, ev, m, d)
+	props, err := c.minimizeProperties(ev, m, d)
 	if err != nil {
 		return nil, err
 	}
-	payload, err := json.Marshal(map[string]any{"properties": props, "context": minimizeContext(m.context, c.declaredContext(ctx, d), &m.f)})
+	payload, err := json.Marshal(map[string]any{"properties": props, "context": minimizeContext(m.context, c.declaredContext(d), &m.f)})
 	if err != nil {
 		return nil, fmt.Errorf("collect: encode: %w", err)
 	}
@@ -322,35 +327,33 @@ func (c *Collector) recordSignal(ctx context.Context, r *request, subjectID stri
 // decisions tells which purposes the subject of one message allows now,
 // asking the gate once a purpose. Without a subject, none.
 type decisions struct {
-	gate      *gate.Gate
-	subjectID string
-	seen      map[string]bool
+	// decide asks the gate; nil without a subject. (The gate is asked
+	// through a function, so that the map can stay on the caller's stack.)
+	decide func(purpose string) (bool, error)
+	seen   map[string]bool
 }
 
 // allows reports whether the subject allows purpose.
-func (d *decisions) allows(ctx context.Context, purpose string) (bool, error) {
-	if d.subjectID == "" {
+func (d *decisions) allows(purpose string) (bool, error) {
+	if d.decide == nil {
 		return false, nil
 	}
 	if ok, seen := d.seen[purpose]; seen {
 		return ok, nil
 	}
-	dec, err := d.gate.Decide(ctx, d.subjectID, purpose)
+	ok, err := d.decide(purpose)
 	if err != nil {
 		return false, err
 	}
-	if d.seen == nil {
-		d.seen = map[string]bool{}
-	}
-	d.seen[purpose] = dec.Allow
-	return dec.Allow, nil
+	d.seen[purpose] = ok
+	return ok, nil
 }
 
 // allowed returns those of purposes that the subject allows.
-func (d *decisions) allowed(ctx context.Context, purposes []string) ([]string, error) {
+func (d *decisions) allowed(purposes []string) ([]string, error) {
 	var allowed []string
 	for _, p := range purposes {
-		ok, err := d.allows(ctx, p)
+		ok, err := d.allows(p)
 		if err != nil {
 			return nil, err
 		}
@@ -363,9 +366,9 @@ func (d *decisions) allowed(ctx context.Context, purposes []string) ([]string, e
 
 // anyAllowed reports whether the subject allows one of purposes; a
 // purpose the gate could not decide counts as refused.
-func (d *decisions) anyAllowed(ctx context.Context, purposes []string) bool {
+func (d *decisions) anyAllowed(purposes []string) bool {
 	for _, p := range purposes {
-		if ok, err := d.allows(ctx, p); err == nil && ok {
+		if ok, err := d.allows(p); err == nil && ok {
 			return true
 		}
 	}
@@ -376,7 +379,7 @@ func (d *decisions) anyAllowed(ctx context.Context, purposes []string) bool {
 // typed; a personal field only for a purpose the subject allows; free
 // text redacted. An undeclared or mistyped property is dropped (or, as the
 // policy says, rejected).
-func (c *Collector) minimizeProperties(ctx context.Context, ev *candor.Event, m *message, d *decisions) (map[string]any, error) {
+func (c *Collector) minimizeProperties(ev *candor.Event, m *message, d *decisions) (map[string]any, error) {
 	f := &m.f
 	keep := make(map[string]any, len(m.props))
 	for k, v := range m.props {
@@ -405,7 +408,7 @@ func (c *Collector) minimizeProperties(ctx context.Context, ev *candor.Event, m 
 		if field := c.o.Policy.Field(k); field != nil {
 			ok := false
 			for _, p := range field.Purposes {
-				if a, err := d.allows(ctx, p); err != nil {
+				if a, err := d.allows(p); err != nil {
 					return nil, err
 				} else if a {
 					ok = true
@@ -427,13 +430,13 @@ func (c *Collector) minimizeProperties(ctx context.Context, ev *candor.Event, m 
 // declaredContext is what of the context the policy lets the subject's
 // event keep: the full IP address and the precise location, each only if
 // the policy declares it and the subject allows one of its purposes.
-func (c *Collector) declaredContext(ctx context.Context, d *decisions) contextPolicy {
+func (c *Collector) declaredContext(d *decisions) contextPolicy {
 	cp := contextPolicy{}
 	if field := c.o.Policy.FieldByCategory(CategoryIP); field != nil {
-		cp.fullIP = d.anyAllowed(ctx, field.Purposes)
+		cp.fullIP = d.anyAllowed(field.Purposes)
 	}
 	if field := c.o.Policy.FieldByCategory(CategoryPreciseLocation); field != nil {
-		cp.precise = d.anyAllowed(ctx, field.Purposes)
+		cp.precise = d.anyAllowed(field.Purposes)
 	}
 	return cp
 }
