@@ -168,6 +168,27 @@ func (g *Gate) evaluate(st *consent.State, p *candor.Purpose) Decision {
 	return d
 }
 
+// fieldsOf resolves the fields a read asks for: every field declared for
+// p when names is nil. It returns EINVALID for a field the policy does not
+// declare, and the first field not declared for p (which the caller
+// refuses, audited) as undeclared.
+func (g *Gate) fieldsOf(p *candor.Purpose, names []string) (fields []*candor.Field, undeclared *candor.Field, err error) {
+	if names == nil {
+		return g.policy.FieldsFor(p.ID), nil, nil
+	}
+	for _, name := range names {
+		f := g.policy.Field(name)
+		if f == nil {
+			return nil, nil, candor.Invalid("unknown field", candor.FieldError{Field: "fields", Message: "not declared in the policy"})
+		}
+		if !contains(f.Purposes, p.ID) {
+			return nil, f, nil
+		}
+		fields = append(fields, f)
+	}
+	return fields, nil, nil
+}
+
 // open unseals the subject's traits into fields, masking those the role
 // masks, and returns the masked ones' names (never nil). An erased
 // subject's traits answer vault.ErrShredded.
@@ -262,21 +283,12 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
 		return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID))
 	}
-	declared := g.policy.FieldsFor(p.ID)
-	var fields []*candor.Field
-	if r.Fields == nil {
-		fields = declared
-	} else {
-		for _, name := range r.Fields {
-			f := g.policy.Field(name)
-			if f == nil {
-				return nil, candor.Invalid("unknown field", candor.FieldError{Field: "fields", Message: "not declared in the policy"})
-			}
-			if !contains(f.Purposes, p.ID) {
-				return refuse(CodeUndeclared, "field "+f.ID+" is not declared for "+p.ID)
-			}
-			fields = append(fields, f)
-		}
+	fields, undeclared, err := g.fieldsOf(p, r.Fields)
+	if err != nil {
+		return nil, err
+	}
+	if undeclared != nil {
+		return refuse(CodeUndeclared, "field "+undeclared.ID+" is not declared for "+p.ID)
 	}
 	st, err := g.ledger.State(ctx, r.SubjectID)
 	if err != nil {

@@ -104,21 +104,12 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
 		return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID))
 	}
-	declared := g.policy.FieldsFor(p.ID)
-	var fields []*candor.Field
-	if r.Fields == nil {
-		fields = declared
-	} else {
-		for _, name := range r.Fields {
-			f := g.policy.Field(name)
-			if f == nil {
-				return ScanResult{}, candor.Invalid("unknown field", candor.FieldError{Field: "fields", Message: "not declared in the policy"})
-			}
-			if !contains(f.Purposes, p.ID) {
-				return refuse(CodeUndeclared, "field "+f.ID+" is not declared for "+p.ID)
-			}
-			fields = append(fields, f)
-		}
+	fields, undeclared, err := g.fieldsOf(p, r.Fields)
+	if err != nil {
+		return ScanResult{}, err
+	}
+	if undeclared != nil {
+		return refuse(CodeUndeclared, "field "+undeclared.ID+" is not declared for "+p.ID)
 	}
 	masked := map[string]bool{}
 	if role := g.policy.Role(r.Actor.Role); role != nil {
