@@ -60,6 +60,13 @@ type SubjectStore interface {
 	CountSubjects(ctx context.Context) (int, error)
 	// SubjectIDs returns up to limit subject ids greater than after, in order.
 	SubjectIDs(ctx context.Context, after string, limit int) ([]string, error)
+	// BulkSubjects returns those of ids that are on file, in the order of
+	// ids: the subjects of a page of a bulk run, in one read.
+	BulkSubjects(ctx context.Context, ids []string) ([]Subject, error)
+	// BulkTraits returns the sealed traits of the given fields (all when
+	// fields is nil) of each of ids that has any, ordered by field: the
+	// traits of a page of a bulk run, in one read.
+	BulkTraits(ctx context.Context, ids []string, fields []string) (map[string][]Trait, error)
 }
 
 // ConsentStore keeps the consent ledger: appended, never updated.
@@ -69,6 +76,9 @@ type ConsentStore interface {
 	AppendConsents(ctx context.Context, records []Consent) error
 	// Consents returns the subject's ledger in the order it was written.
 	Consents(ctx context.Context, subjectID string) ([]Consent, error)
+	// BulkConsents returns the ledgers of those of ids that have one, each
+	// in the order it was written: a page of a bulk run, in one read.
+	BulkConsents(ctx context.Context, ids []string) (map[string][]Consent, error)
 	// ConsentDays counts the choices recorded per UTC day and purpose,
 	// from day from to day to ("2006-01-02", inclusive), by day then purpose.
 	ConsentDays(ctx context.Context, from, to string) ([]ConsentDay, error)

@@ -3,6 +3,9 @@ package consent_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -147,7 +150,7 @@ func TestSharedStoreCaches(t *testing.T) {
 	e := testenv.New(t, nil)
 	ctx := context.Background()
 	node := func() *consent.Ledger {
-		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, BirthDate: gate.BirthDates(e.Store, e.Vault, e.Policy), Policy: e.Policy, Notices: e.Ledger.Notices(),
+		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, BirthDates: gate.BirthDates(e.Store, e.Vault, e.Policy), Policy: e.Policy, Notices: e.Ledger.Notices(),
 			Signer: testenv.NewSigner(), Auditor: e.Audit, Shared: true})
 	}
 	a, b := node(), node()
@@ -171,6 +174,21 @@ func TestSharedStoreCaches(t *testing.T) {
 		if got := st.Latest["analytics"].State == candor.ConsentGranted; got != grant {
 			t.Fatalf("round %d: wrote %v through one node, the other reads %v", i, grant, got)
 		}
+	}
+	// A page read in bulk on one node sees, at its recheck, a withdrawal
+	// made through the other.
+	states, mark, err := b.States(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.Recheck(ctx, states[0], mark); st != states[0] {
+		t.Error("a shared ledger reread a state nothing changed")
+	}
+	if _, err := a.Record(ctx, testenv.Admin, "", id, consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"analytics": false}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := b.Recheck(ctx, states[0], mark); err != nil || st.Latest["analytics"].State == candor.ConsentGranted {
+		t.Errorf("a withdrawal through one node is not seen by the other's recheck: %+v %v", st, err)
 	}
 	// A subject cached as absent is found once another node creates it.
 	const later = "sub_aaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -197,7 +215,7 @@ func TestFeedTrust(t *testing.T) {
 	e := testenv.New(t, nil)
 	ctx := context.Background()
 	node := func() *consent.Ledger {
-		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, BirthDate: gate.BirthDates(e.Store, e.Vault, e.Policy), Policy: e.Policy, Notices: e.Ledger.Notices(),
+		return consent.New(consent.Options{Store: e.Store, Sealer: e.Vault, BirthDates: gate.BirthDates(e.Store, e.Vault, e.Policy), Policy: e.Policy, Notices: e.Ledger.Notices(),
 			Signer: testenv.NewSigner(), Auditor: e.Audit, Shared: true})
 	}
 	a, b := node(), node()
@@ -274,5 +292,89 @@ func TestChannelVocabulary(t *testing.T) {
 				t.Errorf("channel %q: %v, want EINVALID naming channel", c.channel, err)
 			}
 		}
+	}
+}
+
+// TestStatesInBulk: the states of a page of a bulk run, read together, are
+// the states read one at a time; Recheck keeps a state nothing changed
+// (without reading it again) and rereads one that a withdrawal, a
+// restriction or a lost track of changes may have made stale.
+func TestStatesInBulk(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	var ids []string
+	for i, in := range []subjects.Input{
+		{UserID: "b0", Traits: map[string]any{"birth_date": "2015-06-01"}},
+		{UserID: "b1", Traits: map[string]any{"birth_date": "1980-01-31"}},
+		{UserID: "b2"},
+		{UserID: "b3"},
+	} {
+		scope := consent.ScopeAll
+		if i == 3 {
+			scope = ""
+		}
+		ids = append(ids, e.MustSubject(t, in, scope))
+	}
+	if err := e.Store.SetObjection(ctx, ids[2], "analytics", true, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.Ledger.Invalidate(ids[2])
+	if _, err := e.Ledger.State(ctx, ids[1]); err != nil { // one of them cached
+		t.Fatal(err)
+	}
+	ask := append(slices.Clone(ids), "sub_nobody")
+	states, mark, err := e.Ledger.States(ctx, ask)
+	if err != nil || len(states) != len(ask) {
+		t.Fatalf("States: %d states, %v", len(states), err)
+	}
+	for i, id := range ask {
+		one, err := e.Ledger.State(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := states[i], one
+		if got.SubjectID != id || got.Exists != want.Exists || got.Restricted != want.Restricted || got.Version != want.Version ||
+			!got.BirthDate.Equal(want.BirthDate) || !maps.Equal(got.Objected, want.Objected) || len(got.Latest) != len(want.Latest) {
+			t.Errorf("%s: in bulk %+v, alone %+v", id, got, want)
+		}
+		for p, rec := range want.Latest {
+			if g := got.Latest[p]; g == nil || g.ID != rec.ID || g.State != rec.State {
+				t.Errorf("%s %s: in bulk %+v, alone %+v", id, p, g, rec)
+			}
+		}
+	}
+	if states[0].BirthDate.IsZero() || !states[2].Objected["analytics"] || states[4].Exists {
+		t.Errorf("birth date, objection or absence lost: %+v %+v %+v", states[0], states[2], states[4])
+	}
+
+	// Nothing changed: Recheck keeps each state as it is.
+	for _, st := range states {
+		if again, err := e.Ledger.Recheck(ctx, st, mark); err != nil || again != st {
+			t.Errorf("%s: Recheck with nothing changed read it again (%v)", st.SubjectID, err)
+		}
+	}
+	// A withdrawal that returned is seen; the others are kept.
+	if _, err := e.Ledger.Record(ctx, testenv.Admin, "", ids[1], consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"marketing.email": false}}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.Ledger.Recheck(ctx, states[1], mark)
+	if err != nil || again.Latest["marketing.email"].State != candor.ConsentWithdrawn {
+		t.Fatalf("Recheck after a withdrawal: %+v %v", again, err)
+	}
+	if kept, _ := e.Ledger.Recheck(ctx, states[0], mark); kept != states[0] {
+		t.Error("a withdrawal by one person made Recheck reread another")
+	}
+	// More invalidations than the cache remembers: every state is reread.
+	for i := range 70000 {
+		e.Ledger.Invalidate(fmt.Sprintf("sub_other%d", i))
+	}
+	if reread, _ := e.Ledger.Recheck(ctx, states[0], mark); reread == states[0] {
+		t.Error("Recheck kept a state after the cache forgot which ones changed")
+	}
+	// And so after InvalidateAll, for a page read since.
+	states, mark, _ = e.Ledger.States(ctx, ids)
+	e.Ledger.InvalidateAll()
+	if reread, _ := e.Ledger.Recheck(ctx, states[3], mark); reread == states[3] {
+		t.Error("Recheck kept a state after InvalidateAll")
 	}
 }

@@ -62,11 +62,12 @@ type Options struct {
 	Notices *Notices
 	Signer  candor.Signer // signs receipts
 	Auditor candor.Auditor
-	// BirthDate returns the subject's birth date, or the zero time when
-	// none is held (gate.BirthDates opens it). The birth date never leaves
-	// the decision: it is kept in [State] only to tell whether a guardian's
+	// BirthDates returns the birth dates held of the subjects (of one, or
+	// of a page of a bulk run), leaving out those without one
+	// (gate.BirthDates opens them). The birth date never leaves the
+	// decision: it is kept in [State] only to tell whether a guardian's
 	// consent is needed.
-	BirthDate func(ctx context.Context, subjectID string) (time.Time, error)
+	BirthDates func(ctx context.Context, subjectIDs []string) (map[string]time.Time, error)
 	Now       func() time.Time
 	CacheSize int // derived states kept in memory; 0 means 20,000, negative none
 	// Shared says other nodes write the same store: a cached state is then
@@ -89,8 +90,8 @@ func New(o Options) *Ledger {
 		panic("consent: New without Notices")
 	case o.Auditor == nil:
 		panic("consent: New without an Auditor")
-	case o.BirthDate == nil:
-		panic("consent: New without a BirthDate source")
+	case o.BirthDates == nil:
+		panic("consent: New without a BirthDates source")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -98,7 +99,7 @@ func New(o Options) *Ledger {
 	return &Ledger{
 		store: o.Store, sealer: o.Sealer, policy: o.Policy, notices: o.Notices, signer: o.Signer,
 		auditor: o.Auditor, now: o.Now, cache: newStateCache(o.CacheSize), shared: o.Shared,
-		loader: loader{store: o.Store, birthDate: o.BirthDate},
+		loader: loader{store: o.Store, birthDates: o.BirthDates},
 	}
 }
 
@@ -133,6 +134,66 @@ func (l *Ledger) State(ctx context.Context, subjectID string) (*State, error) {
 	}
 	l.cache.put(subjectID, st, gen)
 	return st, nil
+}
+
+// Mark is when a page of states was read, for [Ledger.Recheck].
+type Mark uint64
+
+// States returns the states of ids, in their order, for a page of a bulk
+// run: those cached and current as State would use them, the rest read in
+// three reads whatever their number (and not cached: a bulk run reads each
+// person once, and would only push out the people decided one at a time).
+// The Mark says when; [Ledger.Recheck] tells whether one of them changed
+// since.
+func (l *Ledger) States(ctx context.Context, ids []string) ([]*State, Mark, error) {
+	m := Mark(l.cache.mark())
+	out := make([]*State, len(ids))
+	var missing []string
+	var at []int
+	trust := !l.shared || l.feedFresh()
+	for i, id := range ids {
+		if st, _, ok := l.cache.get(id); ok && trust {
+			out[i] = st
+			continue
+		}
+		missing, at = append(missing, id), append(at, i)
+	}
+	if len(missing) == 0 {
+		return out, m, nil
+	}
+	loaded, err := l.loader.loadMany(ctx, missing)
+	if err != nil {
+		return nil, 0, err
+	}
+	for j, st := range loaded {
+		out[at[j]] = st
+	}
+	return out, m, nil
+}
+
+// Recheck returns st, read by [Ledger.States] at m, if it is still the
+// subject's state, or else the state now: a bulk run calls it just before
+// it yields a person, so that a withdrawal (or restriction, objection or
+// erasure) that returned since the page was read is honoured. On this
+// node that costs nothing unless the subject changed; on a shared store
+// without a fresh change feed, one read of the subject's version.
+func (l *Ledger) Recheck(ctx context.Context, st *State, m Mark) (*State, error) {
+	if l.shared && !l.feedFresh() {
+		v, err := l.store.SubjectVersion(ctx, st.SubjectID)
+		switch {
+		case err == nil && st.Exists && v == st.Version:
+			return st, nil
+		case candor.ErrorCode(err) == candor.ENOTFOUND && !st.Exists:
+			return st, nil
+		case err != nil && candor.ErrorCode(err) != candor.ENOTFOUND:
+			return nil, err
+		}
+		return l.State(ctx, st.SubjectID)
+	}
+	if !l.cache.changedSince(st.SubjectID, uint64(m)) {
+		return st, nil
+	}
+	return l.State(ctx, st.SubjectID)
 }
 
 // Invalidate drops the subject's derived state, after any write that

@@ -33,50 +33,102 @@ type State struct {
 // loader reads a subject's state from the stores.
 type loader struct {
 	store candor.Store
-	// birthDate opens the subject's birth date (gate.BirthDates): the
+	// birthDates opens the subjects' birth dates (gate.BirthDates): the
 	// ledger never unseals anything itself.
-	birthDate func(ctx context.Context, subjectID string) (time.Time, error)
+	birthDates func(ctx context.Context, subjectIDs []string) (map[string]time.Time, error)
 }
 
 func (l *loader) load(ctx context.Context, subjectID string) (*State, error) {
-	st := &State{SubjectID: subjectID, Latest: map[string]*candor.Consent{}}
 	s, err := l.store.Subject(ctx, subjectID)
 	if candor.ErrorCode(err) == candor.ENOTFOUND {
-		return st, nil
+		return &State{SubjectID: subjectID, Latest: map[string]*candor.Consent{}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	st.Exists, st.Restricted, st.Version = true, s.Restricted, s.Version
-	for _, p := range s.Objections {
-		if st.Objected == nil {
-			st.Objected = map[string]bool{}
-		}
-		st.Objected[p] = true
-	}
-	if st.BirthDate, err = l.birthDate(ctx, subjectID); err != nil {
+	births, err := l.birthDates(ctx, []string{subjectID})
+	if err != nil {
 		return nil, fmt.Errorf("consent: birth date: %w", err)
 	}
 	records, err := l.store.Consents(ctx, subjectID)
 	if err != nil {
 		return nil, err
 	}
+	return derive(subjectID, s, births[subjectID], records), nil
+}
+
+// loadMany reads the states of ids in three reads, whatever their number:
+// the subjects first, then their birth dates and ledgers, as load does
+// for one.
+func (l *loader) loadMany(ctx context.Context, ids []string) ([]*State, error) {
+	subjects, err := l.store.BulkSubjects(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[string]*candor.Subject, len(subjects))
+	onFile := make([]string, len(subjects))
+	for i := range subjects {
+		found[subjects[i].ID], onFile[i] = &subjects[i], subjects[i].ID
+	}
+	births, err := l.birthDates(ctx, onFile)
+	if err != nil {
+		return nil, fmt.Errorf("consent: birth dates: %w", err)
+	}
+	ledgers, err := l.store.BulkConsents(ctx, onFile)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*State, len(ids))
+	for i, id := range ids {
+		out[i] = derive(id, found[id], births[id], ledgers[id])
+	}
+	return out, nil
+}
+
+// derive makes the state of a subject from its record (nil when it is not
+// on file), its birth date and its ledger.
+func derive(id string, s *candor.Subject, birth time.Time, records []candor.Consent) *State {
+	st := &State{SubjectID: id, Latest: make(map[string]*candor.Consent, len(records))}
+	if s == nil {
+		return st
+	}
+	st.Exists, st.Restricted, st.Version, st.BirthDate = true, s.Restricted, s.Version, birth
+	for _, p := range s.Objections {
+		if st.Objected == nil {
+			st.Objected = map[string]bool{}
+		}
+		st.Objected[p] = true
+	}
 	for i := range records {
 		st.Latest[records[i].Purpose] = &records[i]
 	}
-	return st, nil
+	return st
 }
 
 // stateCache is a bounded LRU of derived states. A load that overlaps an
 // invalidation is returned to its caller but not cached, so a write that
 // committed before a decision began is always seen by it.
+//
+// It also remembers which subjects were invalidated lately, and at which
+// generation, so that a bulk run can tell, just before it yields a person,
+// whether that person's state changed since the run's page was read
+// ([Ledger.Recheck]) without reading it again.
 type stateCache struct {
 	max   int
 	gen   atomic.Uint64
 	mu    sync.Mutex
 	ll    *list.List
 	items map[string]*list.Element
+	// recent maps a subject to the generation of its last invalidation,
+	// for the invalidations after floor (those at or before floor are
+	// forgotten: any page read before floor counts as changed).
+	recent map[string]uint64
+	floor  uint64
 }
+
+// maxRecent bounds the invalidations a cache remembers: past it, it
+// forgets them all, and a bulk run rereads what it is about to yield.
+const maxRecent = 65536
 
 type cacheEntry struct {
 	id string
@@ -89,7 +141,7 @@ func newStateCache(max int) *stateCache {
 	if max == 0 {
 		max = 20000
 	}
-	return &stateCache{max: max, ll: list.New(), items: map[string]*list.Element{}}
+	return &stateCache{max: max, ll: list.New(), items: map[string]*list.Element{}, recent: map[string]uint64{}}
 }
 
 func (c *stateCache) get(id string) (*State, uint64, bool) {
@@ -124,19 +176,41 @@ func (c *stateCache) put(id string, st *State, gen uint64) {
 func (c *stateCache) invalidate(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen.Add(1)
+	g := c.gen.Add(1)
 	if e, ok := c.items[id]; ok {
 		c.ll.Remove(e)
 		delete(c.items, id)
 	}
+	if len(c.recent) >= maxRecent {
+		clear(c.recent)
+		c.floor = g
+		return
+	}
+	c.recent[id] = g
 }
 
 func (c *stateCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.gen.Add(1)
+	c.floor = c.gen.Add(1)
 	c.ll.Init()
 	clear(c.items)
+	clear(c.recent)
+}
+
+// mark returns the current generation: what changedSince compares with.
+func (c *stateCache) mark() uint64 { return c.gen.Load() }
+
+// changedSince reports whether the subject's state may have changed since
+// the generation m: it was invalidated after m, or the cache no longer
+// knows.
+func (c *stateCache) changedSince(id string, m uint64) bool {
+	if c.gen.Load() == m {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return m < c.floor || c.recent[id] > m
 }
 
 func (c *stateCache) len() int {

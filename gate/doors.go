@@ -70,36 +70,56 @@ func (g *Gate) unseal(ctx context.Context, subjectID, field string, sealed []byt
 }
 
 // BirthDates returns the consent ledger's source of birth dates (for
-// consent.Options.BirthDate): it finds the field of category birth date in
-// the policy and opens the subject's value. The birth date never leaves the
-// decision: the ledger keeps it in the derived state only to tell whether a
-// guardian's consent is needed, and no caller of the gate is given it (a
-// read of the field itself goes through [Gate.Read] and is audited). It
-// returns the zero time when the policy declares no birth date or the
-// subject has none, or when the value is not a date; and an error when the
-// value cannot be opened. It panics on a nil store, unsealer or policy.
-func BirthDates(store candor.Store, unsealer Unsealer, policy *candor.Policy) func(ctx context.Context, subjectID string) (time.Time, error) {
+// consent.Options.BirthDates): it finds the field of category birth date
+// in the policy and opens the subjects' values, in one read for a page of
+// a bulk run. The birth date never leaves the decision: the ledger keeps
+// it in the derived state only to tell whether a guardian's consent is
+// needed, and no caller of the gate is given it (a read of the field
+// itself goes through [Gate.Read] and is audited). A subject is left out
+// when the policy declares no birth date, when it has none or when the
+// value is not a date; it returns an error when a value cannot be opened.
+// It panics on a nil store, unsealer or policy.
+func BirthDates(store candor.Store, unsealer Unsealer, policy *candor.Policy) func(ctx context.Context, subjectIDs []string) (map[string]time.Time, error) {
 	if store == nil || unsealer == nil || policy == nil {
 		panic("gate: BirthDates needs a store, an unsealer and a policy")
 	}
-	return func(ctx context.Context, subjectID string) (time.Time, error) {
+	return func(ctx context.Context, subjectIDs []string) (map[string]time.Time, error) {
 		f := policy.FieldByCategory(candor.CategoryBirthDate)
-		if f == nil {
-			return time.Time{}, nil
+		if f == nil || len(subjectIDs) == 0 {
+			return nil, nil
 		}
-		traits, err := store.Traits(ctx, subjectID, []string{f.ID})
-		if err != nil || len(traits) != 1 {
-			return time.Time{}, err
+		fields := []string{f.ID}
+		var sealed map[string][]candor.Trait
+		if len(subjectIDs) == 1 {
+			// One person's decision: the plain read, which a store may cache.
+			traits, err := store.Traits(ctx, subjectIDs[0], fields)
+			if err != nil {
+				return nil, err
+			}
+			sealed = map[string][]candor.Trait{subjectIDs[0]: traits}
+		} else {
+			var err error
+			if sealed, err = store.BulkTraits(ctx, subjectIDs, fields); err != nil {
+				return nil, err
+			}
 		}
-		b, err := unsealer.Unseal(ctx, subjectID, f.ID, traits[0].Sealed)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("gate: birth date: %w", err)
+		out := make(map[string]time.Time, len(sealed))
+		for id, traits := range sealed {
+			if len(traits) != 1 {
+				continue
+			}
+			b, err := unsealer.Unseal(ctx, id, f.ID, traits[0].Sealed)
+			if errors.Is(err, vault.ErrShredded) {
+				continue // being erased: nothing of theirs opens any more
+			}
+			if err != nil {
+				return nil, fmt.Errorf("gate: birth date: %w", err)
+			}
+			if t, err := time.Parse(time.DateOnly, string(b)); err == nil {
+				out[id] = t
+			}
 		}
-		t, err := time.Parse(time.DateOnly, string(b))
-		if err != nil {
-			return time.Time{}, nil
-		}
-		return t, nil
+		return out, nil
 	}
 }
 

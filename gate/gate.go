@@ -212,6 +212,27 @@ func (g *Gate) open(ctx context.Context, subjectID string, traits []candor.Trait
 	return out, nil
 }
 
+// withhold returns the ids of the fields that may be opened for p, and the
+// sensitive ones withheld (nil when none): a sensitive field needs the
+// person's separate, explicit consent to the purpose.
+func withhold(st *consent.State, p *candor.Purpose, fields []*candor.Field) ([]string, map[string]string) {
+	names := make([]string, 0, len(fields))
+	var withheld map[string]string
+	for _, f := range fields {
+		if f.Sensitive && p.NeedsConsent() {
+			if rec := st.Latest[p.ID]; rec == nil || !rec.Explicit || !p.SeparateConsent {
+				if withheld == nil {
+					withheld = map[string]string{}
+				}
+				withheld[f.ID] = CodeSeparateConsent
+				continue
+			}
+		}
+		names = append(names, f.ID)
+	}
+	return names, withheld
+}
+
 // Denial is the error of a read that the decision denied: an EFORBIDDEN
 // [*candor.Error] (errors.As finds it) that carries the decision, so that a
 // page can word it for its reader.
@@ -302,15 +323,9 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 		return deny(d)
 	}
 	res := &ReadResult{SubjectID: r.SubjectID, Purpose: p.ID, Fields: map[string]string{}, Masked: []string{}, Withheld: map[string]string{}, Decision: d}
-	var names []string
-	for _, f := range fields {
-		if f.Sensitive && p.NeedsConsent() {
-			if rec := st.Latest[p.ID]; rec == nil || !rec.Explicit || !p.SeparateConsent {
-				res.Withheld[f.ID] = CodeSeparateConsent
-				continue
-			}
-		}
-		names = append(names, f.ID)
+	names, withheld := withhold(st, p, fields)
+	if withheld != nil {
+		res.Withheld = withheld
 	}
 	traits, err := g.store.Traits(ctx, r.SubjectID, names)
 	if err != nil {

@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener, fill Filler) {
 		{"Sessions", testSessions},
 		{"ConsentDays", testConsentDays},
 		{"Runs", testRuns},
+		{"Bulk", testBulk},
 		{"NoPlaintext", func(t *testing.T, s candor.Store) { testNoPlaintext(t, s, fill) }},
 	}
 	for _, tc := range tests {

@@ -178,7 +178,7 @@ func (a *App) wire(ctx context.Context, cfg Config) error {
 	// Several nodes write a shared store: a cached state is trusted while
 	// the store's change feed is fresh, and checked against the subject's
 	// version before each decision when it is not.
-	a.Ledger = consent.New(consent.Options{Store: st.Store, Sealer: st.Vault, BirthDate: gate.BirthDates(st.Store, st.Vault, pol), Policy: pol, Notices: a.Notices,
+	a.Ledger = consent.New(consent.Options{Store: st.Store, Sealer: st.Vault, BirthDates: gate.BirthDates(st.Store, st.Vault, pol), Policy: pol, Notices: a.Notices,
 		Signer: a.ReceiptSigner, Auditor: st.Audit, Now: now, Shared: st.Shared})
 	a.stopFeed = watch(st.Store, a.Ledger)
 	// A change to a subject (its traits, its identifiers, its erasure)
