@@ -68,8 +68,8 @@ type Options struct {
 	// decision: it is kept in [State] only to tell whether a guardian's
 	// consent is needed.
 	BirthDates func(ctx context.Context, subjectIDs []string) (map[string]time.Time, error)
-	Now       func() time.Time
-	CacheSize int // derived states kept in memory; 0 means 20,000, negative none
+	Now        func() time.Time
+	CacheSize  int // derived states kept in memory; 0 means 20,000, negative none
 	// Shared says other nodes write the same store: a cached state is then
 	// used only after checking the subject's version in the store, unless
 	// a fresh [Feed] delivers every change (see [Ledger.UseFeed]).
