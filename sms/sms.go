@@ -18,7 +18,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/webhook"
 )
 
 // Message is the JSON the gateway receives.
@@ -69,7 +69,7 @@ func (g *Gateway) Send(ctx context.Context, to, _, body string) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Candor-SMS/1")
-	req.Header.Set(rights.SignatureHeader, rights.Sign(g.secret, b, now))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(g.secret, b, now))
 	resp, err := g.client.Do(req)
 	if err != nil {
 		return errors.New("sms: the gateway could not be reached")

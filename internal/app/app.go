@@ -33,6 +33,7 @@ import (
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
 	"github.com/candorhq/candor/vault"
+	"github.com/candorhq/candor/webhook"
 )
 
 // Config is what [Open] needs. Every field is set in code: the command
@@ -94,7 +95,7 @@ type App struct {
 	Subjects      *subjects.Service
 	Gate          *gate.Gate
 	Collector     *collect.Collector
-	Notifier      *rights.Notifier
+	Notifier      *webhook.Notifier
 	Rights        *rights.Service
 	Verifier      *rights.Verifier
 	Keys          *apikeys.Keys
@@ -195,7 +196,7 @@ func (a *App) wire(ctx context.Context, cfg Config) error {
 	}
 	a.Collector = newCollector(collect.Options{Policy: pol, Store: st.Store, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Sealer: st.Vault, Index: st.Vault.BlindIndex, Now: now,
 		Logger: log, Writers: writers, Queue: cfg.IngestQueue, IdentitySecret: IdentitySecret(st.Vault)})
-	a.Notifier = rights.NewNotifier(rights.NotifierOptions{Store: st.Store, Policy: pol, Now: now, Logger: log,
+	a.Notifier = webhook.NewNotifier(webhook.NotifierOptions{Store: st.Store, Policy: pol, Now: now, Logger: log,
 		Secret: func(recipient string) []byte { return WebhookSecret(st.Vault, recipient) }, Gate: a.Gate})
 	a.Rights = rights.New(rights.Options{Policy: pol, Store: st.Store, Keys: st.Vault, Ledger: a.Ledger, Subjects: a.Subjects, Auditor: st.Audit, Now: now,
 		Notifier: a.Notifier, Gate: a.Gate, PIPLDays: cfg.PIPLDays})
