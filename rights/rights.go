@@ -7,10 +7,10 @@
 //
 // This package carries out access and export (the report itself is read
 // through the gate, see gate.Report), rectify, erase, restrict, object and
-// withdraw; verifies people by one-time codes (Verifier); and tells
-// recipients of erasures and rectifications: it builds the deliveries,
-// one per recipient that received the fields concerned, and the notifier
-// of package webhook sends them.
+// withdraw; and tells recipients of erasures and rectifications: it builds
+// the deliveries, one per recipient that received the fields concerned,
+// and package webhook's Notifier sends them. A person proves who they are
+// with package verify, before a request of their own is filed.
 package rights
 
 import (

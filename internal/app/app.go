@@ -33,6 +33,7 @@ import (
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
 	"github.com/candorhq/candor/vault"
+	"github.com/candorhq/candor/verify"
 	"github.com/candorhq/candor/webhook"
 )
 
@@ -97,7 +98,7 @@ type App struct {
 	Collector     *collect.Collector
 	Notifier      *webhook.Notifier
 	Rights        *rights.Service
-	Verifier      *rights.Verifier
+	Verifier      *verify.Verifier
 	Keys          *apikeys.Keys
 	Log           *slog.Logger
 	Now           func() time.Time
@@ -251,9 +252,9 @@ func (a *App) Close() error {
 // newVerifier wires the one-time codes: e-mail over SMTP when configured;
 // in the demo, codes are printed instead (SMS always, as no SMS gateway is
 // built yet). Without SMTP outside the demo, e-mail codes are not sent.
-func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*rights.Verifier, error) {
+func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*verify.Verifier, error) {
 	pol, log := cfg.Policy, cfg.Log
-	o := rights.VerifierOptions{Store: st.Store, Keys: st.Vault, Org: pol.Organization.Name, Gate: g, Now: cfg.Now, Logger: log}
+	o := verify.VerifierOptions{Store: st.Store, Keys: st.Vault, Org: pol.Organization.Name, Gate: g, Now: cfg.Now, Logger: log}
 	switch {
 	case cfg.SMTPURL != "":
 		from := cfg.SMTPFrom
@@ -266,7 +267,7 @@ func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*rights.Verifier, error)
 		}
 		o.Mail = sender
 	case cfg.Demo:
-		o.Mail = &rights.DevSender{W: cfg.Stdout, Channel: "e-mail"}
+		o.Mail = &verify.DevSender{W: cfg.Stdout, Channel: "e-mail"}
 	default:
 		log.Warn("CANDOR_SMTP_URL is not set: verification codes cannot be sent by e-mail")
 	}
@@ -278,9 +279,9 @@ func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*rights.Verifier, error)
 		}
 		o.SMS = gw
 	case cfg.Demo:
-		o.SMS = &rights.DevSender{W: cfg.Stdout, Channel: "SMS"}
+		o.SMS = &verify.DevSender{W: cfg.Stdout, Channel: "SMS"}
 	default:
 		log.Warn("CANDOR_SMS_URL is not set: verification codes cannot be sent to phones")
 	}
-	return rights.NewVerifier(o), nil
+	return verify.NewVerifier(o), nil
 }
