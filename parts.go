@@ -18,6 +18,13 @@ type Auditor interface {
 	Append(ctx context.Context, e AuditEntry) error
 }
 
+// Sender delivers a message to an e-mail address or a phone number, such as
+// a verification code. Package smtp implements it for e-mail and package
+// sms for text messages (which have no subject).
+type Sender interface {
+	Send(ctx context.Context, to, subject, body string) error
+}
+
 // Signer signs with an Ed25519 key that a public JWK verifies.
 type Signer interface {
 	KeyID() string

@@ -8,6 +8,7 @@ import (
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/verify"
 )
 
 // clientIP is the peer's address, for rate limits. Candor does not trust
@@ -64,7 +65,7 @@ func (s *Server) verifyFinish(w http.ResponseWriter, r *http.Request, _ *princip
 }
 
 // person checks the verification token of a person acting for themself.
-func (s *Server) person(r *http.Request) (*rights.Proof, error) {
+func (s *Server) person(r *http.Request) (*verify.Proof, error) {
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
 		return nil, candor.Errorf(candor.EUNAUTHORIZED, "verify first: Authorization: Bearer TOKEN from POST /v1/verify/{id}")
@@ -99,7 +100,7 @@ func (s *Server) personFile(w http.ResponseWriter, r *http.Request, _ *principal
 
 // personRequest returns the person's own request named in the path; any
 // other is "not found", whether it exists or not.
-func (s *Server) personRequest(r *http.Request) (*rights.Proof, *candor.RightsRequest, error) {
+func (s *Server) personRequest(r *http.Request) (*verify.Proof, *candor.RightsRequest, error) {
 	proof, err := s.person(r)
 	if err != nil {
 		return nil, nil, err

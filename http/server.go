@@ -22,6 +22,7 @@ import (
 	"github.com/candorhq/candor/internal/ratelog"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/subjects"
+	"github.com/candorhq/candor/verify"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -44,7 +45,7 @@ type Server struct {
 	// Rights carries out data-subject requests.
 	Rights *rights.Service
 	// Verifier proves a person's control of an identifier on file.
-	Verifier *rights.Verifier
+	Verifier *verify.Verifier
 	Auditor  candor.Auditor
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey

@@ -7,8 +7,10 @@
 //
 // This package carries out access and export (the report itself is read
 // through the gate, see gate.Report), rectify, erase, restrict, object and
-// withdraw; verifies people by one-time codes (Verifier); and tells
-// recipients of erasures and rectifications by signed webhooks (Notifier).
+// withdraw; and tells recipients of erasures and rectifications: it builds
+// the deliveries, one per recipient that received the fields concerned,
+// and package webhook's Notifier sends them. A person proves who they are
+// with package verify, before a request of their own is filed.
 package rights
 
 import (
@@ -27,6 +29,7 @@ import (
 	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/pii"
 	"github.com/candorhq/candor/subjects"
+	"github.com/candorhq/candor/webhook"
 )
 
 // DefaultPIPLDays is the deadline under PIPL unless configured: PIPL says
@@ -53,7 +56,7 @@ type Options struct {
 	// watchdog flags it; default 3 days.
 	Stuck time.Duration
 	// Notifier, when set, is woken when there are recipients to tell.
-	Notifier *Notifier
+	Notifier *webhook.Notifier
 	// Gate decides whether a rectification may carry the corrected values
 	// to a recipient now, and reads what the service reads. Required.
 	Gate *gate.Gate
@@ -339,7 +342,7 @@ func (s *Service) carryValues(ctx context.Context, actor candor.Actor, r candor.
 		if rec == nil || d.Status != candor.DeliveryPending {
 			continue
 		}
-		var notice Notice
+		var notice webhook.Notice
 		if err := json.Unmarshal(d.Body, &notice); err != nil {
 			return 0, err
 		}

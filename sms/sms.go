@@ -18,8 +18,11 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/webhook"
 )
+
+var _ candor.Sender = (*Gateway)(nil)
 
 // Message is the JSON the gateway receives.
 type Message struct {
@@ -55,7 +58,7 @@ func New(rawURL string, secret []byte) (*Gateway, error) {
 
 func loopback(host string) bool { return host == "127.0.0.1" || host == "::1" || host == "localhost" }
 
-// Send implements [rights.Sender]; the subject is not sent (text messages
+// Send implements [candor.Sender]; the subject is not sent (text messages
 // have none).
 func (g *Gateway) Send(ctx context.Context, to, _, body string) error {
 	now := g.now()
@@ -69,7 +72,7 @@ func (g *Gateway) Send(ctx context.Context, to, _, body string) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Candor-SMS/1")
-	req.Header.Set(rights.SignatureHeader, rights.Sign(g.secret, b, now))
+	req.Header.Set(webhook.SignatureHeader, webhook.Sign(g.secret, b, now))
 	resp, err := g.client.Do(req)
 	if err != nil {
 		return errors.New("sms: the gateway could not be reached")

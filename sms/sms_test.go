@@ -10,22 +10,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/webhook"
 )
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
 // TestSend: a real HTTP receiver gets the message, signed so that
-// rights.VerifySignature accepts it and refuses it with another secret.
+// webhook.VerifySignature accepts it and refuses it with another secret.
 func TestSend(t *testing.T) {
 	got := make(chan Message, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := rights.VerifySignature(secret, body, r.Header.Get(rights.SignatureHeader), time.Now(), time.Minute); err != nil {
+		if err := webhook.VerifySignature(secret, body, r.Header.Get(webhook.SignatureHeader), time.Now(), time.Minute); err != nil {
 			http.Error(w, "bad signature", 401)
 			return
 		}
-		if err := rights.VerifySignature([]byte("another secret, another secret.."), body, r.Header.Get(rights.SignatureHeader), time.Now(), time.Minute); err == nil {
+		if err := webhook.VerifySignature([]byte("another secret, another secret.."), body, r.Header.Get(webhook.SignatureHeader), time.Now(), time.Minute); err == nil {
 			t.Error("the signature verifies with another secret")
 		}
 		var m Message

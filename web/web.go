@@ -24,6 +24,7 @@ import (
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/staff"
 	"github.com/candorhq/candor/subjects"
+	"github.com/candorhq/candor/verify"
 )
 
 //go:embed static templates
@@ -37,7 +38,7 @@ type Server struct {
 	Ledger   *consent.Ledger
 	Gate     *gate.Gate
 	Rights   *rights.Service
-	Verifier *rights.Verifier
+	Verifier *verify.Verifier
 	Auditor  candor.Auditor
 	// Sessions keeps the portal's and the console's sessions and the
 	// single-use links.

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/candorhq/candor/internal/testenv"
-	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/sms"
+	"github.com/candorhq/candor/webhook"
 )
 
 // TestPersonVerifiesAndActs: a person asks for a code, reads it from the
@@ -100,7 +100,7 @@ func TestPersonVerifiesByPhone(t *testing.T) {
 	texts := make(chan sms.Message, 4)
 	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		if err := rights.VerifySignature([]byte(secret), body, r.Header.Get(rights.SignatureHeader), time.Now(), time.Minute); err != nil {
+		if err := webhook.VerifySignature([]byte(secret), body, r.Header.Get(webhook.SignatureHeader), time.Now(), time.Minute); err != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}

@@ -33,6 +33,8 @@ import (
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
 	"github.com/candorhq/candor/vault"
+	"github.com/candorhq/candor/verify"
+	"github.com/candorhq/candor/webhook"
 )
 
 // Config is what [Open] needs. Every field is set in code: the command
@@ -94,9 +96,9 @@ type App struct {
 	Subjects      *subjects.Service
 	Gate          *gate.Gate
 	Collector     *collect.Collector
-	Notifier      *rights.Notifier
+	Notifier      *webhook.Notifier
 	Rights        *rights.Service
-	Verifier      *rights.Verifier
+	Verifier      *verify.Verifier
 	Keys          *apikeys.Keys
 	Log           *slog.Logger
 	Now           func() time.Time
@@ -195,7 +197,7 @@ func (a *App) wire(ctx context.Context, cfg Config) error {
 	}
 	a.Collector = newCollector(collect.Options{Policy: pol, Store: st.Store, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Sealer: st.Vault, Index: st.Vault.BlindIndex, Now: now,
 		Logger: log, Writers: writers, Queue: cfg.IngestQueue, IdentitySecret: IdentitySecret(st.Vault)})
-	a.Notifier = rights.NewNotifier(rights.NotifierOptions{Store: st.Store, Policy: pol, Now: now, Logger: log,
+	a.Notifier = webhook.NewNotifier(webhook.NotifierOptions{Store: st.Store, Policy: pol, Now: now, Logger: log,
 		Secret: func(recipient string) []byte { return WebhookSecret(st.Vault, recipient) }, Gate: a.Gate})
 	a.Rights = rights.New(rights.Options{Policy: pol, Store: st.Store, Keys: st.Vault, Ledger: a.Ledger, Subjects: a.Subjects, Auditor: st.Audit, Now: now,
 		Notifier: a.Notifier, Gate: a.Gate, PIPLDays: cfg.PIPLDays})
@@ -250,9 +252,9 @@ func (a *App) Close() error {
 // newVerifier wires the one-time codes: e-mail over SMTP when configured;
 // in the demo, codes are printed instead (SMS always, as no SMS gateway is
 // built yet). Without SMTP outside the demo, e-mail codes are not sent.
-func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*rights.Verifier, error) {
+func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*verify.Verifier, error) {
 	pol, log := cfg.Policy, cfg.Log
-	o := rights.VerifierOptions{Store: st.Store, Keys: st.Vault, Org: pol.Organization.Name, Gate: g, Now: cfg.Now, Logger: log}
+	o := verify.VerifierOptions{Store: st.Store, Keys: st.Vault, Org: pol.Organization.Name, Gate: g, Now: cfg.Now, Logger: log}
 	switch {
 	case cfg.SMTPURL != "":
 		from := cfg.SMTPFrom
@@ -265,7 +267,7 @@ func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*rights.Verifier, error)
 		}
 		o.Mail = sender
 	case cfg.Demo:
-		o.Mail = &rights.DevSender{W: cfg.Stdout, Channel: "e-mail"}
+		o.Mail = &verify.DevSender{W: cfg.Stdout, Channel: "e-mail"}
 	default:
 		log.Warn("CANDOR_SMTP_URL is not set: verification codes cannot be sent by e-mail")
 	}
@@ -277,9 +279,9 @@ func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*rights.Verifier, error)
 		}
 		o.SMS = gw
 	case cfg.Demo:
-		o.SMS = &rights.DevSender{W: cfg.Stdout, Channel: "SMS"}
+		o.SMS = &verify.DevSender{W: cfg.Stdout, Channel: "SMS"}
 	default:
 		log.Warn("CANDOR_SMS_URL is not set: verification codes cannot be sent to phones")
 	}
-	return rights.NewVerifier(o), nil
+	return verify.NewVerifier(o), nil
 }

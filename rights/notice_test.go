@@ -16,6 +16,7 @@ import (
 	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/subjects"
+	"github.com/candorhq/candor/webhook"
 )
 
 // TestErasureWebhooks: a recipient that received data is told of the
@@ -50,7 +51,7 @@ func testErasureWebhooks(t *testing.T, e *testenv.Env) {
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		calls = append(calls, call{r.Header.Get(rights.SignatureHeader), r.Header.Get(rights.DeliveryHeader), b})
+		calls = append(calls, call{r.Header.Get(webhook.SignatureHeader), r.Header.Get(webhook.DeliveryHeader), b})
 		n := len(calls)
 		mu.Unlock()
 		if n == 1 {
@@ -72,7 +73,7 @@ func testErasureWebhooks(t *testing.T, e *testenv.Env) {
 	now := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	secret := func(id string) []byte { return e.Vault.BlindIndex("webhook-secret", id) }
-	n := rights.NewNotifier(rights.NotifierOptions{Store: e.Store, Policy: &pol, Gate: e.Gate, Secret: secret, Now: clock})
+	n := webhook.NewNotifier(webhook.NotifierOptions{Store: e.Store, Policy: &pol, Gate: e.Gate, Secret: secret, Now: clock})
 	svc := rights.New(rights.Options{Policy: &pol, Store: e.Store, Keys: e.Vault, Ledger: e.Ledger, Subjects: e.Subjects, Auditor: e.Audit, Gate: e.Gate, Now: clock, Notifier: n})
 
 	id := e.MustSubject(t, subjects.Input{UserID: "shared", Traits: map[string]any{"city": "Ningbo"}}, consent.ScopeAll)
@@ -117,21 +118,21 @@ func testErasureWebhooks(t *testing.T, e *testenv.Env) {
 	if c.delivery != calls[0].delivery || c.delivery == "" {
 		t.Error("the retry has another delivery id")
 	}
-	if err := rights.VerifySignature(secret("acme-ads"), c.body, c.header, now, rights.SignatureTolerance); err != nil {
+	if err := webhook.VerifySignature(secret("acme-ads"), c.body, c.header, now, webhook.SignatureTolerance); err != nil {
 		t.Fatal(err)
 	}
-	var body rights.Notice
+	var body webhook.Notice
 	if err := json.Unmarshal(c.body, &body); err != nil || body.SubjectID != id || body.Event != "erasure" || len(body.Fields) != 2 {
 		t.Fatalf("body %s %v", c.body, err)
 	}
 	// A replay ten minutes later, a forged body, another recipient's secret.
-	if err := rights.VerifySignature(secret("acme-ads"), c.body, c.header, now.Add(10*time.Minute), rights.SignatureTolerance); err == nil {
+	if err := webhook.VerifySignature(secret("acme-ads"), c.body, c.header, now.Add(10*time.Minute), webhook.SignatureTolerance); err == nil {
 		t.Error("a replayed webhook verified")
 	}
-	if err := rights.VerifySignature(secret("acme-ads"), append(c.body, ' '), c.header, now, rights.SignatureTolerance); err == nil {
+	if err := webhook.VerifySignature(secret("acme-ads"), append(c.body, ' '), c.header, now, webhook.SignatureTolerance); err == nil {
 		t.Error("a changed body verified")
 	}
-	if err := rights.VerifySignature(secret("global-parcel"), c.body, c.header, now, rights.SignatureTolerance); err == nil {
+	if err := webhook.VerifySignature(secret("global-parcel"), c.body, c.header, now, webhook.SignatureTolerance); err == nil {
 		t.Error("another recipient's secret verified")
 	}
 }

@@ -1,4 +1,14 @@
-package rights
+// Package webhook tells recipients about the people whose data they
+// received, by signed webhooks: [Notice] is what they are told (an erasure,
+// a rectification), [Notifier] delivers the deliveries that are due, signed
+// with [Sign] and retried with back-off, and [VerifySignature] is the check
+// a receiver makes. Candor's other signed calls (the SMS gateway's) use the
+// same signature.
+//
+// It depends on the root package only: the deliveries are built by the
+// caller (package rights, from the sharing ledger), and a body sealed under
+// its subject's key is opened by a [DeliveryOpener] (the gate).
+package webhook
 
 import (
 	"bytes"
@@ -6,19 +16,16 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/candorhq/candor"
-	"github.com/candorhq/candor/gate"
 )
 
 // Webhook headers.
@@ -96,6 +103,13 @@ func VerifySignature(secret, body []byte, header string, now time.Time, toleranc
 	return nil
 }
 
+// DeliveryOpener opens a delivery's body, auditing the opening when it is
+// sealed under its subject's key; EGONE when the subject was erased.
+// [github.com/candorhq/candor/gate.Gate.OpenDelivery] implements it.
+type DeliveryOpener interface {
+	OpenDelivery(ctx context.Context, d candor.Delivery) ([]byte, error)
+}
+
 // NotifierOptions configures a [Notifier].
 type NotifierOptions struct {
 	Store  candor.Store
@@ -103,8 +117,9 @@ type NotifierOptions struct {
 	// Secret returns a recipient's signing secret.
 	Secret func(recipientID string) []byte
 	// Gate opens a delivery body sealed under its subject's key
-	// ([gate.Gate.OpenDelivery]), auditing the opening. Required.
-	Gate   *gate.Gate
+	// ([github.com/candorhq/candor/gate.Gate.OpenDelivery]), auditing the
+	// opening. Required.
+	Gate   DeliveryOpener
 	Client *http.Client
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -124,11 +139,11 @@ type Notifier struct {
 func NewNotifier(o NotifierOptions) *Notifier {
 	switch {
 	case o.Store == nil:
-		panic("rights: NewNotifier without a Store")
+		panic("webhook: NewNotifier without a Store")
 	case o.Policy == nil:
-		panic("rights: NewNotifier without a Policy")
+		panic("webhook: NewNotifier without a Policy")
 	case o.Gate == nil:
-		panic("rights: NewNotifier without a Gate")
+		panic("webhook: NewNotifier without a Gate")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -239,41 +254,4 @@ func (n *Notifier) send(ctx context.Context, d candor.Delivery) error {
 		return fmt.Errorf("the recipient answered %d", resp.StatusCode)
 	}
 	return nil
-}
-
-// noticeDeliveries builds one delivery per recipient that received any of
-// the fields concerned (all fields when concerned is nil), from the
-// sharing ledger.
-func noticeDeliveries(pol *candor.Policy, ds []candor.Disclosure, concerned []string, event, subjectID, requestID string, at time.Time) []candor.Delivery {
-	fields := map[string]map[string]bool{}
-	var order []string
-	for _, d := range ds {
-		for _, f := range d.Fields {
-			if concerned != nil && !slices.Contains(concerned, f) {
-				continue
-			}
-			if fields[d.Recipient] == nil {
-				fields[d.Recipient] = map[string]bool{}
-				order = append(order, d.Recipient)
-			}
-			fields[d.Recipient][f] = true
-		}
-	}
-	var out []candor.Delivery
-	for _, rid := range order {
-		var fs []string
-		for f := range fields[rid] {
-			fs = append(fs, f)
-		}
-		slices.Sort(fs)
-		body, _ := json.Marshal(Notice{Event: event, SubjectID: subjectID, RequestID: requestID, At: at, Fields: fs})
-		st := candor.DeliveryPending
-		lastErr := ""
-		if r := pol.Recipient(rid); r == nil || r.Webhook == "" {
-			st, lastErr = candor.DeliveryFailed, "the recipient has no webhook in the policy: tell it by other means"
-		}
-		out = append(out, candor.Delivery{ID: candor.NewID(candor.PrefixDelivery), RequestID: requestID, Recipient: rid, Event: event, Body: body,
-			Status: st, NextAt: at, LastError: lastErr, UpdatedAt: at})
-	}
-	return out
 }

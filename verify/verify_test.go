@@ -1,24 +1,37 @@
-package rights_test
+package verify_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/internal/testenv"
-	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
+	"github.com/candorhq/candor/verify"
 )
 
-func newVerifier(t *testing.T, f *fixture) (*rights.Verifier, *testenv.MailServer) {
+var ctx = context.Background()
+
+// fixture is a store, a vault and a gate, with a clock the test moves.
+type fixture struct {
+	*testenv.Env
+	now time.Time
+}
+
+func newFixture(t testing.TB) *fixture {
+	return &fixture{Env: testenv.New(t, nil), now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+}
+
+func newVerifier(t *testing.T, f *fixture) (*verify.Verifier, *testenv.MailServer) {
 	ms := testenv.NewMailServer(t)
 	sender, err := smtp.New(ms.URL, "privacy@shop.example")
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
+	v := verify.NewVerifier(verify.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
 	return v, ms
 }
 
@@ -30,7 +43,7 @@ func TestVerifyByEmail(t *testing.T) {
 	id := f.MustSubject(t, subjects.Input{UserID: "v", Email: "Verify.Me@Example.com"}, "")
 	v, ms := newVerifier(t, f)
 	chl, exp, err := v.Start(ctx, candor.IdentEmail, " verify.me@EXAMPLE.com ", "192.0.2.1")
-	if err != nil || !exp.Equal(f.now.Add(rights.CodeTTL)) {
+	if err != nil || !exp.Equal(f.now.Add(verify.CodeTTL)) {
 		t.Fatal(chl, exp, err)
 	}
 	m, ok := ms.Wait(1, 10*time.Second)
@@ -70,7 +83,7 @@ func TestVerifyByEmail(t *testing.T) {
 	if _, err := v.Check(token[:len(token)-2] + "xx"); candor.ErrorCode(err) != candor.EUNAUTHORIZED {
 		t.Fatal("a forged token passed")
 	}
-	f.now = f.now.Add(rights.TokenTTL + time.Second)
+	f.now = f.now.Add(verify.TokenTTL + time.Second)
 	if _, err := v.Check(token); candor.ErrorCode(err) != candor.EUNAUTHORIZED {
 		t.Fatal("an expired token passed")
 	}
@@ -110,7 +123,7 @@ func TestVerifyRefusals(t *testing.T) {
 	if wrong == real {
 		wrong = "000001"
 	}
-	for i := range rights.MaxTries {
+	for i := range verify.MaxTries {
 		if got := answer(func() error { _, _, err := v.Finish(ctx, chl, wrong, ip); return err }()); got != want {
 			t.Fatalf("try %d: %q, want the same answer as for an unknown identifier %q", i, got, want)
 		}
@@ -124,7 +137,7 @@ func TestVerifyRefusals(t *testing.T) {
 	// Expired.
 	chl2, _, _ := v.Start(ctx, candor.IdentEmail, "refuse@example.com", "203.0.113.9")
 	m, _ := ms.Wait(2, 10*time.Second)
-	f.now = f.now.Add(rights.CodeTTL + time.Second)
+	f.now = f.now.Add(verify.CodeTTL + time.Second)
 	if got := answer(func() error { _, _, err := v.Finish(ctx, chl2, m.Code(), "203.0.113.9"); return err }()); got != want {
 		t.Fatal("an expired code was accepted")
 	}
@@ -134,7 +147,7 @@ func TestVerifyRefusals(t *testing.T) {
 		if candor.ErrorCode(err) == candor.EBUSY {
 			break
 		}
-		if err != nil || i > rights.MaxPerHour {
+		if err != nil || i > verify.MaxPerHour {
 			t.Fatalf("no limit per identifier: %v after %d", err, i)
 		}
 	}
@@ -144,7 +157,7 @@ func TestVerifyRefusals(t *testing.T) {
 		if candor.ErrorCode(err) == candor.EBUSY {
 			break
 		}
-		if i > rights.MaxPerIPWindow {
+		if i > verify.MaxPerIPWindow {
 			t.Fatal("no limit per address")
 		}
 	}

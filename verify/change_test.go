@@ -1,4 +1,4 @@
-package rights_test
+package verify_test
 
 import (
 	"fmt"
@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
-	"github.com/candorhq/candor/rights"
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
+	"github.com/candorhq/candor/verify"
 )
 
 // TestChangeLimits: one signed-in person tries to make Candor send codes to
@@ -27,8 +27,8 @@ func TestChangeLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := rights.NewVerifier(rights.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
-	nodes := []*rights.Verifier{a, b}
+	b := verify.NewVerifier(verify.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
+	nodes := []*verify.Verifier{a, b}
 	n := 0
 	try := func(subject string, session string) error {
 		n++
@@ -48,7 +48,7 @@ func TestChangeLimits(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
-	for i := range rights.MaxChangesPerHour {
+	for i := range verify.MaxChangesPerHour {
 		want(fmt.Sprintf("change %d in session 1", i+1), try(id, "session-1"), false)
 	}
 	want("one more in session 1", try(id, "session-1"), true)
@@ -60,15 +60,15 @@ func TestChangeLimits(t *testing.T) {
 
 	f.now = f.now.Add(time.Hour + time.Second)
 	want("session 1, the next hour", try(id, "session-1"), true)
-	for i := range rights.MaxChangesPerDay - rights.MaxChangesPerHour {
-		want(fmt.Sprintf("change %d of the day, in session 3", rights.MaxChangesPerHour+i+1), try(id, "session-3"), false)
+	for i := range verify.MaxChangesPerDay - verify.MaxChangesPerHour {
+		want(fmt.Sprintf("change %d of the day, in session 3", verify.MaxChangesPerHour+i+1), try(id, "session-3"), false)
 	}
 	f.now = f.now.Add(time.Hour + time.Second)
 	want("beyond the day's limit", try(id, "session-4"), true)
 	f.now = f.now.Add(22 * time.Hour)
 	want("the next day", try(id, "session-5"), false)
 
-	sent := rights.MaxChangesPerDay + 2 // the person's, the other person's, the next day's
+	sent := verify.MaxChangesPerDay + 2 // the person's, the other person's, the next day's
 	a.Wait()
 	b.Wait()
 	if _, ok := ms.Wait(sent, 10*time.Second); !ok {

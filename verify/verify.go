@@ -1,4 +1,11 @@
-package rights
+// Package verify proves that a person controls an e-mail address or a phone
+// number on file, by a one-time code sent to it: [Verifier.Start] and
+// [Verifier.Finish] sign a person in with a short-lived token that
+// [Verifier.Check] reads back as a [Proof]; [Verifier.StartChange] and
+// [Verifier.FinishChange] prove a new address before it replaces the one on
+// file. Codes go out through a [candor.Sender] (package smtp for e-mail,
+// package sms for phones, [DevSender] in the demo).
+package verify
 
 import (
 	"context"
@@ -36,11 +43,6 @@ const (
 	MaxChangesPerSession = 3
 )
 
-// Sender delivers a message to an address or number on file.
-type Sender interface {
-	Send(ctx context.Context, to, subject, body string) error
-}
-
 // VerifierKeys is what the verifier needs of the vault: the keyed hash
 // (for blind indexes, code hashes and token signatures, each in its own
 // domain). The identifier on file is read through the gate
@@ -53,9 +55,9 @@ type VerifierKeys interface {
 type VerifierOptions struct {
 	Store candor.Store
 	Keys  VerifierKeys
-	Mail  Sender // e-mail codes
-	SMS   Sender // phone codes
-	Org   string // named in the message
+	Mail  candor.Sender // e-mail codes
+	SMS   candor.Sender // phone codes
+	Org   string        // named in the message
 	// Gate reads the address on file to send a code to ([gate.Gate.Contact]):
 	// a read of personal data for the purpose rights, audited before the
 	// address is opened. Required.
@@ -83,11 +85,11 @@ type Verifier struct {
 func NewVerifier(o VerifierOptions) *Verifier {
 	switch {
 	case o.Store == nil:
-		panic("rights: NewVerifier without a Store")
+		panic("verify: NewVerifier without a Store")
 	case o.Keys == nil:
-		panic("rights: NewVerifier without Keys")
+		panic("verify: NewVerifier without Keys")
 	case o.Gate == nil:
-		panic("rights: NewVerifier without a Gate")
+		panic("verify: NewVerifier without a Gate")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -412,7 +414,7 @@ func (v *Verifier) codeHash(challengeID, code string) []byte {
 func newCode() (string, error) {
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
-		return "", errors.New("rights: no randomness for a code")
+		return "", errors.New("verify: no randomness for a code")
 	}
 	return fmt.Sprintf("%06d", n.Int64()), nil
 }
