@@ -35,7 +35,7 @@ const DefaultPIPLDays = 15
 
 // Keys is what the service needs of the vault.
 type Keys interface {
-	Erase(ctx context.Context, e candor.Erasure) error
+	ShredAndJournal(ctx context.Context, e candor.Erasure) error
 	Seal(ctx context.Context, subjectID, field string, plaintext []byte) ([]byte, error)
 }
 
@@ -611,10 +611,10 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 	}
 	now := s.o.Now().UTC()
 	deliveries := noticeDeliveries(s.o.Policy, disclosed, nil, "erasure", subjectID, requestID, now)
-	if err := s.o.Keys.Erase(ctx, candor.Erasure{SubjectID: subjectID, At: now, RequestID: requestID}); err != nil {
+	if err := s.o.Keys.ShredAndJournal(ctx, candor.Erasure{SubjectID: subjectID, At: now, RequestID: requestID}); err != nil {
 		return nil, err
 	}
-	if _, err := s.o.Store.EraseSubject(ctx, subjectID); err != nil {
+	if _, err := s.o.Store.DeleteSubject(ctx, subjectID); err != nil {
 		return nil, err
 	}
 	// The person's portal sessions and links end with them.
@@ -666,7 +666,7 @@ func ReplayErasures(ctx context.Context, store candor.Store) (int, error) {
 		for i, e := range page {
 			ids[i] = e.SubjectID
 		}
-		k, err := store.EraseSubjects(ctx, ids)
+		k, err := store.DeleteSubjects(ctx, ids)
 		n += k
 		if err != nil {
 			return n, err

@@ -96,7 +96,7 @@ func TestErase(t *testing.T) {
 func TestReplayAfterRestore(t *testing.T) {
 	f := newFixture(t)
 	id := f.MustSubject(t, subjects.Input{UserID: "back"}, consent.ScopeAll)
-	if err := f.Store.Keys().EraseSubjectKey(ctx, candor.Erasure{SubjectID: id, At: f.now, RequestID: "req_x"}); err != nil {
+	if err := f.Store.Keys().ShredSubjectKeyAndJournal(ctx, candor.Erasure{SubjectID: id, At: f.now, RequestID: "req_x"}); err != nil {
 		t.Fatal(err)
 	}
 	// The rows are still there, as after a restore of an older backup.

@@ -35,8 +35,9 @@ type Keys interface {
 	Reseal(ctx context.Context, fromSubject, intoSubject, field string, sealed []byte) ([]byte, error)
 	NewSubjectKey(ctx context.Context, subjectID string) error
 	BlindIndex(kind, normalized string) []byte
-	// Erase destroys a subject's key and journals it (after a merge).
-	Erase(ctx context.Context, e candor.Erasure) error
+	// ShredAndJournal destroys a subject's key and journals the erasure
+	// (of the visitor merged away).
+	ShredAndJournal(ctx context.Context, e candor.Erasure) error
 }
 
 // Service creates, merges and finds subjects.
@@ -550,7 +551,7 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 	s.changed(from)
 	s.changed(into)
 	s.Forget(from)
-	if err := s.keys.Erase(ctx, candor.Erasure{SubjectID: from, At: m.At, RequestID: "merged-into:" + into}); err != nil {
+	if err := s.keys.ShredAndJournal(ctx, candor.Erasure{SubjectID: from, At: m.At, RequestID: "merged-into:" + into}); err != nil {
 		return err
 	}
 	err = s.auditor.Append(ctx, candor.AuditEntry{Time: m.At, Actor: actor.ID, Action: "subject.merge", SubjectID: into, Decision: "ok",
