@@ -635,7 +635,7 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 	}
 	s.o.Ledger.Invalidate(subjectID)
 	if s.o.Subjects != nil {
-		s.o.Subjects.Forget(subjectID)
+		s.o.Subjects.EvictLookups(subjectID)
 	}
 	err = s.o.Auditor.Append(ctx, candor.AuditEntry{Time: s.o.Now(), Actor: actor.ID, Action: "subject.erase", SubjectID: subjectID,
 		Decision: "ok", Reason: fmt.Sprintf("events=%d suppressed=%d", result["events"], result["suppressed"]), RequestID: requestID})

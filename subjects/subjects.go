@@ -413,9 +413,12 @@ func (s *Service) Find(ctx context.Context, kind, value string) (string, error) 
 	return id, nil
 }
 
-// Forget drops cached look-ups that lead to the subject: call it when the
-// subject is erased.
-func (s *Service) Forget(subjectID string) {
+// EvictLookups drops the cached identifier look-ups that lead to the
+// subject, and nothing else (the store is not touched): call it when the
+// subject is erased, merged away or its identifiers change, so that
+// [Service.Find] stops finding it by them at once rather than after
+// foundTTL.
+func (s *Service) EvictLookups(subjectID string) {
 	s.foundMu.Lock()
 	defer s.foundMu.Unlock()
 	for k, e := range s.found {
@@ -554,7 +557,7 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 	}
 	s.changed(from)
 	s.changed(into)
-	s.Forget(from)
+	s.EvictLookups(from)
 	if err := s.vault.ShredAndJournal(ctx, candor.Erasure{SubjectID: from, At: m.At, RequestID: "merged-into:" + into}); err != nil {
 		return err
 	}
@@ -615,7 +618,7 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		return nil, err
 	}
 	s.changed(subjectID)
-	s.Forget(subjectID) // a look-up by the old e-mail or phone must not find them
+	s.EvictLookups(subjectID) // a look-up by the old e-mail or phone must not find them
 	if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: "subject.rectify", SubjectID: subjectID, Fields: fields,
 		Decision: "ok", RequestID: requestID}); err != nil {
 		return nil, fmt.Errorf("subjects: audit: %w", err)
