@@ -1,6 +1,7 @@
 // Package candor holds Candor's domain: the types every part shares
-// (subjects, purposes, fields, consents, notices, audit entries), the
-// interfaces between the parts (the stores), and the one error type.
+// (subjects, purposes, fields, consents, notices, audit entries, the
+// actor who asks), the interfaces between the parts (the stores; the
+// sealer, the auditor and the signer), and the one error type.
 //
 // It depends on nothing but the standard library. Capabilities (gate, audit,
 // vault, policy, …) depend on it; adapters (sqlite, postgres, http) implement

@@ -40,13 +40,13 @@ type SubjectStore interface {
 	// SetObjection records or lifts an objection to a purpose, bumping the
 	// version. ENOTFOUND.
 	SetObjection(ctx context.Context, subjectID, purpose string, objected bool, at time.Time) error
-	// EraseSubject deletes the subject and everything linked to it
+	// DeleteSubject deletes the subject and everything linked to it
 	// (identifiers, traits, consents, events) in one transaction, and
 	// reports whether it existed.
-	EraseSubject(ctx context.Context, subjectID string) (bool, error)
-	// EraseSubjects is EraseSubject for many at once (a journal replay),
+	DeleteSubject(ctx context.Context, subjectID string) (bool, error)
+	// DeleteSubjects is DeleteSubject for many at once (a journal replay),
 	// and reports how many existed.
-	EraseSubjects(ctx context.Context, subjectIDs []string) (int, error)
+	DeleteSubjects(ctx context.Context, subjectIDs []string) (int, error)
 	// MergeSubject moves m.From into m.Into in one transaction: it gives
 	// Into the identifiers, the traits it lacks, the events (replacing each
 	// one's sealed payload and subject), the sharing-ledger entries, and
@@ -162,10 +162,10 @@ type KeyStore interface {
 	SystemKeyNames(ctx context.Context) ([]string, error)
 	// ReplaceSystemKey replaces a system key if it still equals old.
 	ReplaceSystemKey(ctx context.Context, name string, old, new []byte) (bool, error)
-	// EraseSubjectKey shreds the subject's key (if it has one) and appends
-	// e to the erasure journal, in one transaction. Erasing twice keeps
-	// the first entry.
-	EraseSubjectKey(ctx context.Context, e Erasure) error
+	// ShredSubjectKeyAndJournal shreds the subject's key (if it has one)
+	// and appends e to the erasure journal, in one transaction. Journaling
+	// twice keeps the first entry.
+	ShredSubjectKeyAndJournal(ctx context.Context, e Erasure) error
 	// Erasures returns up to limit journal entries with subject ids greater
 	// than after, in id order.
 	Erasures(ctx context.Context, after string, limit int) ([]Erasure, error)

@@ -52,11 +52,11 @@ type Journal interface {
 	Revocations(ctx context.Context, after string, limit int) ([]candor.Revocation, error)
 }
 
-// Keys checks keys against the store and the revocation journal, keeping
-// recent answers for a few seconds so the hot paths do not query the store
-// on every request. Revoking through [Keys.Revoke] takes effect at once on
-// this node.
-type Keys struct {
+// Service issues, checks and revokes API keys: it checks keys against the
+// store and the revocation journal, keeping recent answers for a few
+// seconds so the hot paths do not query the store on every request.
+// Revoking through [Service.Revoke] takes effect at once on this node.
+type Service struct {
 	store   candor.APIKeyStore
 	journal Journal
 	ttl     time.Duration
@@ -71,20 +71,20 @@ type cached struct {
 	at  time.Time
 }
 
-// New returns a checker of the keys in store, refusing those in journal
+// New returns a service for the keys in store, refusing those in journal
 // (required); ttl is how long an answer is kept (default 5s).
-func New(store candor.APIKeyStore, journal Journal, ttl time.Duration) *Keys {
+func New(store candor.APIKeyStore, journal Journal, ttl time.Duration) *Service {
 	if journal == nil {
 		panic("apikeys: New: a revocation journal is required")
 	}
 	if ttl <= 0 {
 		ttl = 5 * time.Second
 	}
-	return &Keys{store: store, journal: journal, ttl: ttl, now: time.Now, cache: map[[32]byte]cached{}}
+	return &Service{store: store, journal: journal, ttl: ttl, now: time.Now, cache: map[[32]byte]cached{}}
 }
 
 // Check returns the key's record, or EUNAUTHORIZED for an unknown or revoked key.
-func (k *Keys) Check(ctx context.Context, key string) (*candor.APIKey, error) {
+func (k *Service) Check(ctx context.Context, key string) (*candor.APIKey, error) {
 	if !strings.HasPrefix(key, Prefix) || len(key) > 200 {
 		return nil, candor.Errorf(candor.EUNAUTHORIZED, "invalid API key")
 	}
@@ -131,7 +131,7 @@ func (k *Keys) Check(ctx context.Context, key string) (*candor.APIKey, error) {
 
 // Issue stores a new key for the role and returns the record and the key,
 // which is never shown again.
-func (k *Keys) Issue(ctx context.Context, name, role string) (*candor.APIKey, string, error) {
+func (k *Service) Issue(ctx context.Context, name, role string) (*candor.APIKey, string, error) {
 	key := Generate()
 	rec := candor.APIKey{ID: candor.NewID(candor.PrefixAPIKey), Name: name, Role: role, Hash: Hash(key), CreatedAt: k.now().UTC()}
 	if err := k.store.PutAPIKey(ctx, rec); err != nil {
@@ -146,7 +146,7 @@ func (k *Keys) Issue(ctx context.Context, name, role string) (*candor.APIKey, st
 // the key, so changing it replaces the old one. "" is returned. Otherwise,
 // when no live key with that name exists, a new one is generated and
 // returned, to be shown once.
-func (k *Keys) Ensure(ctx context.Context, name, role, key string) (string, error) {
+func (k *Service) Ensure(ctx context.Context, name, role, key string) (string, error) {
 	all, err := k.store.APIKeys(ctx)
 	if err != nil {
 		return "", err
@@ -194,7 +194,7 @@ func (k *Keys) Ensure(ctx context.Context, name, role, key string) (string, erro
 // to the journal first, so that once Revoke returns (or fails after the
 // journal was written) the key is refused, even after a restore of the data
 // store. ENOTFOUND if there is no such key.
-func (k *Keys) Revoke(ctx context.Context, id string) error {
+func (k *Service) Revoke(ctx context.Context, id string) error {
 	all, err := k.store.APIKeys(ctx)
 	if err != nil {
 		return err

@@ -106,7 +106,7 @@ func TestRevocationSurvivesRollback(t *testing.T) {
 	if got, _ := db.APIKeyByHash(ctx, apikeys.Hash(key)); got.RevokedAt != nil {
 		t.Fatal("the rollback did not take")
 	}
-	for _, c := range []*apikeys.Keys{k, apikeys.New(db, db.Keys(), 0)} {
+	for _, c := range []*apikeys.Service{k, apikeys.New(db, db.Keys(), 0)} {
 		if _, err := c.Check(ctx, key); candor.ErrorCode(err) != candor.EUNAUTHORIZED {
 			t.Errorf("a journaled key after the rollback: %v", err)
 		}

@@ -424,7 +424,7 @@ func (s *Server) issueKey(w http.ResponseWriter, r *http.Request, p *principal) 
 	if len(errs) > 0 {
 		return candor.Invalid("the key request is not valid", errs...)
 	}
-	rec, key, err := s.Keys.Issue(r.Context(), strings.TrimSpace(req.Name), req.Role)
+	rec, key, err := s.APIKeys.Issue(r.Context(), strings.TrimSpace(req.Name), req.Role)
 	if err != nil {
 		return err
 	}
@@ -451,7 +451,7 @@ func (s *Server) revokeKey(w http.ResponseWriter, r *http.Request, p *principal)
 	if p.key != nil && p.key.ID == id {
 		return candor.Errorf(candor.ECONFLICT, "a key cannot revoke itself")
 	}
-	if err := s.Keys.Revoke(r.Context(), id); err != nil {
+	if err := s.APIKeys.Revoke(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -36,7 +36,7 @@ const (
 type Server struct {
 	Policy   *candor.Policy
 	Store    candor.Store
-	Keys     *apikeys.Keys
+	APIKeys  *apikeys.Service
 	Subjects *subjects.Service
 	Ledger   *consent.Ledger
 	Gate     *gate.Gate
@@ -235,7 +235,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if key == "" {
 		return nil, candor.Errorf(candor.EUNAUTHORIZED, "an API key is required: Authorization: Bearer KEY")
 	}
-	rec, err := s.Keys.Check(r.Context(), key)
+	rec, err := s.APIKeys.Check(r.Context(), key)
 	if err != nil {
 		return nil, err
 	}

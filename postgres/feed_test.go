@@ -158,7 +158,7 @@ func TestWritesWaitForOtherNodes(t *testing.T) {
 	if err := a.SetRestricted(ctx, "sub_w", true, at); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.EraseSubject(ctx, "sub_w"); err != nil {
+	if _, err := a.DeleteSubject(ctx, "sub_w"); err != nil {
 		t.Fatal(err)
 	}
 	if got := seen("sub_w"); got != 8 {
@@ -214,7 +214,7 @@ func TestTraitCacheAcrossNodes(t *testing.T) {
 			t.Fatalf("node A after write %d: %s", i, got[0].Sealed)
 		}
 	}
-	if _, err := a.EraseSubject(ctx, "sub_t"); err != nil {
+	if _, err := a.DeleteSubject(ctx, "sub_t"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := b.Traits(ctx, "sub_t", nil); len(got) != 0 {

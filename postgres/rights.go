@@ -36,10 +36,10 @@ func (db *DB) SetObjection(ctx context.Context, subjectID, purpose string, objec
 	return wrap("set objection", err)
 }
 
-// EraseSubject implements [candor.SubjectStore]. The delete cascades to
+// DeleteSubject implements [candor.SubjectStore]. The delete cascades to
 // identifiers, traits, consents and events, and its trigger tells every
 // node's feed.
-func (db *DB) EraseSubject(ctx context.Context, subjectID string) (bool, error) {
+func (db *DB) DeleteSubject(ctx context.Context, subjectID string) (bool, error) {
 	existed := false
 	err := db.announced(ctx, func(tx pgx.Tx, changed func(string, int64, bool)) error {
 		tag, err := tx.Exec(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = $1`), subjectID)
@@ -49,12 +49,12 @@ func (db *DB) EraseSubject(ctx context.Context, subjectID string) (bool, error) 
 		}
 		return err
 	})
-	return existed, wrap("erase subject", err)
+	return existed, wrap("delete subject", err)
 }
 
-// EraseSubjects implements [candor.SubjectStore]: one statement, and the
+// DeleteSubjects implements [candor.SubjectStore]: one statement, and the
 // wait for other nodes' acknowledgements as for one.
-func (db *DB) EraseSubjects(ctx context.Context, ids []string) (int, error) {
+func (db *DB) DeleteSubjects(ctx context.Context, ids []string) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -68,7 +68,7 @@ func (db *DB) EraseSubjects(ctx context.Context, ids []string) (int, error) {
 		n = len(gone)
 		return err
 	})
-	return n, wrap("erase subjects", err)
+	return n, wrap("delete subjects", err)
 }
 
 // PutRequest implements [candor.RequestStore].
@@ -155,8 +155,8 @@ func (db *DB) Requests(ctx context.Context, f candor.RequestFilter) ([]candor.Ri
 	return out, wrap("requests", err)
 }
 
-// EraseSubjectKey implements [candor.KeyStore].
-func (ks *keyStore) EraseSubjectKey(ctx context.Context, e candor.Erasure) error {
+// ShredSubjectKeyAndJournal implements [candor.KeyStore].
+func (ks *keyStore) ShredSubjectKeyAndJournal(ctx context.Context, e candor.Erasure) error {
 	err := pgx.BeginFunc(ctx, ks.keysPool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, ks.db().q(`UPDATE {keys}.subject_keys SET wrapped = NULL, shredded_at = coalesce(shredded_at, $1) WHERE subject_id = $2`), e.At, e.SubjectID); err != nil {
 			return err
@@ -164,7 +164,7 @@ func (ks *keyStore) EraseSubjectKey(ctx context.Context, e candor.Erasure) error
 		_, err := tx.Exec(ctx, ks.db().q(`INSERT INTO {keys}.erasures (subject_id, erased_at, request_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`), e.SubjectID, e.At, e.RequestID)
 		return err
 	})
-	return wrap("erase subject key", err)
+	return wrap("shred subject key for erasure", err)
 }
 
 // Erasures implements [candor.KeyStore].

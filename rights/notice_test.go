@@ -74,7 +74,7 @@ func testErasureWebhooks(t *testing.T, e *testenv.Env) {
 	clock := func() time.Time { return now }
 	secret := func(id string) []byte { return e.Vault.BlindIndex("webhook-secret", id) }
 	n := webhook.NewNotifier(webhook.NotifierOptions{Store: e.Store, Policy: &pol, Gate: e.Gate, Secret: secret, Now: clock})
-	svc := rights.New(rights.Options{Policy: &pol, Store: e.Store, Keys: e.Vault, Ledger: e.Ledger, Subjects: e.Subjects, Auditor: e.Audit, Gate: e.Gate, Now: clock, Notifier: n})
+	svc := rights.New(rights.Options{Policy: &pol, Store: e.Store, Vault: e.Vault, Ledger: e.Ledger, Subjects: e.Subjects, Auditor: e.Audit, Gate: e.Gate, Now: clock, Notifier: n})
 
 	id := e.MustSubject(t, subjects.Input{UserID: "shared", Traits: map[string]any{"city": "Ningbo"}}, consent.ScopeAll)
 	if err := e.Store.AppendDisclosures(ctx, []candor.Disclosure{

@@ -36,17 +36,20 @@ import (
 // "in time"; fifteen days is the common reading (as for GB/T 35273).
 const DefaultPIPLDays = 15
 
-// Keys is what the service needs of the vault.
-type Keys interface {
-	Erase(ctx context.Context, e candor.Erasure) error
-	Seal(ctx context.Context, subjectID, field string, plaintext []byte) ([]byte, error)
+// KeyShredder is what the service needs of the vault (*vault.Vault is
+// one): it shreds a subject's key for an erasure, journaling it, and seals
+// what the service keeps (delivery bodies, refusal reasons).
+type KeyShredder interface {
+	// ShredAndJournal destroys the subject's key and journals the erasure.
+	ShredAndJournal(ctx context.Context, e candor.Erasure) error
+	candor.Sealer
 }
 
 // Options configures a [Service].
 type Options struct {
 	Policy   *candor.Policy
 	Store    candor.Store
-	Keys     Keys
+	Vault    KeyShredder
 	Ledger   *consent.Ledger
 	Subjects *subjects.Service
 	Auditor  candor.Auditor
@@ -65,7 +68,7 @@ type Options struct {
 // Service files and carries out requests.
 type Service struct{ o Options }
 
-// New returns a service. It panics when the policy, the store, the keys,
+// New returns a service. It panics when the policy, the store, the vault,
 // the ledger, the subjects, the auditor or the gate is missing.
 func New(o Options) *Service {
 	switch {
@@ -73,8 +76,8 @@ func New(o Options) *Service {
 		panic("rights: New without a Policy")
 	case o.Store == nil:
 		panic("rights: New without a Store")
-	case o.Keys == nil:
-		panic("rights: New without Keys")
+	case o.Vault == nil:
+		panic("rights: New without a Vault")
 	case o.Ledger == nil:
 		panic("rights: New without a Ledger")
 	case o.Subjects == nil:
@@ -379,7 +382,7 @@ func (s *Service) carryValues(ctx context.Context, actor candor.Actor, r candor.
 		if err != nil {
 			return 0, err
 		}
-		if d.Body, err = s.o.Keys.Seal(ctx, r.SubjectID, DeliveryField(d.ID), body); err != nil {
+		if d.Body, err = s.o.Vault.Seal(ctx, r.SubjectID, DeliveryField(d.ID), body); err != nil {
 			return 0, err
 		}
 		d.SubjectID = r.SubjectID
@@ -487,7 +490,7 @@ func (s *Service) Refuse(ctx context.Context, actor candor.Actor, id, reason str
 	// everything else on erasure.
 	reason, _ = pii.Redact(reason)
 	if r.SubjectID != "" {
-		sealed, err := s.o.Keys.Seal(ctx, r.SubjectID, candor.RefusalField(r.ID), []byte(reason))
+		sealed, err := s.o.Vault.Seal(ctx, r.SubjectID, candor.RefusalField(r.ID), []byte(reason))
 		if err != nil {
 			return nil, fmt.Errorf("rights: seal the refusal reason: %w", err)
 		}
@@ -614,10 +617,10 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 	}
 	now := s.o.Now().UTC()
 	deliveries := noticeDeliveries(s.o.Policy, disclosed, nil, "erasure", subjectID, requestID, now)
-	if err := s.o.Keys.Erase(ctx, candor.Erasure{SubjectID: subjectID, At: now, RequestID: requestID}); err != nil {
+	if err := s.o.Vault.ShredAndJournal(ctx, candor.Erasure{SubjectID: subjectID, At: now, RequestID: requestID}); err != nil {
 		return nil, err
 	}
-	if _, err := s.o.Store.EraseSubject(ctx, subjectID); err != nil {
+	if _, err := s.o.Store.DeleteSubject(ctx, subjectID); err != nil {
 		return nil, err
 	}
 	// The person's portal sessions and links end with them.
@@ -635,7 +638,7 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 	}
 	s.o.Ledger.Invalidate(subjectID)
 	if s.o.Subjects != nil {
-		s.o.Subjects.Forget(subjectID)
+		s.o.Subjects.EvictLookups(subjectID)
 	}
 	err = s.o.Auditor.Append(ctx, candor.AuditEntry{Time: s.o.Now(), Actor: actor.ID, Action: "subject.erase", SubjectID: subjectID,
 		Decision: "ok", Reason: fmt.Sprintf("events=%d suppressed=%d", result["events"], result["suppressed"]), RequestID: requestID})
@@ -669,7 +672,7 @@ func ReplayErasures(ctx context.Context, store candor.Store) (int, error) {
 		for i, e := range page {
 			ids[i] = e.SubjectID
 		}
-		k, err := store.EraseSubjects(ctx, ids)
+		k, err := store.DeleteSubjects(ctx, ids)
 		n += k
 		if err != nil {
 			return n, err

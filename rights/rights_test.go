@@ -32,7 +32,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	e := testenv.New(t, nil)
 	f := &fixture{Env: e, now: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
-	f.r = rights.New(rights.Options{Policy: e.Policy, Store: e.Store, Keys: e.Vault, Ledger: e.Ledger, Subjects: e.Subjects, Auditor: e.Audit, Gate: e.Gate,
+	f.r = rights.New(rights.Options{Policy: e.Policy, Store: e.Store, Vault: e.Vault, Ledger: e.Ledger, Subjects: e.Subjects, Auditor: e.Audit, Gate: e.Gate,
 		Now: func() time.Time { return f.now }})
 	return f
 }
@@ -96,7 +96,7 @@ func TestErase(t *testing.T) {
 func TestReplayAfterRestore(t *testing.T) {
 	f := newFixture(t)
 	id := f.MustSubject(t, subjects.Input{UserID: "back"}, consent.ScopeAll)
-	if err := f.Store.Keys().EraseSubjectKey(ctx, candor.Erasure{SubjectID: id, At: f.now, RequestID: "req_x"}); err != nil {
+	if err := f.Store.Keys().ShredSubjectKeyAndJournal(ctx, candor.Erasure{SubjectID: id, At: f.now, RequestID: "req_x"}); err != nil {
 		t.Fatal(err)
 	}
 	// The rows are still there, as after a restore of an older backup.
@@ -278,7 +278,7 @@ func TestRectify(t *testing.T) {
 		pol.Recipients[i].Webhook = "http://127.0.0.1:9/" + pol.Recipients[i].ID
 	}
 	pol.Index()
-	f.r = rights.New(rights.Options{Policy: &pol, Store: f.Store, Keys: f.Vault, Ledger: f.Ledger, Subjects: f.Subjects, Auditor: f.Audit, Gate: f.Gate,
+	f.r = rights.New(rights.Options{Policy: &pol, Store: f.Store, Vault: f.Vault, Ledger: f.Ledger, Subjects: f.Subjects, Auditor: f.Audit, Gate: f.Gate,
 		Now: func() time.Time { return f.now }})
 	id := f.MustSubject(t, subjects.Input{UserID: "fix-me", Email: "fix.me@example.com", Traits: map[string]any{"city": "Xiamen", "name": "Old Name"}}, consent.ScopeAll)
 	if err := f.Store.AppendDisclosures(ctx, []candor.Disclosure{

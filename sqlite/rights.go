@@ -44,24 +44,24 @@ func withObjection(list []string, purpose string, objected bool) []string {
 	return list
 }
 
-// EraseSubject implements [candor.SubjectStore]. With secure_delete on, the
+// DeleteSubject implements [candor.SubjectStore]. With secure_delete on, the
 // freed pages are zeroed; the WAL is checkpointed so no old page lingers.
-func (db *DB) EraseSubject(ctx context.Context, subjectID string) (bool, error) {
+func (db *DB) DeleteSubject(ctx context.Context, subjectID string) (bool, error) {
 	res, err := db.data.w.ExecContext(ctx, `DELETE FROM subjects WHERE id = ?`, subjectID)
 	if err != nil {
-		return false, wrap("erase subject", err)
+		return false, wrap("delete subject", err)
 	}
 	n, _ := res.RowsAffected()
 	if n > 0 {
 		if _, err := db.data.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-			return true, wrap("erase subject: checkpoint", err)
+			return true, wrap("delete subject: checkpoint", err)
 		}
 	}
 	return n > 0, nil
 }
 
-// EraseSubjects implements [candor.SubjectStore].
-func (db *DB) EraseSubjects(ctx context.Context, ids []string) (int, error) {
+// DeleteSubjects implements [candor.SubjectStore].
+func (db *DB) DeleteSubjects(ctx context.Context, ids []string) (int, error) {
 	n := 0
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 500)]
@@ -72,14 +72,14 @@ func (db *DB) EraseSubjects(ctx context.Context, ids []string) (int, error) {
 		}
 		res, err := db.data.w.ExecContext(ctx, `DELETE FROM subjects WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
 		if err != nil {
-			return n, wrap("erase subjects", err)
+			return n, wrap("delete subjects", err)
 		}
 		k, _ := res.RowsAffected()
 		n += int(k)
 	}
 	if n > 0 {
 		if _, err := db.data.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-			return n, wrap("erase subjects: checkpoint", err)
+			return n, wrap("delete subjects: checkpoint", err)
 		}
 	}
 	return n, nil
@@ -182,24 +182,24 @@ func (db *DB) Requests(ctx context.Context, f candor.RequestFilter) ([]candor.Ri
 	return out, wrap("requests", rows.Err())
 }
 
-// EraseSubjectKey implements [candor.KeyStore].
-func (ks *keyStore) EraseSubjectKey(ctx context.Context, e candor.Erasure) error {
+// ShredSubjectKeyAndJournal implements [candor.KeyStore].
+func (ks *keyStore) ShredSubjectKeyAndJournal(ctx context.Context, e candor.Erasure) error {
 	tx, err := ks.c().w.BeginTx(ctx, nil)
 	if err != nil {
-		return wrap("erase subject key", err)
+		return wrap("shred subject key for erasure", err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `UPDATE subject_keys SET wrapped = NULL, shredded_at = coalesce(shredded_at, ?) WHERE subject_id = ?`, ts(e.At), e.SubjectID); err != nil {
-		return wrap("erase subject key", err)
+		return wrap("shred subject key for erasure", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO erasures (subject_id, erased_at, request_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, e.SubjectID, ts(e.At), e.RequestID); err != nil {
-		return wrap("erase subject key: journal", err)
+		return wrap("shred subject key for erasure: journal", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return wrap("erase subject key: commit", err)
+		return wrap("shred subject key for erasure: commit", err)
 	}
 	_, err = ks.c().w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return wrap("erase subject key: checkpoint", err)
+	return wrap("shred subject key for erasure: checkpoint", err)
 }
 
 // Erasures implements [candor.KeyStore].

@@ -38,12 +38,12 @@ func testObjectionsAndErasure(t *testing.T, s candor.Store) {
 	if err := s.WriteSubject(ctx, subject("sub_keep")); err != nil {
 		t.Fatal(err)
 	}
-	existed, err := s.EraseSubject(ctx, "sub_er")
+	existed, err := s.DeleteSubject(ctx, "sub_er")
 	if err != nil || !existed {
-		t.Fatalf("erase: %v %v", existed, err)
+		t.Fatalf("delete: %v %v", existed, err)
 	}
-	if existed, err := s.EraseSubject(ctx, "sub_er"); err != nil || existed {
-		t.Fatalf("erase again: %v %v", existed, err)
+	if existed, err := s.DeleteSubject(ctx, "sub_er"); err != nil || existed {
+		t.Fatalf("delete again: %v %v", existed, err)
 	}
 	_, err = s.Subject(ctx, "sub_er")
 	code(t, err, candor.ENOTFOUND)
@@ -60,7 +60,7 @@ func testObjectionsAndErasure(t *testing.T, s candor.Store) {
 		t.Error("events outlived their subject")
 	}
 	if _, err := s.Subject(ctx, "sub_keep"); err != nil {
-		t.Error("erasing one subject touched another")
+		t.Error("deleting one subject touched another")
 	}
 	// Many at once, some already gone.
 	for _, id := range []string{"sub_m1", "sub_m2"} {
@@ -68,27 +68,27 @@ func testObjectionsAndErasure(t *testing.T, s candor.Store) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.EraseSubjects(ctx, []string{"sub_m1", "sub_er", "sub_m2", "sub_none"}); err != nil || n != 2 {
-		t.Fatalf("erase many: %d %v", n, err)
+	if n, err := s.DeleteSubjects(ctx, []string{"sub_m1", "sub_er", "sub_m2", "sub_none"}); err != nil || n != 2 {
+		t.Fatalf("delete many: %d %v", n, err)
 	}
 	if n, _ := s.CountSubjects(ctx); n != 1 {
 		t.Fatalf("%d subjects left, want sub_keep", n)
 	}
-	if n, err := s.EraseSubjects(ctx, nil); err != nil || n != 0 {
-		t.Fatalf("erase none: %d %v", n, err)
+	if n, err := s.DeleteSubjects(ctx, nil); err != nil || n != 0 {
+		t.Fatalf("delete none: %d %v", n, err)
 	}
 
 	ks := s.Keys()
 	if err := ks.PutSubjectKey(ctx, "sub_er", []byte("wrapped"), at(0)); err != nil {
 		t.Fatal(err)
 	}
-	if err := ks.EraseSubjectKey(ctx, candor.Erasure{SubjectID: "sub_er", At: at(5), RequestID: "req_1"}); err != nil {
+	if err := ks.ShredSubjectKeyAndJournal(ctx, candor.Erasure{SubjectID: "sub_er", At: at(5), RequestID: "req_1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ks.EraseSubjectKey(ctx, candor.Erasure{SubjectID: "sub_er", At: at(9), RequestID: "req_2"}); err != nil {
+	if err := ks.ShredSubjectKeyAndJournal(ctx, candor.Erasure{SubjectID: "sub_er", At: at(9), RequestID: "req_2"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ks.EraseSubjectKey(ctx, candor.Erasure{SubjectID: "sub_nokey", At: at(6), RequestID: "req_3"}); err != nil {
+	if err := ks.ShredSubjectKeyAndJournal(ctx, candor.Erasure{SubjectID: "sub_nokey", At: at(6), RequestID: "req_3"}); err != nil {
 		t.Fatal(err)
 	}
 	k, err := ks.SubjectKey(ctx, "sub_er")
@@ -176,7 +176,7 @@ func testDisclosures(t *testing.T, s candor.Store) {
 	if err != nil || len(got) != 2 || got[0].ID != "d1" || fmt.Sprint(got[1].Fields) != "[city age_band]" || got[1].Recipient != "acme-ads" || !got[1].At.Equal(at(2)) {
 		t.Fatalf("disclosures %+v %v", got, err)
 	}
-	if _, err := s.EraseSubject(ctx, "sub_d"); err != nil {
+	if _, err := s.DeleteSubject(ctx, "sub_d"); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.Disclosures(ctx, "sub_d"); len(got) != 0 {

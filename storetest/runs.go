@@ -60,7 +60,7 @@ func testRuns(t *testing.T, s candor.Store) {
 	if runs, _ := s.RunsOf(ctx, "sub_r3", 10); len(runs) != 0 {
 		t.Errorf("a removed member: %+v", runs)
 	}
-	if ok, err := s.EraseSubject(ctx, "sub_r2"); err != nil || !ok {
+	if ok, err := s.DeleteSubject(ctx, "sub_r2"); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	if runs, _ := s.RunsOf(ctx, "sub_r2", 10); len(runs) != 0 {

@@ -27,22 +27,27 @@ const (
 	MaxIDBytes     = 200
 )
 
-// Keys is what the service needs of the vault.
-type Keys interface {
+// KeyVault is what the service needs of the vault ([vault.Vault] is one):
+// it makes subject keys, seals and reseals under them, shreds them, and
+// computes the blind indexes that find a subject by identifier.
+type KeyVault interface {
 	candor.Sealer
 	// Reseal opens a ciphertext of one subject and seals it for another
 	// inside the vault, so that a merge never holds the plaintext.
 	Reseal(ctx context.Context, fromSubject, intoSubject, field string, sealed []byte) ([]byte, error)
+	// NewSubjectKey makes the key of a new subject.
 	NewSubjectKey(ctx context.Context, subjectID string) error
+	// BlindIndex returns the keyed hash of a normalized identifier.
 	BlindIndex(kind, normalized string) []byte
-	// Erase destroys a subject's key and journals it (after a merge).
-	Erase(ctx context.Context, e candor.Erasure) error
+	// ShredAndJournal destroys a subject's key and journals the erasure
+	// (of the visitor merged away).
+	ShredAndJournal(ctx context.Context, e candor.Erasure) error
 }
 
 // Service creates, merges and finds subjects.
 type Service struct {
 	store   candor.Store
-	keys    Keys
+	vault   KeyVault
 	policy  *candor.Policy
 	auditor candor.Auditor
 	now     func() time.Time
@@ -70,21 +75,21 @@ const (
 // Options configures a [Service].
 type Options struct {
 	Store   candor.Store
-	Keys    Keys
+	Vault   KeyVault
 	Policy  *candor.Policy
 	Auditor candor.Auditor
 	Now     func() time.Time
 	Changed func(subjectID string)
 }
 
-// New returns a service. It panics when the store, the keys, the policy or
+// New returns a service. It panics when the store, the vault, the policy or
 // the auditor is missing.
 func New(o Options) *Service {
 	switch {
 	case o.Store == nil:
 		panic("subjects: New without a Store")
-	case o.Keys == nil:
-		panic("subjects: New without Keys")
+	case o.Vault == nil:
+		panic("subjects: New without a Vault")
 	case o.Policy == nil:
 		panic("subjects: New without a Policy")
 	case o.Auditor == nil:
@@ -96,7 +101,7 @@ func New(o Options) *Service {
 	if o.Changed == nil {
 		o.Changed = func(string) {}
 	}
-	return &Service{store: o.Store, keys: o.Keys, policy: o.Policy, auditor: o.Auditor, now: o.Now, changed: o.Changed}
+	return &Service{store: o.Store, vault: o.Vault, policy: o.Policy, auditor: o.Auditor, now: o.Now, changed: o.Changed}
 }
 
 // Input is a create-or-merge request.
@@ -156,7 +161,7 @@ func (s *Service) upsert(ctx context.Context, idents []ident, traits []trait, so
 	blinds := make([][]byte, len(idents))
 	id := ""
 	for i, x := range idents {
-		blinds[i] = s.keys.BlindIndex(x.kind, x.value)
+		blinds[i] = s.vault.BlindIndex(x.kind, x.value)
 		found, err := s.store.FindSubject(ctx, x.kind, blinds[i])
 		switch {
 		case candor.ErrorCode(err) == candor.ENOTFOUND:
@@ -175,20 +180,20 @@ func (s *Service) upsert(ctx context.Context, idents []ident, traits []trait, so
 	created := id == ""
 	if created {
 		id = candor.NewID(candor.PrefixSubject)
-		if err := s.keys.NewSubjectKey(ctx, id); err != nil {
+		if err := s.vault.NewSubjectKey(ctx, id); err != nil {
 			return "", false, err
 		}
 	}
 	w := candor.SubjectWrite{SubjectID: id, Create: created, At: s.now()}
 	for i, x := range idents {
-		sealed, err := s.keys.Seal(ctx, id, "identifier:"+x.kind, []byte(x.value))
+		sealed, err := s.vault.Seal(ctx, id, "identifier:"+x.kind, []byte(x.value))
 		if err != nil {
 			return "", false, err
 		}
 		w.Identifiers = append(w.Identifiers, candor.Identifier{Kind: x.kind, Blind: blinds[i], Sealed: sealed})
 	}
 	for _, t := range traits {
-		sealed, err := s.keys.Seal(ctx, id, t.field, []byte(t.value))
+		sealed, err := s.vault.Seal(ctx, id, t.field, []byte(t.value))
 		if err != nil {
 			return "", false, err
 		}
@@ -386,7 +391,7 @@ func (s *Service) Find(ctx context.Context, kind, value string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	blind := s.keys.BlindIndex(kind, value)
+	blind := s.vault.BlindIndex(kind, value)
 	key := kind + ":" + string(blind)
 	now := time.Now()
 	s.foundMu.Lock()
@@ -408,9 +413,12 @@ func (s *Service) Find(ctx context.Context, kind, value string) (string, error) 
 	return id, nil
 }
 
-// Forget drops cached look-ups that lead to the subject: call it when the
-// subject is erased.
-func (s *Service) Forget(subjectID string) {
+// EvictLookups drops the cached identifier look-ups that lead to the
+// subject, and nothing else (the store is not touched): call it when the
+// subject is erased, merged away or its identifiers change, so that
+// [Service.Find] stops finding it by them at once rather than after
+// foundTTL.
+func (s *Service) EvictLookups(subjectID string) {
 	s.foundMu.Lock()
 	defer s.foundMu.Unlock()
 	for k, e := range s.found {
@@ -459,7 +467,7 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 		return nil
 	}
 	reseal := func(field string, sealed []byte) ([]byte, error) {
-		b, err := s.keys.Reseal(ctx, from, into, field, sealed)
+		b, err := s.vault.Reseal(ctx, from, into, field, sealed)
 		if err != nil {
 			return nil, fmt.Errorf("subjects: merge: %w", err)
 		}
@@ -549,8 +557,8 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 	}
 	s.changed(from)
 	s.changed(into)
-	s.Forget(from)
-	if err := s.keys.Erase(ctx, candor.Erasure{SubjectID: from, At: m.At, RequestID: "merged-into:" + into}); err != nil {
+	s.EvictLookups(from)
+	if err := s.vault.ShredAndJournal(ctx, candor.Erasure{SubjectID: from, At: m.At, RequestID: "merged-into:" + into}); err != nil {
 		return err
 	}
 	err = s.auditor.Append(ctx, candor.AuditEntry{Time: m.At, Actor: actor.ID, Action: "subject.merge", SubjectID: into, Decision: "ok",
@@ -579,13 +587,13 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 	// replaced (ECONFLICT if the new one is someone else's).
 	w := candor.SubjectWrite{SubjectID: subjectID, At: s.now()}
 	for _, x := range idents {
-		sealed, err := s.keys.Seal(ctx, subjectID, "identifier:"+x.kind, []byte(x.value))
+		sealed, err := s.vault.Seal(ctx, subjectID, "identifier:"+x.kind, []byte(x.value))
 		if err != nil {
 			return nil, err
 		}
 		// A rectification is verified: by staff who checked the person's
 		// identity, or by the person proving control of the new value.
-		w.Identifiers = append(w.Identifiers, candor.Identifier{Kind: x.kind, Blind: s.keys.BlindIndex(x.kind, x.value), Sealed: sealed, Origin: candor.OriginVerified})
+		w.Identifiers = append(w.Identifiers, candor.Identifier{Kind: x.kind, Blind: s.vault.BlindIndex(x.kind, x.value), Sealed: sealed, Origin: candor.OriginVerified})
 		w.Replace = append(w.Replace, x.kind)
 	}
 	blinds := make([][]byte, len(w.Identifiers))
@@ -598,7 +606,7 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 	var fields []string
 	values := map[string]string{}
 	for _, t := range checked {
-		sealed, err := s.keys.Seal(ctx, subjectID, t.field, []byte(t.value))
+		sealed, err := s.vault.Seal(ctx, subjectID, t.field, []byte(t.value))
 		if err != nil {
 			return nil, err
 		}
@@ -610,7 +618,7 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 		return nil, err
 	}
 	s.changed(subjectID)
-	s.Forget(subjectID) // a look-up by the old e-mail or phone must not find them
+	s.EvictLookups(subjectID) // a look-up by the old e-mail or phone must not find them
 	if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: "subject.rectify", SubjectID: subjectID, Fields: fields,
 		Decision: "ok", RequestID: requestID}); err != nil {
 		return nil, fmt.Errorf("subjects: audit: %w", err)

@@ -7,7 +7,9 @@
 // associated data that binds the ciphertext to its subject and field, so a
 // ciphertext moved to another subject or field does not decrypt.
 // [Vault.Shred] destroys the key: every copy of the subject's data, backups
-// included, becomes unreadable ([ErrShredded]). This is how Candor erases.
+// included, becomes unreadable ([ErrShredded]). [Vault.ShredAndJournal]
+// also records the erasure in the journal that a restore replays: this is
+// how Candor erases.
 //
 // The master key is a Tink AEAD keyset, read from a file in Tink's cleartext
 // JSON format with mode 0600 ("file" mode; a KMS can take its place later).
@@ -278,12 +280,13 @@ func (v *Vault) Shred(ctx context.Context, subjectID string) error {
 	return err
 }
 
-// Erase destroys the subject's key and records the erasure in the journal
-// beside the key store, in one transaction; erasing twice is harmless.
-// Every ciphertext sealed under the key, backups included, is unreadable
-// from then on.
-func (v *Vault) Erase(ctx context.Context, e candor.Erasure) error {
-	err := v.ks.EraseSubjectKey(ctx, e)
+// ShredAndJournal is [Vault.Shred] for an erasure: it destroys the
+// subject's key and records e in the erasure journal beside the key store,
+// in one transaction; doing it twice is harmless. Every ciphertext sealed
+// under the key, backups included, is unreadable from then on, and a
+// restore replays the journal.
+func (v *Vault) ShredAndJournal(ctx context.Context, e candor.Erasure) error {
+	err := v.ks.ShredSubjectKeyAndJournal(ctx, e)
 	v.cache.evict(e.SubjectID)
 	return err
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
@@ -62,24 +61,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stderr, "candor bench: unknown workload %q (want stores, decide, read, seal, ingest or scan)\n", which)
 		return errUsage
 	}
-	dir, err := os.MkdirTemp("", "candor-bench-")
+	b, release, err := tempBenchEnv(ctx, *dbURL, *n, stderr)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	sc := storeConfig{DataDir: dir, DB: *dbURL}
-	store := "sqlite"
-	if *dbURL != "" {
-		store = "postgres"
-		sc.DBSchema = fmt.Sprintf("bench%d", os.Getpid())
-		defer dropSchemas(*dbURL, sc.DBSchema)
-	}
-	b, err := newBenchEnv(ctx, sc, *n, stderr)
-	if err != nil {
-		return err
-	}
-	defer b.close()
-	out := map[string]any{"workload": which, "store": store, "subjects": *n, "concurrency": *conc, "gomaxprocs": runtime.GOMAXPROCS(0)}
+	defer release()
+	out := map[string]any{"workload": which, "store": b.storeName(), "subjects": *n, "concurrency": *conc, "gomaxprocs": runtime.GOMAXPROCS(0)}
 	switch which {
 	case "decide":
 		ops := b.parallel(ctx, *conc, *dur, func(i int) error {
@@ -90,7 +77,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *nodes > 1 && *dbURL == "" {
 			return fmt.Errorf("-nodes: several nodes need a shared store (-db)")
 		}
-		p50, p99, rps, err := b.httpDecide(ctx, sc, *nodes, *conc, *dur)
+		p50, p99, rps, err := b.httpDecide(ctx, *nodes, *conc, *dur)
 		if err != nil {
 			return err
 		}
@@ -130,6 +117,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 type benchEnv struct {
+	sc       storeConfig // where the store is
 	app      *app.App
 	st       *stack // the App's stores
 	gate     *gate.Gate
@@ -137,6 +125,41 @@ type benchEnv struct {
 	subjects *subjects.Service
 	notices  *consent.Notices
 	ids      []string
+}
+
+// tempBenchEnv opens a [benchEnv] with n subjects on a throw-away store:
+// the embedded store in a temporary directory or, when dbURL is set,
+// PostgreSQL in schemas of its own (the key files still go in the
+// directory). release closes the env, drops the schemas and removes the
+// directory.
+func tempBenchEnv(ctx context.Context, dbURL string, n int, stderr io.Writer) (b *benchEnv, release func(), err error) {
+	dir, err := os.MkdirTemp("", "candor-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := storeConfig{DataDir: dir, DB: dbURL}
+	if dbURL != "" {
+		sc.DBSchema = fmt.Sprintf("bench%d", os.Getpid())
+	}
+	remove := func() {
+		if sc.DBSchema != "" {
+			dropSchemas(dbURL, sc.DBSchema)
+		}
+		os.RemoveAll(dir)
+	}
+	if b, err = newBenchEnv(ctx, sc, n, stderr); err != nil {
+		remove()
+		return nil, nil, err
+	}
+	return b, func() { b.close(); remove() }, nil
+}
+
+// storeName is "postgres" or "sqlite", for the report.
+func (b *benchEnv) storeName() string {
+	if b.sc.DB != "" {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (*benchEnv, error) {
@@ -148,7 +171,7 @@ func newBenchEnv(ctx context.Context, sc storeConfig, n int, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	b := &benchEnv{app: a, st: stackOf(a.Stores), gate: a.Gate, ledger: a.Ledger, subjects: a.Subjects, notices: a.Notices}
+	b := &benchEnv{sc: sc, app: a, st: stackOf(a.Stores), gate: a.Gate, ledger: a.Ledger, subjects: a.Subjects, notices: a.Notices}
 	actor := jobActor("bench")
 	for i := range n {
 		id, _, err := b.subjects.Upsert(ctx, actor, "", subjects.Input{
@@ -209,12 +232,12 @@ func (b *benchEnv) parallel(ctx context.Context, conc int, d time.Duration, fn f
 // own store connections, cache and change feed, as separate processes
 // would have; on the embedded store only one can open it) and measures
 // GET /v1/decisions, spreading the requests over the nodes.
-func (b *benchEnv) httpDecide(ctx context.Context, sc storeConfig, nodes, conc int, d time.Duration) (p50, p99, rps float64, err error) {
+func (b *benchEnv) httpDecide(ctx context.Context, nodes, conc int, d time.Duration) (p50, p99, rps float64, err error) {
 	b.close() // Run opens the store itself
 	key := benchKey
 	addrs := make([]string, nodes)
 	for n := range nodes {
-		addr, stop, err := serveInProcess(ctx, Config{DataDir: sc.DataDir, DB: sc.DB, Store: sc, WriteKey: key})
+		addr, stop, err := serveInProcess(ctx, Config{DataDir: b.sc.DataDir, DB: b.sc.DB, Store: b.sc, WriteKey: key})
 		if err != nil {
 			return 0, 0, 0, err
 		}
@@ -339,12 +362,12 @@ func peakRSSMB() float64 {
 // set, on PostgreSQL, in one run, and prints both with their ratio.
 func benchStores(ctx context.Context, dbURL string, n, conc int, d time.Duration, asJSON bool, stdout, stderr io.Writer) error {
 	type result map[string]float64
-	run := func(sc storeConfig) (result, error) {
-		b, err := newBenchEnv(ctx, sc, n, stderr)
+	run := func(dbURL string) (result, error) {
+		b, release, err := tempBenchEnv(ctx, dbURL, n, stderr)
 		if err != nil {
 			return nil, err
 		}
-		defer b.close()
+		defer release()
 		actor := jobActor("bench")
 		version := b.notices.Current().Version
 		var created atomic.Int64
@@ -370,22 +393,15 @@ func benchStores(ctx context.Context, dbURL string, n, conc int, d time.Duration
 		})
 		return r, nil
 	}
-	dir, err := os.MkdirTemp("", "candor-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
 	out := map[string]any{"subjects": n, "concurrency": conc, "gomaxprocs": runtime.GOMAXPROCS(0)}
-	lite, err := run(storeConfig{DataDir: filepath.Join(dir, "sqlite")})
+	lite, err := run("")
 	if err != nil {
 		return err
 	}
 	out["sqlite"] = lite
 	var pg result
 	if dbURL != "" {
-		sc := storeConfig{DataDir: filepath.Join(dir, "pg"), DB: dbURL, DBSchema: fmt.Sprintf("bench%d", os.Getpid())}
-		defer dropSchemas(dbURL, sc.DBSchema)
-		if pg, err = run(sc); err != nil {
+		if pg, err = run(dbURL); err != nil {
 			return err
 		}
 		out["postgres"] = pg

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strconv"
 	"sync"
@@ -35,23 +34,11 @@ func benchScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "candor-bench-")
+	b, release, err := tempBenchEnv(ctx, *dbURL, 0, stderr)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	sc := storeConfig{DataDir: dir, DB: *dbURL}
-	store := "sqlite"
-	if *dbURL != "" {
-		store = "postgres"
-		sc.DBSchema = fmt.Sprintf("bench%d", os.Getpid())
-		defer dropSchemas(*dbURL, sc.DBSchema)
-	}
-	b, err := newBenchEnv(ctx, sc, 0, stderr)
-	if err != nil {
-		return err
-	}
-	defer b.close()
+	defer release()
 	start := time.Now()
 	if err := b.populate(ctx, *n); err != nil {
 		return err
@@ -111,7 +98,7 @@ func benchScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"workload": "scan", "store": store, "subjects": *n, "fields": len(scanFields), "page": *page,
+	out := map[string]any{"workload": "scan", "store": b.storeName(), "subjects": *n, "fields": len(scanFields), "page": *page,
 		"gate_people_per_sec": round(full), "baseline_people_per_sec": round(base), "ratio": round(full / base),
 		"scan_heap_max_mb": round(float64(heapMax) / (1 << 20)), "peak_rss_mb": peakRSSMB(), "gomaxprocs": runtime.GOMAXPROCS(0)}
 	if *asJSON {

@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// Runs after the HTTP server has drained: commits what the collector
 	// accepted.
 	defer a.Close()
-	st, now, notices, keys := stackOf(a.Stores), a.Now, a.Notices, a.Keys
+	st, now, notices, apiKeys := stackOf(a.Stores), a.Now, a.Notices, a.APIKeys
 
 	// The demo keeps its keys in the data directory (demo only), so that a
 	// restart can say where they are although only their hashes are
@@ -207,24 +207,24 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	if ak.key, err = ak.ensure(ctx, keys, "admin", candor.RoleAdmin); err != nil {
+	if ak.key, err = ak.ensure(ctx, apiKeys, "admin", candor.RoleAdmin); err != nil {
 		return fmt.Errorf("admin key: %w", err)
 	}
-	if wk.key, err = wk.ensure(ctx, keys, "write", candor.RoleWrite); err != nil {
+	if wk.key, err = wk.ensure(ctx, apiKeys, "write", candor.RoleWrite); err != nil {
 		return fmt.Errorf("write key: %w", err)
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
-		Policy: pol, Store: st.store, Keys: keys, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Collector: a.Collector, Rights: a.Rights, Verifier: a.Verifier, Auditor: st.audit,
+		Policy: pol, Store: st.store, APIKeys: apiKeys, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Collector: a.Collector, Rights: a.Rights, Verifier: a.Verifier, Auditor: st.audit,
 		AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
 	api := srv.Handler()
 	sdkKey := ""
 	if cfg.Demo {
-		if sdkKey, err = demoSDKKey(ctx, keys, cfg.DataDir); err != nil {
+		if sdkKey, err = demoSDKKey(ctx, apiKeys, cfg.DataDir); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
@@ -338,8 +338,8 @@ func (k *apiKey) demo(file string) error {
 	return nil
 }
 
-func (k *apiKey) ensure(ctx context.Context, keys *apikeys.Keys, name, role string) (string, error) {
-	key, err := keys.Ensure(ctx, name, role, k.given)
+func (k *apiKey) ensure(ctx context.Context, apiKeys *apikeys.Service, name, role string) (string, error) {
+	key, err := apiKeys.Ensure(ctx, name, role, k.given)
 	if err != nil || !k.generated {
 		return key, err
 	}
@@ -483,7 +483,7 @@ func demoStaff(ctx context.Context, svc *staff.Service, dir string, out io.Write
 // demoSDKKey returns the write key the demo shop's page uses: a key of its
 // own, kept in the data directory (demo only), so that the page works after
 // a restart although only the hashes of keys are stored.
-func demoSDKKey(ctx context.Context, keys *apikeys.Keys, dir string) (string, error) {
+func demoSDKKey(ctx context.Context, apiKeys *apikeys.Service, dir string) (string, error) {
 	f := strings.TrimSuffix(dir, "/") + "/demo-sdk-key"
 	key := apikeys.Generate()
 	if b, err := os.ReadFile(f); err == nil {
@@ -491,7 +491,7 @@ func demoSDKKey(ctx context.Context, keys *apikeys.Keys, dir string) (string, er
 	} else if err := writePrivateFile(f, []byte(key+"\n")); err != nil {
 		return "", err
 	}
-	if _, err := keys.Ensure(ctx, "demo-sdk", candor.RoleBrowser, key); err != nil {
+	if _, err := apiKeys.Ensure(ctx, "demo-sdk", candor.RoleBrowser, key); err != nil {
 		return "", err
 	}
 	return key, nil

@@ -99,7 +99,7 @@ type App struct {
 	Notifier      *webhook.Notifier
 	Rights        *rights.Service
 	Verifier      *verify.Verifier
-	Keys          *apikeys.Keys
+	APIKeys       *apikeys.Service
 	Log           *slog.Logger
 	Now           func() time.Time
 
@@ -185,7 +185,7 @@ func (a *App) wire(ctx context.Context, cfg Config) error {
 	a.stopFeed = watch(st.Store, a.Ledger)
 	// A change to a subject (its traits, its identifiers, its erasure)
 	// drops the ledger's cached state of it.
-	a.Subjects = subjects.New(subjects.Options{Store: st.Store, Keys: st.Vault, Policy: pol, Auditor: st.Audit, Now: now, Changed: a.Ledger.Invalidate})
+	a.Subjects = subjects.New(subjects.Options{Store: st.Store, Vault: st.Vault, Policy: pol, Auditor: st.Audit, Now: now, Changed: a.Ledger.Invalidate})
 	a.Gate = gate.New(gate.Options{Policy: pol, Ledger: a.Ledger, Store: st.Store, Unsealer: st.Vault, Auditor: st.Audit, Now: now})
 	writers := 1
 	if st.Shared {
@@ -199,12 +199,12 @@ func (a *App) wire(ctx context.Context, cfg Config) error {
 		Logger: log, Writers: writers, Queue: cfg.IngestQueue, IdentitySecret: IdentitySecret(st.Vault)})
 	a.Notifier = webhook.NewNotifier(webhook.NotifierOptions{Store: st.Store, Policy: pol, Now: now, Logger: log,
 		Secret: func(recipient string) []byte { return WebhookSecret(st.Vault, recipient) }, Gate: a.Gate})
-	a.Rights = rights.New(rights.Options{Policy: pol, Store: st.Store, Keys: st.Vault, Ledger: a.Ledger, Subjects: a.Subjects, Auditor: st.Audit, Now: now,
+	a.Rights = rights.New(rights.Options{Policy: pol, Store: st.Store, Vault: st.Vault, Ledger: a.Ledger, Subjects: a.Subjects, Auditor: st.Audit, Now: now,
 		Notifier: a.Notifier, Gate: a.Gate, PIPLDays: cfg.PIPLDays})
 	if a.Verifier, err = newVerifier(cfg, st, a.Gate); err != nil {
 		return err
 	}
-	a.Keys = apikeys.New(st.Store, st.Store.Keys(), 0)
+	a.APIKeys = apikeys.New(st.Store, st.Store.Keys(), 0)
 	return nil
 }
 

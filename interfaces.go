@@ -30,10 +30,3 @@ type Signer interface {
 	KeyID() string
 	Sign(msg []byte) []byte
 }
-
-// Actor is who asks: a staff member, an API key, a partner, or Candor
-// itself for a named job.
-type Actor struct {
-	ID   string // such as "apikey:key_…" or "job:demo"
-	Role string
-}
