@@ -177,7 +177,7 @@ func TestSharedStoreCaches(t *testing.T) {
 	}
 	// A page read in bulk on one node sees, at its recheck, a withdrawal
 	// made through the other.
-	states, mark, err := b.States(ctx, []string{id})
+	states, mark, err := b.States(ctx, []string{id}, e.Policy.Purpose("analytics"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,11 +319,18 @@ func TestStatesInBulk(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Ledger.Invalidate(ids[2])
+	// For a purpose that rests on a contract, the ledger is not read: the
+	// subject's record alone decides.
+	contract, _, err := e.Ledger.States(ctx, []string{ids[0], ids[2]}, e.Policy.Purpose("service"))
+	if err != nil || len(contract) != 2 || !contract[0].Exists || len(contract[0].Latest) != 0 || !contract[1].Objected["analytics"] {
+		t.Errorf("states for a contract: %+v %+v, %v", contract[0], contract[1], err)
+	}
 	if _, err := e.Ledger.State(ctx, ids[1]); err != nil { // one of them cached
 		t.Fatal(err)
 	}
 	ask := append(slices.Clone(ids), "sub_nobody")
-	states, mark, err := e.Ledger.States(ctx, ask)
+	consented := e.Policy.Purpose("marketing.email")
+	states, mark, err := e.Ledger.States(ctx, ask, consented)
 	if err != nil || len(states) != len(ask) {
 		t.Fatalf("States: %d states, %v", len(states), err)
 	}
@@ -372,7 +379,7 @@ func TestStatesInBulk(t *testing.T) {
 		t.Error("Recheck kept a state after the cache forgot which ones changed")
 	}
 	// And so after InvalidateAll, for a page read since.
-	states, mark, _ = e.Ledger.States(ctx, ids)
+	states, mark, _ = e.Ledger.States(ctx, ids, consented)
 	e.Ledger.InvalidateAll()
 	if reread, _ := e.Ledger.Recheck(ctx, states[3], mark); reread == states[3] {
 		t.Error("Recheck kept a state after InvalidateAll")

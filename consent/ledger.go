@@ -140,12 +140,14 @@ func (l *Ledger) State(ctx context.Context, subjectID string) (*State, error) {
 type Mark uint64
 
 // States returns the states of ids, in their order, for a page of a bulk
-// run: those cached and current as State would use them, the rest read in
-// three reads whatever their number (and not cached: a bulk run reads each
-// person once, and would only push out the people decided one at a time).
-// The Mark says when; [Ledger.Recheck] tells whether one of them changed
-// since.
-func (l *Ledger) States(ctx context.Context, ids []string) ([]*State, Mark, error) {
+// run deciding on purpose p: those cached and current as State would use
+// them, the rest read in a few reads whatever their number (and not
+// cached: a bulk run reads each person once, and would only push out the
+// people decided one at a time). A state read for a purpose that does not
+// rest on consent holds neither the ledger nor the birth date, which no
+// decision on it reads: use it for p only. The Mark says when they were
+// read; [Ledger.Recheck] tells whether one of them changed since.
+func (l *Ledger) States(ctx context.Context, ids []string, p *candor.Purpose) ([]*State, Mark, error) {
 	m := Mark(l.cache.mark())
 	out := make([]*State, len(ids))
 	var missing []string
@@ -161,7 +163,7 @@ func (l *Ledger) States(ctx context.Context, ids []string) ([]*State, Mark, erro
 	if len(missing) == 0 {
 		return out, m, nil
 	}
-	loaded, err := l.loader.loadMany(ctx, missing)
+	loaded, err := l.loader.loadMany(ctx, missing, p.NeedsConsent())
 	if err != nil {
 		return nil, 0, err
 	}

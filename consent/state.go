@@ -59,8 +59,8 @@ func (l *loader) load(ctx context.Context, subjectID string) (*State, error) {
 
 // loadMany reads the states of ids in three reads, whatever their number:
 // the subjects first, then their birth dates and ledgers, as load does
-// for one.
-func (l *loader) loadMany(ctx context.Context, ids []string) ([]*State, error) {
+// for one; or, without consent, the subjects alone.
+func (l *loader) loadMany(ctx context.Context, ids []string, withConsent bool) ([]*State, error) {
 	subjects, err := l.store.BulkSubjects(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -70,13 +70,15 @@ func (l *loader) loadMany(ctx context.Context, ids []string) ([]*State, error) {
 	for i := range subjects {
 		found[subjects[i].ID], onFile[i] = &subjects[i], subjects[i].ID
 	}
-	births, err := l.birthDates(ctx, onFile)
-	if err != nil {
-		return nil, fmt.Errorf("consent: birth dates: %w", err)
-	}
-	ledgers, err := l.store.BulkConsents(ctx, onFile)
-	if err != nil {
-		return nil, err
+	var births map[string]time.Time
+	var ledgers map[string][]candor.Consent
+	if withConsent {
+		if births, err = l.birthDates(ctx, onFile); err != nil {
+			return nil, fmt.Errorf("consent: birth dates: %w", err)
+		}
+		if ledgers, err = l.store.BulkConsents(ctx, onFile); err != nil {
+			return nil, err
+		}
 	}
 	out := make([]*State, len(ids))
 	for i, id := range ids {

@@ -210,7 +210,7 @@ type scanned struct {
 // states were read, for the decision taken again as each one's turn
 // comes.
 func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor.Field, masked map[string]bool, events bool, ids []string) ([]*scanned, consent.Mark, error) {
-	states, mark, err := g.ledger.States(ctx, ids)
+	states, mark, err := g.ledger.States(ctx, ids, p)
 	if err != nil {
 		return nil, 0, err
 	}

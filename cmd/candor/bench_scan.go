@@ -30,6 +30,7 @@ func benchScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	n := fs.Int("subjects", 100000, "people on file")
 	page := fs.Int("page", gate.DefaultScanPage, "people read at a time")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured passes (baseline and scan) to this file")
 	dbURL := fs.String("db", env("CANDOR_DB", ""), "PostgreSQL URL: measure there instead of the embedded store (in schemas of its own, dropped afterwards)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -90,11 +91,17 @@ func benchScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if _, err := scan(); err != nil {
 		return err
 	}
-	base, err := baseline()
+	stop, err := startCPUProfile(*cpuProfile)
 	if err != nil {
 		return err
 	}
+	base, err := baseline()
+	if err != nil {
+		stop()
+		return err
+	}
 	full, err := scan()
+	stop()
 	if err != nil {
 		return err
 	}
