@@ -202,11 +202,11 @@ type AuditEntry struct {
 	Seq       int64
 	Time      time.Time
 	Actor     string
-	Action    string // read, decide, consent, create, …
+	Action    AuditAction
 	Purpose   string
 	SubjectID string
 	Fields    []string
-	Decision  string // allow, deny, ok, error
+	Decision  AuditDecision
 	Reason    string
 	RequestID string
 	PrevHash  []byte
@@ -227,7 +227,7 @@ type AuditCheckpoint struct {
 // entry must match all of them).
 type AuditQuery struct {
 	Actor     string
-	Action    string
+	Action    AuditAction
 	SubjectID string
 	Purpose   string
 	// Before, when positive, keeps only entries with Seq < Before.

@@ -53,7 +53,7 @@ func Hash(prev []byte, e *candor.AuditEntry) []byte {
 	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
 	h.Write(n[:])
 	put([]byte(e.Time.UTC().Format(time.RFC3339Nano)))
-	for _, s := range []string{e.Actor, e.Action, e.Purpose, e.SubjectID} {
+	for _, s := range []string{e.Actor, string(e.Action), e.Purpose, e.SubjectID} {
 		put([]byte(s))
 	}
 	binary.BigEndian.PutUint64(n[:], uint64(len(e.Fields)))
@@ -61,7 +61,7 @@ func Hash(prev []byte, e *candor.AuditEntry) []byte {
 	for _, f := range e.Fields {
 		put([]byte(f))
 	}
-	for _, s := range []string{e.Decision, e.Reason, e.RequestID} {
+	for _, s := range []string{string(e.Decision), e.Reason, e.RequestID} {
 		put([]byte(s))
 	}
 	return h.Sum(nil)

@@ -47,7 +47,7 @@ func (db *DB) AppendAudit(ctx context.Context, entries []*candor.AuditEntry, sea
 			}
 			n := len(args)
 			fmt.Fprintf(&sql, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12)
-			args = append(args, e.Seq, e.Time, e.Actor, e.Action, e.Purpose, e.SubjectID, fields, e.Decision, e.Reason, e.RequestID, e.PrevHash, e.Hash)
+			args = append(args, e.Seq, e.Time, e.Actor, string(e.Action), e.Purpose, e.SubjectID, fields, string(e.Decision), e.Reason, e.RequestID, e.PrevHash, e.Hash)
 			seq, hash = e.Seq, e.Hash
 		}
 		_, err := db.pool.Exec(ctx, sql.String(), args...)
@@ -114,7 +114,7 @@ func auditSearchSQL(q candor.AuditQuery) (string, []any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	for _, f := range []struct{ col, v string }{{"actor", q.Actor}, {"action", q.Action}, {"subject_id", q.SubjectID}, {"purpose", q.Purpose}} {
+	for _, f := range []struct{ col, v string }{{"actor", q.Actor}, {"action", string(q.Action)}, {"subject_id", q.SubjectID}, {"purpose", q.Purpose}} {
 		if f.v != "" {
 			add(f.col+" = $%d", f.v)
 		}

@@ -31,7 +31,7 @@ func (db *DB) AppendAudit(ctx context.Context, entries []*candor.AuditEntry, sea
 	defer stmt.Close()
 	for _, e := range entries {
 		seal(seq, hash, e)
-		if _, err := stmt.ExecContext(ctx, e.Seq, ts(e.Time), e.Actor, e.Action, e.Purpose, e.SubjectID, strings.Join(e.Fields, ","), e.Decision, e.Reason, e.RequestID, e.PrevHash, e.Hash); err != nil {
+		if _, err := stmt.ExecContext(ctx, e.Seq, ts(e.Time), e.Actor, string(e.Action), e.Purpose, e.SubjectID, strings.Join(e.Fields, ","), string(e.Decision), e.Reason, e.RequestID, e.PrevHash, e.Hash); err != nil {
 			return wrap("append audit", err)
 		}
 		seq, hash = e.Seq, e.Hash
@@ -89,7 +89,7 @@ const auditColumns = `seq, time, actor, action, purpose, subject_id, fields, dec
 func auditSearchSQL(q candor.AuditQuery) (string, []any) {
 	var where []string
 	var args []any
-	for _, f := range []struct{ col, v string }{{"actor", q.Actor}, {"action", q.Action}, {"subject_id", q.SubjectID}, {"purpose", q.Purpose}} {
+	for _, f := range []struct{ col, v string }{{"actor", q.Actor}, {"action", string(q.Action)}, {"subject_id", q.SubjectID}, {"purpose", q.Purpose}} {
 		if f.v != "" {
 			where = append(where, f.col+" = ?")
 			args = append(args, f.v)

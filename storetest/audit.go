@@ -17,7 +17,7 @@ func auditLog(t *testing.T, s candor.Store, n int) []candor.AuditEntry {
 	want := make([]candor.AuditEntry, n)
 	for i := range es {
 		purpose := []string{"service", "marketing.email", "analytics", ""}[i%4]
-		es[i] = &candor.AuditEntry{Time: at(i), Actor: fmt.Sprint("staff:s", i%3), Action: []string{"read", "lookup", "decide", "consent.record", "subject.erase"}[i%5],
+		es[i] = &candor.AuditEntry{Time: at(i), Actor: fmt.Sprint("staff:s", i%3), Action: []candor.AuditAction{"read", "lookup", "decide", "consent.record", "subject.erase"}[i%5],
 			Purpose: purpose, SubjectID: fmt.Sprint(candor.PrefixSubject, i%7), Fields: []string{"email"}, Decision: "allow", RequestID: fmt.Sprint("r", i)}
 	}
 	if err := s.AppendAudit(ctx, es, seal); err != nil {

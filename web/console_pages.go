@@ -288,8 +288,8 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 	// The purpose first: a role that may not read for it learns nothing,
 	// not even whether the person is on file, and the attempt is audited.
 	if !s.Policy.RoleAllows(m.Role, d.Purpose) {
-		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: "read", Purpose: d.Purpose,
-			Decision: "deny", Reason: gate.CodeRole, RequestID: httpx.RequestID(r.Context())}); err != nil {
+		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: candor.ActionRead, Purpose: d.Purpose,
+			Decision: candor.DecisionDeny, Reason: gate.CodeRole, RequestID: httpx.RequestID(r.Context())}); err != nil {
 			s.fail(w, r, "console", err)
 			return
 		}
@@ -301,8 +301,8 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 	}
 	notFound := func() {
 		// A look-up that found nobody is on record too.
-		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: "lookup", Purpose: d.Purpose,
-			Decision: "not_found", RequestID: httpx.RequestID(r.Context())}); err != nil {
+		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: candor.ActionLookup, Purpose: d.Purpose,
+			Decision: candor.DecisionNotFound, RequestID: httpx.RequestID(r.Context())}); err != nil {
 			s.fail(w, r, "console", err)
 			return
 		}
@@ -448,6 +448,9 @@ type auditData struct {
 	Filtered bool
 	Purposes []policy.ViewPurpose
 	Names    map[string]string // purpose id → name
+	// Actions are the actions Candor writes, offered by the action filter
+	// (which takes any dotted word: a log may hold older ones).
+	Actions []candor.AuditAction
 	// Refused names the query parameters that were not valid; the page
 	// then shows the form and why, and no entries.
 	Refused []string
@@ -513,7 +516,8 @@ func (s *Server) auditQuery(r *http.Request) (candor.AuditQuery, auditFilter, []
 		check("actor", validAuditWord(a, maxAuditActor, "ABCDEFGHIJKLMNOPQRSTUVWXYZ:._-"), a, &q.Actor, &f.Actor)
 	}
 	if a, set := one("action"); set {
-		check("action", validAuditWord(a, maxAuditAction, "._-"), a, &q.Action, &f.Action)
+		check("action", validAuditWord(a, maxAuditAction, "._-"), a, &f.Action)
+		q.Action = candor.AuditAction(f.Action)
 	}
 	if id, set := one("subject"); set {
 		check("subject", candor.ValidID(candor.PrefixSubject, id), id, &q.SubjectID, &f.Subject)
@@ -559,7 +563,8 @@ func (f auditFilter) link(bound string, seq int64) string {
 func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
 	ctx := r.Context()
 	q, f, refused := s.auditQuery(r)
-	d := auditData{Filter: f, Filtered: f != auditFilter{}, Purposes: s.Notices.Current().View(p.Lang).Purposes, Refused: refused, Names: map[string]string{}}
+	d := auditData{Filter: f, Filtered: f != auditFilter{}, Purposes: s.Notices.Current().View(p.Lang).Purposes, Refused: refused, Names: map[string]string{},
+		Actions: candor.AuditActions}
 	for _, vp := range d.Purposes {
 		d.Names[vp.ID] = vp.Name
 	}
