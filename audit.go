@@ -1,5 +1,7 @@
 package candor
 
+import "context"
+
 // AuditAction names what an [AuditEntry] records. Its string is stored and
 // covered by the chain hash, so a constant's value never changes: a new
 // action gets a new constant (and joins [AuditActions]).
@@ -85,3 +87,35 @@ const (
 
 // AuditDecisions lists every [AuditDecision] Candor writes.
 var AuditDecisions = []AuditDecision{DecisionAllow, DecisionDeny, DecisionOK, DecisionNotFound}
+
+type (
+	traceKey         struct{}
+	rightsRequestKey struct{}
+)
+
+// WithTraceID returns ctx carrying the trace id of the operation it
+// serves: the HTTP request id for a request. The audit log writes it into
+// every entry appended under ctx that names none ([AuditEntry.TraceID]).
+func WithTraceID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, traceKey{}, id)
+}
+
+// TraceID returns the trace id ctx carries, or "".
+func TraceID(ctx context.Context) string {
+	id, _ := ctx.Value(traceKey{}).(string)
+	return id
+}
+
+// WithRightsRequest returns ctx carrying the id of the rights request
+// being carried out. The audit log writes it into every entry appended
+// under ctx that names none ([AuditEntry.RightsRequest]): the consents,
+// rectifications and erasure the request causes.
+func WithRightsRequest(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, rightsRequestKey{}, id)
+}
+
+// RightsRequestID returns the rights request id ctx carries, or "".
+func RightsRequestID(ctx context.Context) string {
+	id, _ := ctx.Value(rightsRequestKey{}).(string)
+	return id
+}

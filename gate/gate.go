@@ -229,7 +229,10 @@ type ReadRequest struct {
 	Purpose   string
 	SubjectID string
 	// Fields to read; nil means every field declared for the purpose.
-	Fields    []string
+	Fields []string
+	// RequestID is the read's trace id (the HTTP request id), written to
+	// the audit entry's TraceID; when empty, the log takes the one the
+	// context carries.
 	RequestID string
 	// Events adds aggregates of the subject's events collected for the
 	// purpose (ReadResult.Events).
@@ -265,7 +268,7 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 	if p == nil {
 		return nil, candor.Invalid("unknown purpose", candor.FieldError{Field: "purpose", Message: "not declared in the policy"})
 	}
-	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: candor.ActionRead, Purpose: p.ID, SubjectID: r.SubjectID, RequestID: r.RequestID}
+	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: candor.ActionRead, Purpose: p.ID, SubjectID: r.SubjectID, TraceID: r.RequestID}
 	refuse := func(code, reason string) (*ReadResult, error) {
 		entry.Time, entry.Decision, entry.Reason = g.now(), candor.DecisionDeny, code
 		if err := g.auditor.Append(ctx, entry); err != nil {

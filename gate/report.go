@@ -146,7 +146,7 @@ type ReportEvent struct {
 // person sees everything. It returns ENOTFOUND for an unknown subject,
 // EFORBIDDEN for another role, EGONE when the subject's key is destroyed.
 func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, requestID string) (*Report, error) {
-	entry := candor.AuditEntry{Actor: actor.ID, Action: candor.ActionRead, Purpose: candor.PurposeRights, SubjectID: subjectID, RequestID: requestID}
+	entry := candor.AuditEntry{Actor: actor.ID, Action: candor.ActionRead, Purpose: candor.PurposeRights, SubjectID: subjectID, RightsRequest: requestID}
 	self := actor.Role == RoleSubject && actor.ID == "subject:"+subjectID
 	if actor.Role != candor.RoleAdmin && actor.Role != RoleDPO && !self {
 		entry.Time, entry.Decision, entry.Reason = g.now(), candor.DecisionDeny, CodeRole

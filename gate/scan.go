@@ -93,7 +93,7 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 	}
 	pageSize = min(pageSize, MaxScanPage)
 	run := candor.Run{ID: candor.NewID(candor.PrefixRun), Purpose: p.ID, Actor: r.Actor.ID, Label: r.Label, StartedAt: g.now()}
-	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: candor.ActionReadBulk, Purpose: p.ID, RequestID: cmpOr(r.RequestID, run.ID)}
+	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: candor.ActionReadBulk, Purpose: p.ID, TraceID: cmpOr(r.RequestID, run.ID)}
 	refuse := func(code, msg string) (ScanResult, error) {
 		entry.Time, entry.Decision, entry.Reason = g.now(), candor.DecisionDeny, code
 		if err := g.auditor.Append(ctx, entry); err != nil {

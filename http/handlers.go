@@ -196,7 +196,7 @@ func (s *Server) searchSubject(w http.ResponseWriter, r *http.Request, p *princi
 	id, err := s.Subjects.Find(r.Context(), kind, value)
 	if code := candor.ErrorCode(err); code == candor.ENOTFOUND || code == candor.EINVALID {
 		if aerr := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: candor.ActionSubjectSearch, Purpose: in.Purpose,
-			Fields: []string{kind}, Decision: candor.DecisionDeny, Reason: "not_found", RequestID: requestID(r.Context())}); aerr != nil {
+			Fields: []string{kind}, Decision: candor.DecisionDeny, Reason: "not_found", TraceID: requestID(r.Context())}); aerr != nil {
 			return aerr
 		}
 		return candor.Errorf(candor.ENOTFOUND, "nobody holds that %s", kind)
@@ -356,7 +356,7 @@ func (s *Server) consents(w http.ResponseWriter, r *http.Request, p *principal) 
 	// policy knows (an undeclared "accountability" named a purpose that no
 	// notice declares, so a person reading the log could not be told it).
 	if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: candor.ActionConsentsRead, Purpose: candor.PurposeRights,
-		SubjectID: id, Decision: candor.DecisionAllow, Reason: "consent history", RequestID: requestID(r.Context())}); err != nil {
+		SubjectID: id, Decision: candor.DecisionAllow, Reason: "consent history", TraceID: requestID(r.Context())}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"subject_id": id, "state": state, "history": views})

@@ -283,7 +283,8 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 // or deletes its copy. A correction the policy refuses refuses the request,
 // with the reason.
 func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.RightsRequest, traits map[string]any) (*candor.RightsRequest, error) {
-	values, err := s.o.Subjects.Rectify(ctx, actor, r.ID, r.SubjectID, traits)
+	ctx = candor.WithRightsRequest(ctx, r.ID) // the subject's audit entries name the request
+	values, err := s.o.Subjects.Rectify(ctx, actor, candor.TraceID(ctx), r.SubjectID, traits)
 	if err != nil {
 		now := s.o.Now().UTC()
 		refused := r
@@ -368,7 +369,7 @@ func (s *Service) carryValues(ctx context.Context, actor candor.Actor, r candor.
 		}
 		names := slices.Sorted(maps.Keys(give))
 		if err := s.o.Auditor.Append(ctx, candor.AuditEntry{Time: now, Actor: actor.ID, Action: candor.ActionDisclose, Purpose: purpose, SubjectID: r.SubjectID,
-			Fields: names, Decision: candor.DecisionAllow, Reason: "rectification to " + rec.ID, RequestID: r.ID}); err != nil {
+			Fields: names, Decision: candor.DecisionAllow, Reason: "rectification to " + rec.ID, RightsRequest: r.ID}); err != nil {
 			return 0, fmt.Errorf("rights: audit: %w", err)
 		}
 		notice.Purpose, notice.Values = purpose, give
@@ -418,7 +419,7 @@ func (s *Service) Execute(ctx context.Context, actor candor.Actor, id string) (*
 		}
 	case candor.RightWithdraw:
 		var res *consent.Result
-		res, err = s.o.Ledger.Record(ctx, actor, r.ID, r.SubjectID, consent.Choice{NoticeVersion: s.o.Ledger.Notices().Current().Version, Scope: consent.ScopeNone, Channel: "rights"})
+		res, err = s.o.Ledger.Record(candor.WithRightsRequest(ctx, r.ID), actor, candor.TraceID(ctx), r.SubjectID, consent.Choice{NoticeVersion: s.o.Ledger.Notices().Current().Version, Scope: consent.ScopeNone, Channel: "rights"})
 		if res != nil {
 			result["consents"] = int64(len(res.Records))
 		}
@@ -635,7 +636,7 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 		s.o.Subjects.Forget(subjectID)
 	}
 	err = s.o.Auditor.Append(ctx, candor.AuditEntry{Time: s.o.Now(), Actor: actor.ID, Action: candor.ActionSubjectErase, SubjectID: subjectID,
-		Decision: candor.DecisionOK, Reason: fmt.Sprintf("events=%d suppressed=%d", result["events"], result["suppressed"]), RequestID: requestID})
+		Decision: candor.DecisionOK, Reason: fmt.Sprintf("events=%d suppressed=%d", result["events"], result["suppressed"]), RightsRequest: requestID})
 	if err != nil {
 		return nil, fmt.Errorf("rights: audit: %w", err)
 	}
@@ -644,7 +645,7 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 
 func (s *Service) audit(ctx context.Context, actor candor.Actor, r candor.RightsRequest, action candor.AuditAction, decision candor.AuditDecision, reason string) error {
 	err := s.o.Auditor.Append(ctx, candor.AuditEntry{Time: s.o.Now(), Actor: actor.ID, Action: action, SubjectID: r.SubjectID,
-		Decision: decision, Reason: reason, RequestID: r.ID})
+		Decision: decision, Reason: reason, RightsRequest: r.ID})
 	if err != nil {
 		return fmt.Errorf("rights: audit: %w", err)
 	}

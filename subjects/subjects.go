@@ -142,7 +142,7 @@ func (s *Service) Upsert(ctx context.Context, actor candor.Actor, requestID stri
 		for _, t := range traits {
 			names = append(names, t.field)
 		}
-		if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: action, SubjectID: id, Fields: names, Decision: candor.DecisionOK, RequestID: requestID}); err != nil {
+		if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: action, SubjectID: id, Fields: names, Decision: candor.DecisionOK, TraceID: requestID}); err != nil {
 			return "", false, fmt.Errorf("subjects: audit: %w", err)
 		}
 		return id, created, nil
@@ -554,7 +554,7 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 		return err
 	}
 	err = s.auditor.Append(ctx, candor.AuditEntry{Time: m.At, Actor: actor.ID, Action: candor.ActionSubjectMerge, SubjectID: into, Decision: candor.DecisionOK,
-		Reason: fmt.Sprintf("merged %s: %d identifiers, %d traits, %d events, %d refusals", from, len(m.Identifiers), len(m.Traits), len(m.Events), len(m.Consents)), RequestID: requestID})
+		Reason: fmt.Sprintf("merged %s: %d identifiers, %d traits, %d events, %d refusals", from, len(m.Identifiers), len(m.Traits), len(m.Events), len(m.Consents)), TraceID: requestID})
 	if err != nil {
 		return fmt.Errorf("subjects: audit: %w", err)
 	}
@@ -612,7 +612,7 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 	s.changed(subjectID)
 	s.Forget(subjectID) // a look-up by the old e-mail or phone must not find them
 	if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: candor.ActionSubjectRectify, SubjectID: subjectID, Fields: fields,
-		Decision: candor.DecisionOK, RequestID: requestID}); err != nil {
+		Decision: candor.DecisionOK, TraceID: requestID}); err != nil {
 		return nil, fmt.Errorf("subjects: audit: %w", err)
 	}
 	return values, nil
