@@ -202,15 +202,23 @@ type AuditEntry struct {
 	Seq       int64
 	Time      time.Time
 	Actor     string
-	Action    string // read, decide, consent, create, …
+	Action    AuditAction
 	Purpose   string
 	SubjectID string
 	Fields    []string
-	Decision  string // allow, deny, ok, error
+	Decision  AuditDecision
 	Reason    string
-	RequestID string
-	PrevHash  []byte
-	Hash      []byte
+	// TraceID ties the entry to the operation that wrote it and to that
+	// operation's log lines: the HTTP request id (X-Request-Id, see
+	// [WithTraceID]), or, for work no request carries, the operation's own
+	// id (a bulk run, a verification challenge). Entries written before
+	// RightsRequest existed may hold a rights request's id here instead.
+	TraceID string
+	// RightsRequest is the id (req_…) of the data-subject request the
+	// entry was written for, if any.
+	RightsRequest string
+	PrevHash      []byte
+	Hash          []byte
 }
 
 // AuditCheckpoint is a signed statement that the chain reached Hash at Seq.
@@ -226,10 +234,12 @@ type AuditCheckpoint struct {
 // Each non-empty filter must equal the entry's value; filters combine (an
 // entry must match all of them).
 type AuditQuery struct {
-	Actor     string
-	Action    string
-	SubjectID string
-	Purpose   string
+	Actor         string
+	Action        AuditAction
+	SubjectID     string
+	Purpose       string
+	TraceID       string
+	RightsRequest string
 	// Before, when positive, keeps only entries with Seq < Before.
 	Before int64
 	// After, when positive, keeps only entries with Seq > After, and asks

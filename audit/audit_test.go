@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -61,7 +62,7 @@ func newLog(t testing.TB, store candor.Store, s audit.Signer, opts audit.Options
 }
 
 func entry(i int) candor.AuditEntry {
-	return candor.AuditEntry{Actor: "apikey:k", Action: "read", Purpose: "service", SubjectID: fmt.Sprintf("sub_%d", i), Fields: []string{"email", "phone"}, Decision: "allow", Reason: "basis", RequestID: fmt.Sprint("r", i)}
+	return candor.AuditEntry{Actor: "apikey:k", Action: "read", Purpose: "service", SubjectID: fmt.Sprintf("sub_%d", i), Fields: []string{"email", "phone"}, Decision: "allow", Reason: "basis", TraceID: fmt.Sprint("r", i)}
 }
 
 // fill appends n entries with a checkpoint every `every`, then closes the log.
@@ -199,10 +200,12 @@ func TestTamperingIsFound(t *testing.T) {
 	}{
 		{"changed field", []string{`UPDATE audit_log SET purpose = 'marketing' WHERE seq = 7`}, 7, "changed"},
 		{"changed fields list", []string{`UPDATE audit_log SET fields = 'email' WHERE seq = 3`}, 3, "changed"},
+		{"trace id moved to the rights request", []string{`UPDATE audit_log SET rights_request = request_id, request_id = '' WHERE seq = 4`}, 4, "changed"},
+		{"rights request added", []string{`UPDATE audit_log SET rights_request = 'req_x' WHERE seq = 6`}, 6, "changed"},
 		{"removed entry", []string{`DELETE FROM audit_log WHERE seq = 12`}, 12, "missing"},
 		{"removed and renumbered", []string{`DELETE FROM audit_log WHERE seq = 12`, `UPDATE audit_log SET seq = seq - 1 WHERE seq > 12`}, 12, "follow"},
 		{"inserted entry", []string{`UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 9`, `UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1009`,
-			`INSERT INTO audit_log SELECT 9, time, 'forger', action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash FROM audit_log WHERE seq = 8`}, 9, ""},
+			`INSERT INTO audit_log SELECT 9, time, 'forger', action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash, rights_request FROM audit_log WHERE seq = 8`}, 9, ""},
 		{"reordered entries", []string{`UPDATE audit_log SET seq = -5 WHERE seq = 5`, `UPDATE audit_log SET seq = 5 WHERE seq = 6`, `UPDATE audit_log SET seq = 6 WHERE seq = -5`}, 5, "follow"},
 		{"truncated before the last checkpoint", []string{`DELETE FROM audit_log WHERE seq > 17`}, 18, "truncated"},
 		{"checkpoint signature altered", []string{`UPDATE audit_checkpoints SET signature = zeroblob(64) WHERE seq = 10`}, 10, "signature"},
@@ -281,7 +284,7 @@ func TestTruncationAfterLastCheckpoint(t *testing.T) {
 }
 
 func TestHashCoversEveryField(t *testing.T) {
-	base := candor.AuditEntry{Seq: 3, Time: time.Unix(1700000000, 5).UTC(), Actor: "a", Action: "read", Purpose: "p", SubjectID: "s", Fields: []string{"x", "y"}, Decision: "allow", Reason: "r", RequestID: "q"}
+	base := candor.AuditEntry{Seq: 3, Time: time.Unix(1700000000, 5).UTC(), Actor: "a", Action: "read", Purpose: "p", SubjectID: "s", Fields: []string{"x", "y"}, Decision: "allow", Reason: "r", TraceID: "q", RightsRequest: "req_r"}
 	prev := []byte("prev")
 	h := audit.Hash(prev, &base)
 	if string(audit.Hash(prev, &base)) != string(h) {
@@ -298,7 +301,10 @@ func TestHashCoversEveryField(t *testing.T) {
 		"field set": func(e *candor.AuditEntry) { e.Fields = []string{"x"} },
 		"decision":  func(e *candor.AuditEntry) { e.Decision = "deny" },
 		"reason":    func(e *candor.AuditEntry) { e.Reason = "s" },
-		"request":   func(e *candor.AuditEntry) { e.RequestID = "z" },
+		"trace":     func(e *candor.AuditEntry) { e.TraceID = "z" },
+		"rights":    func(e *candor.AuditEntry) { e.RightsRequest = "req_s" },
+		"no rights": func(e *candor.AuditEntry) { e.RightsRequest = "" },
+		"moved":     func(e *candor.AuditEntry) { e.TraceID, e.RightsRequest = "req_r", "q" },
 		"boundary":  func(e *candor.AuditEntry) { e.Actor, e.Action = "ar", "ead" },
 	}
 	for name, change := range changes {
@@ -311,6 +317,56 @@ func TestHashCoversEveryField(t *testing.T) {
 	}
 	if string(audit.Hash([]byte("other"), &base)) == string(h) {
 		t.Error("changing the previous hash keeps the hash")
+	}
+}
+
+// TestAppendTakesTheContextsIDs: an entry that names no trace id or
+// rights request gets those its context carries; one that names them
+// keeps its own.
+func TestAppendTakesTheContextsIDs(t *testing.T) {
+	db := open(t, t.TempDir())
+	l := newLog(t, db, newSigner("k"), audit.Options{})
+	defer l.Close()
+	c := candor.WithRightsRequest(candor.WithTraceID(ctx, "trace1"), "req_1")
+	own := entry(1)
+	own.RightsRequest = "req_own"
+	if err := l.Append(c, entry(0)); err != nil {
+		t.Fatal(err)
+	}
+	es := []candor.AuditEntry{own, entry(2)}
+	es[1].TraceID = ""
+	if err := l.AppendMany(c, es); err != nil {
+		t.Fatal(err)
+	}
+	if es[1].TraceID != "" || es[1].RightsRequest != "" {
+		t.Errorf("AppendMany changed its argument: %+v", es[1])
+	}
+	got, err := db.AuditEntries(ctx, 1, 10)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("entries %+v %v", got, err)
+	}
+	for i, want := range [][2]string{{"r0", "req_1"}, {"r1", "req_own"}, {"trace1", "req_1"}} {
+		if got[i].TraceID != want[0] || got[i].RightsRequest != want[1] {
+			t.Errorf("entry %d: trace %q, rights request %q; want %q, %q", i+1, got[i].TraceID, got[i].RightsRequest, want[0], want[1])
+		}
+	}
+}
+
+// TestHashOfAnEntryWithoutRightsRequest: an entry that names no rights
+// request (every entry written before AuditEntry.RightsRequest existed,
+// when the trace id's place held "the request id", sometimes a rights
+// request's) hashes exactly as it did then. The want is the hash the
+// version-1 encoding gave before the field was added.
+func TestHashOfAnEntryWithoutRightsRequest(t *testing.T) {
+	old := candor.AuditEntry{Seq: 3, Time: time.Unix(1700000000, 5).UTC(), Actor: "a", Action: "read", Purpose: "p", SubjectID: "s", Fields: []string{"x", "y"}, Decision: "allow", Reason: "r", TraceID: "req_q"}
+	if got, want := hex.EncodeToString(audit.Hash([]byte("prev"), &old)), "bcb1e809cf5f3b9730f459fff4649ffd0bbd4351c4a943e594ba242d4b0ce8fb"; got != want {
+		t.Errorf("hash of an entry without a rights request = %s, want %s (as before the field existed)", got, want)
+	}
+	// The same request named in the new field is a different entry.
+	moved := old
+	moved.TraceID, moved.RightsRequest = "", "req_q"
+	if string(audit.Hash([]byte("prev"), &moved)) == string(audit.Hash([]byte("prev"), &old)) {
+		t.Error("a rights request in its own field hashes as it did in the trace id's place")
 	}
 }
 

@@ -39,7 +39,15 @@ const hashVersion = 1
 // Hash returns the chain hash of e after prev: SHA-256 over a version byte
 // and a length-prefixed encoding of prev, the sequence number, the time
 // (UTC, RFC 3339 with nanoseconds), actor, action, purpose, subject id,
-// fields, decision, reason and request id.
+// fields, decision, reason and trace id, then, only when the entry names
+// one, the rights request id.
+//
+// The rights request came later: an entry without one (every entry written
+// before it existed) hashes exactly as it always did. One with one is
+// still unambiguous, since every part is length-prefixed and the rights
+// request is the only part that may follow the trace id. A further
+// optional part must therefore not simply be appended too: tag it, or
+// change hashVersion.
 func Hash(prev []byte, e *candor.AuditEntry) []byte {
 	h := sha256.New()
 	var n [8]byte
@@ -53,7 +61,7 @@ func Hash(prev []byte, e *candor.AuditEntry) []byte {
 	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
 	h.Write(n[:])
 	put([]byte(e.Time.UTC().Format(time.RFC3339Nano)))
-	for _, s := range []string{e.Actor, e.Action, e.Purpose, e.SubjectID} {
+	for _, s := range []string{e.Actor, string(e.Action), e.Purpose, e.SubjectID} {
 		put([]byte(s))
 	}
 	binary.BigEndian.PutUint64(n[:], uint64(len(e.Fields)))
@@ -61,8 +69,11 @@ func Hash(prev []byte, e *candor.AuditEntry) []byte {
 	for _, f := range e.Fields {
 		put([]byte(f))
 	}
-	for _, s := range []string{e.Decision, e.Reason, e.RequestID} {
+	for _, s := range []string{string(e.Decision), e.Reason, e.TraceID} {
 		put([]byte(s))
+	}
+	if e.RightsRequest != "" {
+		put([]byte(e.RightsRequest))
 	}
 	return h.Sum(nil)
 }

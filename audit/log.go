@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -179,17 +180,42 @@ func holdsAnchor(ctx context.Context, store candor.AuditStore, anchor *candor.Au
 }
 
 // Append writes e and returns once it is committed. Seq, PrevHash, Hash
-// and, when zero, Time are set by the log. An error means the entry was not
-// written: the caller must fail closed. ctx bounds the wait to be queued;
-// once queued, the entry is either committed or reported failed.
+// and, when zero, Time are set by the log; when empty, TraceID and
+// RightsRequest are those ctx carries ([candor.WithTraceID],
+// [candor.WithRightsRequest]). An error means the entry was not written:
+// the caller must fail closed. ctx bounds the wait to be queued; once
+// queued, the entry is either committed or reported failed.
 func (l *Log) Append(ctx context.Context, e candor.AuditEntry) error {
-	return l.AppendMany(ctx, []candor.AuditEntry{e})
+	fromContext(ctx, &e)
+	return l.appendMany(ctx, []candor.AuditEntry{e})
 }
 
 // AppendMany writes several entries together, in order, with one wait:
 // at most MaxBatch of them, so that a checkpoint is never more than
-// CheckpointEvery + MaxBatch entries behind.
+// CheckpointEvery + MaxBatch entries behind. Like [Log.Append], it takes
+// an entry's empty TraceID and RightsRequest from ctx (into a copy: es
+// is left as it is).
 func (l *Log) AppendMany(ctx context.Context, es []candor.AuditEntry) error {
+	if candor.TraceID(ctx) != "" || candor.RightsRequestID(ctx) != "" {
+		es = slices.Clone(es)
+		for i := range es {
+			fromContext(ctx, &es[i])
+		}
+	}
+	return l.appendMany(ctx, es)
+}
+
+// fromContext fills e's empty TraceID and RightsRequest from ctx.
+func fromContext(ctx context.Context, e *candor.AuditEntry) {
+	if e.TraceID == "" {
+		e.TraceID = candor.TraceID(ctx)
+	}
+	if e.RightsRequest == "" {
+		e.RightsRequest = candor.RightsRequestID(ctx)
+	}
+}
+
+func (l *Log) appendMany(ctx context.Context, es []candor.AuditEntry) error {
 	if len(es) == 0 {
 		return nil
 	}

@@ -377,8 +377,8 @@ func (l *Ledger) Record(ctx context.Context, actor candor.Actor, requestID, subj
 	}
 	l.Invalidate(subjectID)
 	if err := l.auditor.Append(ctx, candor.AuditEntry{
-		Time: now, Actor: actor.ID, Action: "consent.record", SubjectID: subjectID, Decision: "ok",
-		Reason: strings.Join(summary, " "), RequestID: requestID,
+		Time: now, Actor: actor.ID, Action: candor.ActionConsentRecord, SubjectID: subjectID, Decision: candor.DecisionOK,
+		Reason: strings.Join(summary, " "), TraceID: requestID,
 	}); err != nil {
 		return nil, fmt.Errorf("consent: audit: %w", err)
 	}

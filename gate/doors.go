@@ -27,8 +27,8 @@ func (g *Gate) Contact(ctx context.Context, actor candor.Actor, subjectID, kind 
 		if id.Kind != kind || !hmac.Equal(id.Blind, blind) {
 			continue
 		}
-		if err := g.auditor.Append(ctx, candor.AuditEntry{Time: g.now(), Actor: actor.ID, Action: "read", Purpose: candor.PurposeRights,
-			SubjectID: subjectID, Fields: []string{id.Kind}, Decision: "allow", Reason: "send a verification code", RequestID: requestID}); err != nil {
+		if err := g.auditor.Append(ctx, candor.AuditEntry{Time: g.now(), Actor: actor.ID, Action: candor.ActionRead, Purpose: candor.PurposeRights,
+			SubjectID: subjectID, Fields: []string{id.Kind}, Decision: candor.DecisionAllow, Reason: "send a verification code", TraceID: requestID}); err != nil {
 			return "", fmt.Errorf("gate: audit: %w", err)
 		}
 		b, err := g.unseal(ctx, subjectID, "identifier:"+id.Kind, id.Sealed)
@@ -50,8 +50,8 @@ func (g *Gate) OpenDelivery(ctx context.Context, d candor.Delivery) ([]byte, err
 	if d.SubjectID == "" {
 		return d.Body, nil
 	}
-	if err := g.auditor.Append(ctx, candor.AuditEntry{Time: g.now(), Actor: "job:webhooks", Action: "read", Purpose: candor.PurposeRights,
-		SubjectID: d.SubjectID, Fields: []string{"delivery"}, Decision: "allow", Reason: d.Event + " to " + d.Recipient, RequestID: d.RequestID}); err != nil {
+	if err := g.auditor.Append(ctx, candor.AuditEntry{Time: g.now(), Actor: "job:webhooks", Action: candor.ActionRead, Purpose: candor.PurposeRights,
+		SubjectID: d.SubjectID, Fields: []string{"delivery"}, Decision: candor.DecisionAllow, Reason: d.Event + " to " + d.Recipient, RightsRequest: d.RequestID}); err != nil {
 		return nil, fmt.Errorf("gate: audit: %w", err)
 	}
 	return g.unseal(ctx, d.SubjectID, candor.DeliveryField(d.ID), d.Body)
@@ -134,8 +134,8 @@ func (g *Gate) RefusalReason(ctx context.Context, actor candor.Actor, r *candor.
 	if len(r.Details.ReasonSealed) == 0 {
 		return r.Details.Reason, nil
 	}
-	if err := g.auditor.Append(ctx, candor.AuditEntry{Time: g.now(), Actor: actor.ID, Action: "read", Purpose: candor.PurposeRights,
-		SubjectID: r.SubjectID, Fields: []string{"refusal_reason"}, Decision: "allow", Reason: "refusal reason", RequestID: r.ID}); err != nil {
+	if err := g.auditor.Append(ctx, candor.AuditEntry{Time: g.now(), Actor: actor.ID, Action: candor.ActionRead, Purpose: candor.PurposeRights,
+		SubjectID: r.SubjectID, Fields: []string{"refusal_reason"}, Decision: candor.DecisionAllow, Reason: "refusal reason", RightsRequest: r.ID}); err != nil {
 		return "", fmt.Errorf("gate: audit: %w", err)
 	}
 	b, err := g.unseal(ctx, r.SubjectID, candor.RefusalField(r.ID), r.Details.ReasonSealed)

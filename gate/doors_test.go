@@ -41,7 +41,7 @@ func TestContactAuditsFirst(t *testing.T) {
 	}
 	audited := false
 	for _, en := range entries {
-		audited = audited || (en.Action == "read" && en.Purpose == candor.PurposeRights && en.SubjectID == id && en.RequestID == "chl_1")
+		audited = audited || (en.Action == "read" && en.Purpose == candor.PurposeRights && en.SubjectID == id && en.TraceID == "chl_1")
 	}
 	if !audited {
 		t.Fatal("reading the address on file was not audited")

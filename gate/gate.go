@@ -250,7 +250,10 @@ type ReadRequest struct {
 	Purpose   string
 	SubjectID string
 	// Fields to read; nil means every field declared for the purpose.
-	Fields    []string
+	Fields []string
+	// RequestID is the read's trace id (the HTTP request id), written to
+	// the audit entry's TraceID; when empty, the log takes the one the
+	// context carries.
 	RequestID string
 	// Events adds aggregates of the subject's events collected for the
 	// purpose (ReadResult.Events).
@@ -286,9 +289,9 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 	if p == nil {
 		return nil, candor.Invalid("unknown purpose", candor.FieldError{Field: "purpose", Message: "not declared in the policy"})
 	}
-	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: "read", Purpose: p.ID, SubjectID: r.SubjectID, RequestID: r.RequestID}
+	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: candor.ActionRead, Purpose: p.ID, SubjectID: r.SubjectID, TraceID: r.RequestID}
 	refuse := func(code, reason string) (*ReadResult, error) {
-		entry.Time, entry.Decision, entry.Reason = g.now(), "deny", code
+		entry.Time, entry.Decision, entry.Reason = g.now(), candor.DecisionDeny, code
 		if err := g.auditor.Append(ctx, entry); err != nil {
 			return nil, fmt.Errorf("gate: audit: %w", err)
 		}
@@ -350,7 +353,7 @@ func (g *Gate) Read(ctx context.Context, r ReadRequest) (*ReadResult, error) {
 		}
 		returned = append(returned, "events")
 	}
-	entry.Time, entry.Fields, entry.Decision, entry.Reason = g.now(), returned, "allow", d.Code
+	entry.Time, entry.Fields, entry.Decision, entry.Reason = g.now(), returned, candor.DecisionAllow, d.Code
 	if len(res.Withheld) > 0 {
 		var w []string
 		for f, why := range res.Withheld {

@@ -146,10 +146,10 @@ type ReportEvent struct {
 // person sees everything. It returns ENOTFOUND for an unknown subject,
 // EFORBIDDEN for another role, EGONE when the subject's key is destroyed.
 func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, requestID string) (*Report, error) {
-	entry := candor.AuditEntry{Actor: actor.ID, Action: "read", Purpose: candor.PurposeRights, SubjectID: subjectID, RequestID: requestID}
+	entry := candor.AuditEntry{Actor: actor.ID, Action: candor.ActionRead, Purpose: candor.PurposeRights, SubjectID: subjectID, RightsRequest: requestID}
 	self := actor.Role == RoleSubject && actor.ID == "subject:"+subjectID
 	if actor.Role != candor.RoleAdmin && actor.Role != RoleDPO && !self {
-		entry.Time, entry.Decision, entry.Reason = g.now(), "deny", CodeRole
+		entry.Time, entry.Decision, entry.Reason = g.now(), candor.DecisionDeny, CodeRole
 		if err := g.auditor.Append(ctx, entry); err != nil {
 			return nil, fmt.Errorf("gate: audit: %w", err)
 		}
@@ -258,7 +258,7 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 	if rep.Runs == nil {
 		rep.Runs = []candor.Run{}
 	}
-	entry.Time, entry.Decision, entry.Reason = g.now(), "allow", "access report"
+	entry.Time, entry.Decision, entry.Reason = g.now(), candor.DecisionAllow, "access report"
 	entry.Fields = append(append(fields, "identifiers", "consents", "disclosures"), "events")
 	if err := g.auditor.Append(ctx, entry); err != nil {
 		return nil, fmt.Errorf("gate: audit: %w", err)

@@ -95,9 +95,9 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 	}
 	pageSize = min(pageSize, MaxScanPage)
 	run := candor.Run{ID: candor.NewID(candor.PrefixRun), Purpose: p.ID, Actor: r.Actor.ID, Label: r.Label, StartedAt: g.now()}
-	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: "read.bulk", Purpose: p.ID, RequestID: cmpOr(r.RequestID, run.ID)}
+	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: candor.ActionReadBulk, Purpose: p.ID, TraceID: cmpOr(r.RequestID, run.ID)}
 	refuse := func(code, msg string) (ScanResult, error) {
-		entry.Time, entry.Decision, entry.Reason = g.now(), "deny", code
+		entry.Time, entry.Decision, entry.Reason = g.now(), candor.DecisionDeny, code
 		if err := g.auditor.Append(ctx, entry); err != nil {
 			return ScanResult{}, fmt.Errorf("gate: audit: %w", err)
 		}
@@ -280,7 +280,7 @@ func (g *Gate) auditPage(ctx context.Context, entry candor.AuditEntry, runID str
 	if events {
 		names = append(names, "events")
 	}
-	entry.Time, entry.Fields, entry.Decision = g.now(), names, "allow"
+	entry.Time, entry.Fields, entry.Decision = g.now(), names, candor.DecisionAllow
 	entry.Reason = fmt.Sprintf("run %s page %d: %d people, ids sha256:%s", runID, page, len(people), IDsHash(ids))
 	if err := g.auditor.Append(ctx, entry); err != nil {
 		return fmt.Errorf("gate: audit: %w", err)

@@ -195,8 +195,8 @@ func (s *Server) searchSubject(w http.ResponseWriter, r *http.Request, p *princi
 	}
 	id, err := s.Subjects.Find(r.Context(), kind, value)
 	if code := candor.ErrorCode(err); code == candor.ENOTFOUND || code == candor.EINVALID {
-		if aerr := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: "subject.search", Purpose: in.Purpose,
-			Fields: []string{kind}, Decision: "deny", Reason: "not_found", RequestID: requestID(r.Context())}); aerr != nil {
+		if aerr := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: candor.ActionSubjectSearch, Purpose: in.Purpose,
+			Fields: []string{kind}, Decision: candor.DecisionDeny, Reason: "not_found", TraceID: requestID(r.Context())}); aerr != nil {
 			return aerr
 		}
 		return candor.Errorf(candor.ENOTFOUND, "nobody holds that %s", kind)
@@ -355,8 +355,8 @@ func (s *Server) consents(w http.ResponseWriter, r *http.Request, p *principal) 
 	// a duty owed to the person, and "rights" is the one purpose every
 	// policy knows (an undeclared "accountability" named a purpose that no
 	// notice declares, so a person reading the log could not be told it).
-	if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: "consents.read", Purpose: candor.PurposeRights,
-		SubjectID: id, Decision: "allow", Reason: "consent history", RequestID: requestID(r.Context())}); err != nil {
+	if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: p.ID, Action: candor.ActionConsentsRead, Purpose: candor.PurposeRights,
+		SubjectID: id, Decision: candor.DecisionAllow, Reason: "consent history", TraceID: requestID(r.Context())}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"subject_id": id, "state": state, "history": views})

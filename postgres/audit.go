@@ -34,8 +34,8 @@ func (db *DB) AppendAudit(ctx context.Context, entries []*candor.AuditEntry, sea
 		}
 		seq, hash := db.auditSeq, db.auditHash
 		var sql strings.Builder
-		sql.WriteString(db.q(`INSERT INTO {audit}.audit_log (seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash) VALUES `))
-		args := make([]any, 0, 12*len(entries))
+		sql.WriteString(db.q(`INSERT INTO {audit}.audit_log (seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, rights_request, prev_hash, hash) VALUES `))
+		args := make([]any, 0, 13*len(entries))
 		for i, e := range entries {
 			seal(seq, hash, e)
 			fields := e.Fields
@@ -46,8 +46,8 @@ func (db *DB) AppendAudit(ctx context.Context, entries []*candor.AuditEntry, sea
 				sql.WriteString(", ")
 			}
 			n := len(args)
-			fmt.Fprintf(&sql, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12)
-			args = append(args, e.Seq, e.Time, e.Actor, e.Action, e.Purpose, e.SubjectID, fields, e.Decision, e.Reason, e.RequestID, e.PrevHash, e.Hash)
+			fmt.Fprintf(&sql, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+13)
+			args = append(args, e.Seq, e.Time, e.Actor, string(e.Action), e.Purpose, e.SubjectID, fields, string(e.Decision), e.Reason, e.TraceID, e.RightsRequest, e.PrevHash, e.Hash)
 			seq, hash = e.Seq, e.Hash
 		}
 		_, err := db.pool.Exec(ctx, sql.String(), args...)
@@ -85,7 +85,7 @@ func (db *DB) AuditEntries(ctx context.Context, from int64, limit int) ([]candor
 }
 
 // AuditSearch implements [candor.AuditStore]. Each filter has an index
-// that leads with its column and ends with seq (migration 0002), so a page
+// that leads with its column and ends with seq (migrations 0002, 0003), so a page
 // is a range scan of one index whichever filter is set.
 func (db *DB) AuditSearch(ctx context.Context, q candor.AuditQuery) ([]candor.AuditEntry, error) {
 	if err := q.Check(); err != nil {
@@ -103,7 +103,8 @@ func (db *DB) AuditSearch(ctx context.Context, q candor.AuditQuery) ([]candor.Au
 	return out, nil
 }
 
-const auditColumns = `seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash`
+// auditColumns are the audit log's columns; request_id holds the trace id.
+const auditColumns = `seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, rights_request, prev_hash, hash`
 
 // auditSearchSQL builds the query of an [candor.AuditQuery]: the values
 // are parameters, never text in the statement.
@@ -114,9 +115,13 @@ func auditSearchSQL(q candor.AuditQuery) (string, []any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	for _, f := range []struct{ col, v string }{{"actor", q.Actor}, {"action", q.Action}, {"subject_id", q.SubjectID}, {"purpose", q.Purpose}} {
+	for _, f := range []struct{ cond, v string }{
+		{"actor = $%d", q.Actor}, {"action = $%d", string(q.Action)}, {"subject_id = $%d", q.SubjectID}, {"purpose = $%d", q.Purpose},
+		{"request_id = $%d", q.TraceID},
+		{"rights_request = $%d AND rights_request <> ''", q.RightsRequest}, // the partial index's condition, said so that it is used
+	} {
 		if f.v != "" {
-			add(f.col+" = $%d", f.v)
+			add(f.cond, f.v)
 		}
 	}
 	if q.Before > 0 {
@@ -137,7 +142,7 @@ func auditSearchSQL(q candor.AuditQuery) (string, []any) {
 
 func scanAudit(r pgx.CollectableRow) (candor.AuditEntry, error) {
 	var e candor.AuditEntry
-	err := r.Scan(&e.Seq, &e.Time, &e.Actor, &e.Action, &e.Purpose, &e.SubjectID, &e.Fields, &e.Decision, &e.Reason, &e.RequestID, &e.PrevHash, &e.Hash)
+	err := r.Scan(&e.Seq, &e.Time, &e.Actor, &e.Action, &e.Purpose, &e.SubjectID, &e.Fields, &e.Decision, &e.Reason, &e.TraceID, &e.RightsRequest, &e.PrevHash, &e.Hash)
 	e.Time = e.Time.UTC()
 	if len(e.Fields) == 0 {
 		e.Fields = nil

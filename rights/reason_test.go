@@ -57,7 +57,7 @@ func TestRefusalReasonSealed(t *testing.T) {
 	entries, _ := f.Store.AuditEntries(ctx, 1, 1000)
 	reads := 0
 	for _, e := range entries {
-		if e.Action == "read" && e.RequestID == req.ID && e.Purpose == candor.PurposeRights {
+		if e.Action == "read" && e.RightsRequest == req.ID && e.Purpose == candor.PurposeRights {
 			reads++
 		}
 	}

@@ -268,7 +268,7 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 	if err := s.o.Store.UpdateRequest(ctx, r, candor.RequestReceived); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, actor, r, "rights.file", "ok", "type="+r.Type+" status="+r.Status); err != nil {
+	if err := s.audit(ctx, actor, r, candor.ActionRightsFile, candor.DecisionOK, "type="+r.Type+" status="+r.Status); err != nil {
 		return nil, err
 	}
 	if r.Status != candor.RequestInProgress {
@@ -289,7 +289,8 @@ func (s *Service) File(ctx context.Context, actor candor.Actor, in Input) (*cand
 // or deletes its copy. A correction the policy refuses refuses the request,
 // with the reason.
 func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.RightsRequest, traits map[string]any) (*candor.RightsRequest, error) {
-	values, err := s.o.Subjects.Rectify(ctx, actor, r.ID, r.SubjectID, traits)
+	ctx = candor.WithRightsRequest(ctx, r.ID) // the subject's audit entries name the request
+	values, err := s.o.Subjects.Rectify(ctx, actor, candor.TraceID(ctx), r.SubjectID, traits)
 	if err != nil {
 		now := s.o.Now().UTC()
 		refused := r
@@ -327,7 +328,7 @@ func (s *Service) rectify(ctx context.Context, actor candor.Actor, r candor.Righ
 	if err := s.o.Store.UpdateRequest(ctx, done, candor.RequestInProgress); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, actor, done, "rights.rectify", "ok", "fields="+strings.Join(fields, ",")); err != nil {
+	if err := s.audit(ctx, actor, done, candor.ActionRightsRectify, candor.DecisionOK, "fields="+strings.Join(fields, ",")); err != nil {
 		return nil, err
 	}
 	return &done, nil
@@ -373,8 +374,8 @@ func (s *Service) carryValues(ctx context.Context, actor candor.Actor, r candor.
 			continue
 		}
 		names := slices.Sorted(maps.Keys(give))
-		if err := s.o.Auditor.Append(ctx, candor.AuditEntry{Time: now, Actor: actor.ID, Action: "disclose", Purpose: purpose, SubjectID: r.SubjectID,
-			Fields: names, Decision: "allow", Reason: "rectification to " + rec.ID, RequestID: r.ID}); err != nil {
+		if err := s.o.Auditor.Append(ctx, candor.AuditEntry{Time: now, Actor: actor.ID, Action: candor.ActionDisclose, Purpose: purpose, SubjectID: r.SubjectID,
+			Fields: names, Decision: candor.DecisionAllow, Reason: "rectification to " + rec.ID, RightsRequest: r.ID}); err != nil {
 			return 0, fmt.Errorf("rights: audit: %w", err)
 		}
 		notice.Purpose, notice.Values = purpose, give
@@ -424,7 +425,7 @@ func (s *Service) Execute(ctx context.Context, actor candor.Actor, id string) (*
 		}
 	case candor.RightWithdraw:
 		var res *consent.Result
-		res, err = s.o.Ledger.Record(ctx, actor, r.ID, r.SubjectID, consent.Choice{NoticeVersion: s.o.Ledger.Notices().Current().Version, Scope: consent.ScopeNone, Channel: "rights"})
+		res, err = s.o.Ledger.Record(candor.WithRightsRequest(ctx, r.ID), actor, candor.TraceID(ctx), r.SubjectID, consent.Choice{NoticeVersion: s.o.Ledger.Notices().Current().Version, Scope: consent.ScopeNone, Channel: "rights"})
 		if res != nil {
 			result["consents"] = int64(len(res.Records))
 		}
@@ -439,7 +440,7 @@ func (s *Service) Execute(ctx context.Context, actor candor.Actor, id string) (*
 	if err := s.o.Store.UpdateRequest(ctx, done, candor.RequestInProgress); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, actor, done, "rights."+r.Type, "ok", "done"); err != nil {
+	if err := s.audit(ctx, actor, done, candor.RightsAction(r.Type), candor.DecisionOK, "done"); err != nil {
 		return nil, err
 	}
 	return &done, nil
@@ -462,7 +463,7 @@ func (s *Service) Verify(ctx context.Context, actor candor.Actor, id string) (*c
 	if err := s.o.Store.UpdateRequest(ctx, *r, from); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, actor, *r, "rights.verify", "ok", "identity checked by staff"); err != nil {
+	if err := s.audit(ctx, actor, *r, candor.ActionRightsVerify, candor.DecisionOK, "identity checked by staff"); err != nil {
 		return nil, err
 	}
 	return s.Execute(ctx, actor, id)
@@ -504,7 +505,7 @@ func (s *Service) Refuse(ctx context.Context, actor candor.Actor, id, reason str
 	}
 	// The reason is told to the person and may quote their words: it is
 	// kept with the request, not in the audit log.
-	if err := s.audit(ctx, actor, *r, "rights.refuse", "ok", "refused"); err != nil {
+	if err := s.audit(ctx, actor, *r, candor.ActionRightsRefuse, candor.DecisionOK, "refused"); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -640,17 +641,17 @@ func (s *Service) Erase(ctx context.Context, actor candor.Actor, subjectID, requ
 	if s.o.Subjects != nil {
 		s.o.Subjects.EvictLookups(subjectID)
 	}
-	err = s.o.Auditor.Append(ctx, candor.AuditEntry{Time: s.o.Now(), Actor: actor.ID, Action: "subject.erase", SubjectID: subjectID,
-		Decision: "ok", Reason: fmt.Sprintf("events=%d suppressed=%d", result["events"], result["suppressed"]), RequestID: requestID})
+	err = s.o.Auditor.Append(ctx, candor.AuditEntry{Time: s.o.Now(), Actor: actor.ID, Action: candor.ActionSubjectErase, SubjectID: subjectID,
+		Decision: candor.DecisionOK, Reason: fmt.Sprintf("events=%d suppressed=%d", result["events"], result["suppressed"]), RightsRequest: requestID})
 	if err != nil {
 		return nil, fmt.Errorf("rights: audit: %w", err)
 	}
 	return result, nil
 }
 
-func (s *Service) audit(ctx context.Context, actor candor.Actor, r candor.RightsRequest, action, decision, reason string) error {
+func (s *Service) audit(ctx context.Context, actor candor.Actor, r candor.RightsRequest, action candor.AuditAction, decision candor.AuditDecision, reason string) error {
 	err := s.o.Auditor.Append(ctx, candor.AuditEntry{Time: s.o.Now(), Actor: actor.ID, Action: action, SubjectID: r.SubjectID,
-		Decision: decision, Reason: reason, RequestID: r.ID})
+		Decision: decision, Reason: reason, RightsRequest: r.ID})
 	if err != nil {
 		return fmt.Errorf("rights: audit: %w", err)
 	}

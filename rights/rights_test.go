@@ -256,7 +256,7 @@ func TestReportRecipients(t *testing.T) {
 	var allowed, denied bool
 	for _, e := range entries {
 		if e.Purpose == candor.PurposeRights && e.SubjectID == id {
-			allowed = allowed || (e.Decision == "allow" && e.RequestID == "req_test")
+			allowed = allowed || (e.Decision == "allow" && e.RightsRequest == "req_test")
 			denied = denied || e.Decision == "deny"
 		}
 	}

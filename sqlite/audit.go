@@ -24,14 +24,14 @@ func (db *DB) AppendAudit(ctx context.Context, entries []*candor.AuditEntry, sea
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return wrap("append audit: head", err)
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, rights_request, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return wrap("append audit", err)
 	}
 	defer stmt.Close()
 	for _, e := range entries {
 		seal(seq, hash, e)
-		if _, err := stmt.ExecContext(ctx, e.Seq, ts(e.Time), e.Actor, e.Action, e.Purpose, e.SubjectID, strings.Join(e.Fields, ","), e.Decision, e.Reason, e.RequestID, e.PrevHash, e.Hash); err != nil {
+		if _, err := stmt.ExecContext(ctx, e.Seq, ts(e.Time), e.Actor, string(e.Action), e.Purpose, e.SubjectID, strings.Join(e.Fields, ","), string(e.Decision), e.Reason, e.TraceID, e.RightsRequest, e.PrevHash, e.Hash); err != nil {
 			return wrap("append audit", err)
 		}
 		seq, hash = e.Seq, e.Hash
@@ -61,7 +61,7 @@ func (db *DB) AuditEntries(ctx context.Context, from int64, limit int) ([]candor
 }
 
 // AuditSearch implements [candor.AuditStore]. Each filter has an index
-// that leads with its column and ends with seq (migration 0002), so a page
+// that leads with its column and ends with seq (migrations 0002, 0003), so a page
 // is a range scan of one index whichever filter is set.
 func (db *DB) AuditSearch(ctx context.Context, q candor.AuditQuery) ([]candor.AuditEntry, error) {
 	if err := q.Check(); err != nil {
@@ -82,16 +82,21 @@ func (db *DB) AuditSearch(ctx context.Context, q candor.AuditQuery) ([]candor.Au
 	return out, nil
 }
 
-const auditColumns = `seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, prev_hash, hash`
+// auditColumns are the audit log's columns; request_id holds the trace id.
+const auditColumns = `seq, time, actor, action, purpose, subject_id, fields, decision, reason, request_id, rights_request, prev_hash, hash`
 
 // auditSearchSQL builds the query of an [candor.AuditQuery]: the values
 // are parameters, never text in the statement.
 func auditSearchSQL(q candor.AuditQuery) (string, []any) {
 	var where []string
 	var args []any
-	for _, f := range []struct{ col, v string }{{"actor", q.Actor}, {"action", q.Action}, {"subject_id", q.SubjectID}, {"purpose", q.Purpose}} {
+	for _, f := range []struct{ cond, v string }{
+		{"actor = ?", q.Actor}, {"action = ?", string(q.Action)}, {"subject_id = ?", q.SubjectID}, {"purpose = ?", q.Purpose},
+		{"request_id = ?", q.TraceID},
+		{"rights_request = ? AND rights_request <> ''", q.RightsRequest}, // the partial index's condition, said so that it is used
+	} {
 		if f.v != "" {
-			where = append(where, f.col+" = ?")
+			where = append(where, f.cond)
 			args = append(args, f.v)
 		}
 	}
@@ -118,7 +123,7 @@ func scanAudit(rows *sql.Rows) ([]candor.AuditEntry, error) {
 	for rows.Next() {
 		var e candor.AuditEntry
 		var t, fields string
-		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Purpose, &e.SubjectID, &fields, &e.Decision, &e.Reason, &e.RequestID, &e.PrevHash, &e.Hash); err != nil {
+		if err := rows.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Purpose, &e.SubjectID, &fields, &e.Decision, &e.Reason, &e.TraceID, &e.RightsRequest, &e.PrevHash, &e.Hash); err != nil {
 			return nil, err
 		}
 		e.Time = parseTS(t)

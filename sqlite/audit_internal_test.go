@@ -25,6 +25,8 @@ func TestAuditSearchUsesAnIndex(t *testing.T) {
 		{Action: "read", Before: 500},
 		{SubjectID: "sub_x", After: 10},
 		{Purpose: "service", Before: 900},
+		{TraceID: "0123abcd", Before: 900},
+		{RightsRequest: "req_x", After: 3},
 		{Actor: "staff:a", Action: "read", SubjectID: "sub_x", Purpose: "service", After: 3, Before: 900},
 	} {
 		q.Limit = 100
@@ -45,7 +47,7 @@ func TestAuditSearchUsesAnIndex(t *testing.T) {
 		rows.Close()
 		p := strings.Join(plan, "; ")
 		want := "SEARCH audit_log USING INTEGER PRIMARY KEY"
-		if q.Actor+q.Action+q.SubjectID+q.Purpose != "" {
+		if q.Actor+string(q.Action)+q.SubjectID+q.Purpose+q.TraceID+q.RightsRequest != "" {
 			want = "SEARCH audit_log USING INDEX audit_log_"
 		}
 		if !strings.HasPrefix(p, want) || strings.Contains(p, "TEMP B-TREE") {

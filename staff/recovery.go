@@ -99,10 +99,10 @@ func (s *Service) UseRecoveryCode(ctx context.Context, id, code string) error {
 		}
 	}
 	if !ok {
-		if err := s.audit(ctx, who, "staff.recovery.use", "deny", "wrong or used recovery code"); err != nil {
+		if err := s.audit(ctx, who, candor.ActionStaffRecoveryUse, candor.DecisionDeny, "wrong or used recovery code"); err != nil {
 			return err
 		}
 		return errCode()
 	}
-	return s.audit(ctx, who, "staff.recovery.use", "ok", fmt.Sprintf("staff=%s recovery_codes_left=%d", m.ID, max(0, len(m.Recovery)-1)))
+	return s.audit(ctx, who, candor.ActionStaffRecoveryUse, candor.DecisionOK, fmt.Sprintf("staff=%s recovery_codes_left=%d", m.ID, max(0, len(m.Recovery)-1)))
 }

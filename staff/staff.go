@@ -117,7 +117,7 @@ func stripSeparators(code string) string {
 	}, code)
 }
 
-func (s *Service) audit(ctx context.Context, who, action, decision, reason string) error {
+func (s *Service) audit(ctx context.Context, who string, action candor.AuditAction, decision candor.AuditDecision, reason string) error {
 	err := s.o.Auditor.Append(ctx, candor.AuditEntry{Time: s.o.Now(), Actor: who, Action: action, Decision: decision, Reason: reason})
 	if err != nil {
 		return fmt.Errorf("staff: audit: %w", err)
@@ -182,7 +182,7 @@ func (s *Service) Add(ctx context.Context, email, name, role, password string) (
 		}
 		return nil, err
 	}
-	if err := s.audit(ctx, actor(ctx, "system"), "staff.add", "ok", "staff="+m.ID+" role="+role); err != nil {
+	if err := s.audit(ctx, actor(ctx, "system"), candor.ActionStaffAdd, candor.DecisionOK, "staff="+m.ID+" role="+role); err != nil {
 		return nil, err
 	}
 	return &m, nil
@@ -214,13 +214,13 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*candor.S
 	}
 	switch {
 	case m == nil:
-		err = s.audit(ctx, "anonymous", "staff.signin", "deny", "unknown account")
+		err = s.audit(ctx, "anonymous", candor.ActionStaffSignIn, candor.DecisionDeny, "unknown account")
 	case !ok:
-		err = s.audit(ctx, "staff:"+m.ID, "staff.signin", "deny", "wrong password")
+		err = s.audit(ctx, "staff:"+m.ID, candor.ActionStaffSignIn, candor.DecisionDeny, "wrong password")
 	case m.Disabled:
-		err = s.audit(ctx, "staff:"+m.ID, "staff.signin", "deny", "disabled")
+		err = s.audit(ctx, "staff:"+m.ID, candor.ActionStaffSignIn, candor.DecisionDeny, "disabled")
 	default:
-		if err := s.audit(ctx, "staff:"+m.ID, "staff.signin", "ok", "password"); err != nil {
+		if err := s.audit(ctx, "staff:"+m.ID, candor.ActionStaffSignIn, candor.DecisionOK, "password"); err != nil {
 			return nil, err
 		}
 		return m, nil
@@ -259,7 +259,7 @@ func (s *Service) SetRole(ctx context.Context, id, role string) error {
 	if err := s.o.Store.UpdateStaff(ctx, *m); err != nil {
 		return err
 	}
-	return s.audit(ctx, actor(ctx, "system"), "staff.role", "ok", fmt.Sprintf("staff=%s role=%s from=%s", m.ID, role, from))
+	return s.audit(ctx, actor(ctx, "system"), candor.ActionStaffRole, candor.DecisionOK, fmt.Sprintf("staff=%s role=%s from=%s", m.ID, role, from))
 }
 
 // Disable disables the account and ends its sessions: it can no longer
@@ -277,5 +277,5 @@ func (s *Service) Disable(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.audit(ctx, actor(ctx, "system"), "staff.disable", "ok", fmt.Sprintf("staff=%s sessions_ended=%d", m.ID, n))
+	return s.audit(ctx, actor(ctx, "system"), candor.ActionStaffDisable, candor.DecisionOK, fmt.Sprintf("staff=%s sessions_ended=%d", m.ID, n))
 }

@@ -535,8 +535,8 @@ func TestAudit(t *testing.T) {
 	}
 	var got []string
 	for _, e := range entries {
-		got = append(got, e.Actor+" "+e.Action+" "+e.Decision)
-		all := strings.Join([]string{e.Actor, e.Action, e.Purpose, e.SubjectID, strings.Join(e.Fields, ","), e.Decision, e.Reason, e.RequestID}, "|")
+		got = append(got, e.Actor+" "+string(e.Action)+" "+string(e.Decision))
+		all := strings.Join([]string{e.Actor, string(e.Action), e.Purpose, e.SubjectID, strings.Join(e.Fields, ","), string(e.Decision), e.Reason, e.TraceID, e.RightsRequest}, "|")
 		needles := append([]string{password, secret, code, "ada@shop.example", "nobody@shop.example"}, codes...)
 		for _, n := range needles {
 			if strings.Contains(strings.ToLower(all), strings.ToLower(n)) {

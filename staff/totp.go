@@ -83,7 +83,7 @@ func (s *Service) BeginEnrolment(ctx context.Context, id string) (secret, otpaut
 	if err := s.o.Store.UpdateStaff(ctx, *m); err != nil {
 		return "", "", nil, err
 	}
-	if err := s.audit(ctx, actor(ctx, "staff:"+m.ID), "staff.totp.begin", "ok", "staff="+m.ID); err != nil {
+	if err := s.audit(ctx, actor(ctx, "staff:"+m.ID), candor.ActionStaffTOTPBegin, candor.DecisionOK, "staff="+m.ID); err != nil {
 		return "", "", nil, err
 	}
 	return key.Secret(), key.URL(), qr, nil
@@ -173,7 +173,7 @@ func (s *Service) ConfirmEnrolment(ctx context.Context, id, code string) ([]stri
 	if err := s.o.Store.UpdateStaff(ctx, *m); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, actor(ctx, "staff:"+m.ID), "staff.totp.confirm", "ok", fmt.Sprintf("staff=%s recovery_codes=%d", m.ID, len(codes))); err != nil {
+	if err := s.audit(ctx, actor(ctx, "staff:"+m.ID), candor.ActionStaffTOTPConfirm, candor.DecisionOK, fmt.Sprintf("staff=%s recovery_codes=%d", m.ID, len(codes))); err != nil {
 		return nil, err
 	}
 	return codes, nil
@@ -195,18 +195,18 @@ func (s *Service) CheckTOTP(ctx context.Context, id, code string) error {
 	who := actor(ctx, "staff:"+m.ID)
 	switch {
 	case m.Disabled:
-		err = s.audit(ctx, who, "staff.signin.totp", "deny", "disabled")
+		err = s.audit(ctx, who, candor.ActionStaffSignInTOTP, candor.DecisionDeny, "disabled")
 	case !Enrolled(m):
-		err = s.audit(ctx, who, "staff.signin.totp", "deny", "not enrolled")
+		err = s.audit(ctx, who, candor.ActionStaffSignInTOTP, candor.DecisionDeny, "not enrolled")
 	default:
 		cerr := s.checkCode(ctx, m, code)
 		if candor.ErrorCode(cerr) != candor.EUNAUTHORIZED && cerr != nil {
 			return cerr
 		}
 		if cerr == nil {
-			return s.audit(ctx, who, "staff.signin.totp", "ok", "totp")
+			return s.audit(ctx, who, candor.ActionStaffSignInTOTP, candor.DecisionOK, "totp")
 		}
-		err = s.audit(ctx, who, "staff.signin.totp", "deny", "wrong or reused code")
+		err = s.audit(ctx, who, candor.ActionStaffSignInTOTP, candor.DecisionDeny, "wrong or reused code")
 	}
 	if err != nil {
 		return err
@@ -267,5 +267,5 @@ func (s *Service) ResetTOTP(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.audit(ctx, actor(ctx, "system"), "staff.totp.reset", "ok", fmt.Sprintf("staff=%s sessions_ended=%d", m.ID, n))
+	return s.audit(ctx, actor(ctx, "system"), candor.ActionStaffTOTPReset, candor.DecisionOK, fmt.Sprintf("staff=%s sessions_ended=%d", m.ID, n))
 }

@@ -1,11 +1,13 @@
 package storetest
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/audit"
 )
 
 // auditLog appends n entries whose actor, action, subject and purpose
@@ -17,8 +19,8 @@ func auditLog(t *testing.T, s candor.Store, n int) []candor.AuditEntry {
 	want := make([]candor.AuditEntry, n)
 	for i := range es {
 		purpose := []string{"service", "marketing.email", "analytics", ""}[i%4]
-		es[i] = &candor.AuditEntry{Time: at(i), Actor: fmt.Sprint("staff:s", i%3), Action: []string{"read", "lookup", "decide", "consent.record", "subject.erase"}[i%5],
-			Purpose: purpose, SubjectID: fmt.Sprint(candor.PrefixSubject, i%7), Fields: []string{"email"}, Decision: "allow", RequestID: fmt.Sprint("r", i)}
+		es[i] = &candor.AuditEntry{Time: at(i), Actor: fmt.Sprint("staff:s", i%3), Action: []candor.AuditAction{"read", "lookup", "decide", "consent.record", "subject.erase"}[i%5],
+			Purpose: purpose, SubjectID: fmt.Sprint(candor.PrefixSubject, i%7), Fields: []string{"email"}, Decision: "allow", TraceID: fmt.Sprint("r", i)}
 	}
 	if err := s.AppendAudit(ctx, es, seal); err != nil {
 		t.Fatal(err)
@@ -167,5 +169,59 @@ func testAuditSearch(t *testing.T, s candor.Store) {
 	}
 	if got := page(candor.AuditQuery{Limit: candor.AuditSearchMax}); len(got) != 250 {
 		t.Errorf("the largest page: %d entries", len(got))
+	}
+}
+
+// testAuditTraceAndRightsRequest: an entry written before the rights
+// request had its own field (a rights request's id, or nothing, where the
+// trace id now goes) reads back and verifies with the hash it was written
+// with, beside a new one naming both; a search finds each by either id.
+func testAuditTraceAndRightsRequest(t *testing.T, s candor.Store) {
+	es := []*candor.AuditEntry{
+		{Time: at(1), Actor: "staff:a", Action: "subject.erase", SubjectID: "sub_1", Decision: "ok", Reason: "events=0 suppressed=0", TraceID: "req_old"},
+		{Time: at(2), Actor: "staff:a", Action: "staff.signin", Decision: "ok", Reason: "password"},
+		{Time: at(3), Actor: "staff:a", Action: "rights.erase", SubjectID: "sub_2", Decision: "ok", Reason: "done", TraceID: "t1", RightsRequest: "req_new"},
+	}
+	if err := s.AppendAudit(ctx, es, func(prevSeq int64, prevHash []byte, e *candor.AuditEntry) {
+		e.Seq, e.PrevHash = prevSeq+1, prevHash
+		e.Hash = audit.Hash(prevHash, e)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AuditEntries(ctx, 1, 10)
+	if err != nil || len(got) != len(es) {
+		t.Fatalf("entries %+v %v", got, err)
+	}
+	var prev []byte
+	for i, e := range got {
+		if e.TraceID != es[i].TraceID || e.RightsRequest != es[i].RightsRequest {
+			t.Errorf("entry %d: trace %q, rights request %q; want %q, %q", e.Seq, e.TraceID, e.RightsRequest, es[i].TraceID, es[i].RightsRequest)
+		}
+		if !bytes.Equal(e.PrevHash, prev) || !bytes.Equal(audit.Hash(prev, &e), e.Hash) {
+			t.Errorf("entry %d does not verify as read back", e.Seq)
+		}
+		prev = e.Hash
+	}
+	for _, tc := range []struct {
+		q    candor.AuditQuery
+		want int64
+	}{
+		{candor.AuditQuery{RightsRequest: "req_new"}, 3},
+		{candor.AuditQuery{TraceID: "t1"}, 3},
+		{candor.AuditQuery{TraceID: "req_old"}, 1},
+		{candor.AuditQuery{RightsRequest: "req_old"}, 0},
+	} {
+		tc.q.Limit = 10
+		res, err := s.AuditSearch(ctx, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seqs []int64
+		for _, e := range res {
+			seqs = append(seqs, e.Seq)
+		}
+		if want := []int64{tc.want}; tc.want == 0 && len(seqs) != 0 || tc.want != 0 && !slices.Equal(seqs, want) {
+			t.Errorf("search %+v: %v, want %d", tc.q, seqs, tc.want)
+		}
 	}
 }

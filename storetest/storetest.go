@@ -42,6 +42,7 @@ func Run(t *testing.T, open Opener, fill Filler) {
 		{"Audit", testAudit},
 		{"AuditConcurrent", testAuditConcurrent},
 		{"AuditSearch", testAuditSearch},
+		{"AuditTraceAndRightsRequest", testAuditTraceAndRightsRequest},
 		{"Events", testEvents},
 		{"EventsConcurrent", testEventsConcurrent},
 		{"Minimization", testMinimization},
@@ -364,7 +365,7 @@ func testAudit(t *testing.T, s candor.Store) {
 		t.Errorf("empty head %d %x %v", seq, h, err)
 	}
 	es := []*candor.AuditEntry{
-		{Time: at(1), Actor: "a", Action: "read", Purpose: "p", SubjectID: "sub_1", Fields: []string{"email", "phone"}, Decision: "allow", Reason: "granted", RequestID: "r1"},
+		{Time: at(1), Actor: "a", Action: "read", Purpose: "p", SubjectID: "sub_1", Fields: []string{"email", "phone"}, Decision: "allow", Reason: "granted", TraceID: "r1"},
 		{Time: at(2), Actor: "a", Action: "read", Decision: "deny"},
 	}
 	if err := s.AppendAudit(ctx, es, seal); err != nil {

@@ -139,15 +139,15 @@ func (s *Service) Upsert(ctx context.Context, actor candor.Actor, requestID stri
 		if err != nil {
 			return "", false, err
 		}
-		action := "subject.merge"
+		action := candor.ActionSubjectMerge
 		if created {
-			action = "subject.create"
+			action = candor.ActionSubjectCreate
 		}
 		names := make([]string, 0, len(traits))
 		for _, t := range traits {
 			names = append(names, t.field)
 		}
-		if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: action, SubjectID: id, Fields: names, Decision: "ok", RequestID: requestID}); err != nil {
+		if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: action, SubjectID: id, Fields: names, Decision: candor.DecisionOK, TraceID: requestID}); err != nil {
 			return "", false, fmt.Errorf("subjects: audit: %w", err)
 		}
 		return id, created, nil
@@ -561,8 +561,8 @@ func (s *Service) Merge(ctx context.Context, actor candor.Actor, requestID, from
 	if err := s.vault.ShredAndJournal(ctx, candor.Erasure{SubjectID: from, At: m.At, RequestID: "merged-into:" + into}); err != nil {
 		return err
 	}
-	err = s.auditor.Append(ctx, candor.AuditEntry{Time: m.At, Actor: actor.ID, Action: "subject.merge", SubjectID: into, Decision: "ok",
-		Reason: fmt.Sprintf("merged %s: %d identifiers, %d traits, %d events, %d refusals", from, len(m.Identifiers), len(m.Traits), len(m.Events), len(m.Consents)), RequestID: requestID})
+	err = s.auditor.Append(ctx, candor.AuditEntry{Time: m.At, Actor: actor.ID, Action: candor.ActionSubjectMerge, SubjectID: into, Decision: candor.DecisionOK,
+		Reason: fmt.Sprintf("merged %s: %d identifiers, %d traits, %d events, %d refusals", from, len(m.Identifiers), len(m.Traits), len(m.Events), len(m.Consents)), TraceID: requestID})
 	if err != nil {
 		return fmt.Errorf("subjects: audit: %w", err)
 	}
@@ -619,8 +619,8 @@ func (s *Service) Rectify(ctx context.Context, actor candor.Actor, requestID, su
 	}
 	s.changed(subjectID)
 	s.EvictLookups(subjectID) // a look-up by the old e-mail or phone must not find them
-	if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: "subject.rectify", SubjectID: subjectID, Fields: fields,
-		Decision: "ok", RequestID: requestID}); err != nil {
+	if err := s.auditor.Append(ctx, candor.AuditEntry{Time: s.now(), Actor: actor.ID, Action: candor.ActionSubjectRectify, SubjectID: subjectID, Fields: fields,
+		Decision: candor.DecisionOK, TraceID: requestID}); err != nil {
 		return nil, fmt.Errorf("subjects: audit: %w", err)
 	}
 	return values, nil

@@ -70,7 +70,7 @@ func TestVerifyByEmail(t *testing.T) {
 	entries, _ := f.Store.AuditEntries(ctx, 1, 1000)
 	audited := false
 	for _, e := range entries {
-		audited = audited || (e.Action == "read" && e.Purpose == candor.PurposeRights && e.SubjectID == id && e.RequestID == chl)
+		audited = audited || (e.Action == "read" && e.Purpose == candor.PurposeRights && e.SubjectID == id && e.TraceID == chl)
 	}
 	if !audited {
 		t.Fatal("the reading of the address on file was not audited")

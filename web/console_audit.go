@@ -36,6 +36,9 @@ type auditData struct {
 	Filtered bool
 	Purposes []policy.ViewPurpose
 	Names    map[string]string // purpose id → name
+	// Actions are the actions Candor writes, offered by the action filter
+	// (which takes any dotted word: a log may hold older ones).
+	Actions []candor.AuditAction
 	// Refused names the query parameters that were not valid; the page
 	// then shows the form and why, and no entries.
 	Refused []string
@@ -101,7 +104,8 @@ func (s *Server) auditQuery(r *http.Request) (candor.AuditQuery, auditFilter, []
 		check("actor", validAuditWord(a, maxAuditActor, "ABCDEFGHIJKLMNOPQRSTUVWXYZ:._-"), a, &q.Actor, &f.Actor)
 	}
 	if a, set := one("action"); set {
-		check("action", validAuditWord(a, maxAuditAction, "._-"), a, &q.Action, &f.Action)
+		check("action", validAuditWord(a, maxAuditAction, "._-"), a, &f.Action)
+		q.Action = candor.AuditAction(f.Action)
 	}
 	if id, set := one("subject"); set {
 		check("subject", candor.ValidID(candor.PrefixSubject, id), id, &q.SubjectID, &f.Subject)
@@ -147,7 +151,8 @@ func (f auditFilter) link(bound string, seq int64) string {
 func (s *Server) consoleAudit(w http.ResponseWriter, r *http.Request, m *candor.StaffMember, p page) {
 	ctx := r.Context()
 	q, f, refused := s.auditQuery(r)
-	d := auditData{Filter: f, Filtered: f != auditFilter{}, Purposes: s.Notices.Current().View(p.Lang).Purposes, Refused: refused, Names: map[string]string{}}
+	d := auditData{Filter: f, Filtered: f != auditFilter{}, Purposes: s.Notices.Current().View(p.Lang).Purposes, Refused: refused, Names: map[string]string{},
+		Actions: candor.AuditActions}
 	for _, vp := range d.Purposes {
 		d.Names[vp.ID] = vp.Name
 	}

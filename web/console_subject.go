@@ -59,8 +59,8 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 	// The purpose first: a role that may not read for it learns nothing,
 	// not even whether the person is on file, and the attempt is audited.
 	if !s.Policy.RoleAllows(m.Role, d.Purpose) {
-		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: "read", Purpose: d.Purpose,
-			Decision: "deny", Reason: gate.CodeRole, RequestID: httpx.RequestID(r.Context())}); err != nil {
+		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: candor.ActionRead, Purpose: d.Purpose,
+			Decision: candor.DecisionDeny, Reason: gate.CodeRole, TraceID: httpx.RequestID(r.Context())}); err != nil {
 			s.fail(w, r, "console", err)
 			return
 		}
@@ -72,8 +72,8 @@ func (s *Server) consoleSubject(w http.ResponseWriter, r *http.Request, m *cando
 	}
 	notFound := func() {
 		// A look-up that found nobody is on record too.
-		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: "lookup", Purpose: d.Purpose,
-			Decision: "not_found", RequestID: httpx.RequestID(r.Context())}); err != nil {
+		if err := s.Auditor.Append(r.Context(), candor.AuditEntry{Time: s.Now(), Actor: actor.ID, Action: candor.ActionLookup, Purpose: d.Purpose,
+			Decision: candor.DecisionNotFound, TraceID: httpx.RequestID(r.Context())}); err != nil {
 			s.fail(w, r, "console", err)
 			return
 		}

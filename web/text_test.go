@@ -121,7 +121,7 @@ func TestCodesHaveWords(t *testing.T) {
 			collect.ReasonSuppressed, collect.ReasonBrowserKey, string(pii.Email), string(pii.Phone), string(pii.CNID), string(pii.BankCard), string(pii.IP), ""},
 		"refusal_":               {"invalid", "suppressed", "identifier_on_file", "shop_check", ""},
 		"event_":                 {collect.PageEvent, "Products Searched", "Product Viewed", "Product Added", "Order Completed"},
-		"decision_":              {"allow", "deny", "ok", "not_found"},
+		"decision_":              {string(candor.DecisionAllow), string(candor.DecisionDeny), string(candor.DecisionOK), string(candor.DecisionNotFound)},
 		"value_identity.gender_": {"male", "female"},
 	}
 	for _, r := range pol.Roles {

@@ -119,7 +119,7 @@ func (l words) funcs() template.FuncMap {
 		"devices":  func(n int) string { return l.fill("devices", "n", strconv.Itoa(n)) },
 		"days":     func(n int) string { return l.fill("days", "n", strconv.Itoa(n)) },
 		"role":     func(r string) string { return l.code("role_", r) },
-		"decision": func(d string) string { return l.code("decision_", d) },
+		"decision": func(d candor.AuditDecision) string { return l.code("decision_", string(d)) },
 	}
 }
 

@@ -244,14 +244,14 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			fmt.Fprintf(stderr, "candor keys webhook-secret: -recipient: no recipient %q in the policy\n", *recipient)
 			return errUsage
 		}
-		if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:keys", Action: "keys.webhook-secret", Decision: "ok", Reason: "recipient=" + *recipient}); err != nil {
+		if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:keys", Action: candor.ActionKeysWebhookSecret, Decision: candor.DecisionOK, Reason: "recipient=" + *recipient}); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, hex.EncodeToString(webhookSecret(st, *recipient)))
 		return nil
 	}
 	if args[0] == "identity-secret" {
-		if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:keys", Action: "keys.identity-secret", Decision: "ok"}); err != nil {
+		if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:keys", Action: candor.ActionKeysIdentitySecret, Decision: candor.DecisionOK}); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, string(identitySecret(st)))
@@ -264,7 +264,7 @@ func keysCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:keys", Action: "keys.rotate", Decision: "ok",
+		if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:keys", Action: candor.ActionKeysRotate, Decision: candor.DecisionOK,
 			Reason: fmt.Sprintf("new primary master key %d; %d re-wrapped, %d skipped", res.MasterKeyID, res.Rewrapped, res.Skipped)}); err != nil {
 			return err
 		}
@@ -330,7 +330,7 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:backup", Action: "backup", Decision: "ok", Reason: "data store backed up (keys excluded)"}); err != nil {
+	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:backup", Action: candor.ActionBackup, Decision: candor.DecisionOK, Reason: "data store backed up (keys excluded)"}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "backed up the data store to %s (the key store is not in it: keep it apart)\n", *to)
@@ -386,7 +386,7 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := st.store.PurgeSessions(ctx, time.Now().AddDate(100, 0, 0)); err != nil {
 		return fmt.Errorf("restore: ending sessions: %w", err)
 	}
-	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:restore", Action: "restore", Decision: "ok",
+	if err := st.audit.Append(ctx, candor.AuditEntry{Actor: "cli:restore", Action: candor.ActionRestore, Decision: candor.DecisionOK,
 		Reason: fmt.Sprintf("data store restored from a backup; %d erased subjects removed again; %d API keys revoked again", replayed, revoked)}); err != nil {
 		return err
 	}

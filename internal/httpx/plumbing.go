@@ -64,8 +64,6 @@ func PreferredLang(acceptLanguage string) string {
 // plain token, else a new one; it travels in the context to the log
 // lines and the audit entries of the request.
 
-type ctxKey struct{}
-
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // RequestIDFrom returns r's request id: its X-Request-Id header when that
@@ -79,13 +77,12 @@ func RequestIDFrom(r *http.Request) string {
 	return hex.EncodeToString(b[:])
 }
 
-// WithRequestID returns ctx carrying the request id.
+// WithRequestID returns ctx carrying the request id, as the trace id of
+// everything the request does ([candor.WithTraceID]): the audit log names
+// it in the request's entries.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, id)
+	return candor.WithTraceID(ctx, id)
 }
 
 // RequestID returns the request id ctx carries, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return candor.TraceID(ctx) }
