@@ -15,7 +15,8 @@ import (
 
 // DefaultScanPage is how many people a bulk run reads, decides and unseals
 // at a time, and so, with the fields of the purpose, what bounds its
-// memory: one page of people is held at once, whatever the number on file.
+// memory: two pages of people are held at once (one being yielded, the
+// next read ahead), whatever the number on file.
 const DefaultScanPage = 500
 
 // MaxScanPage bounds ScanRequest.PageSize.
@@ -79,7 +80,9 @@ var ErrStop = errors.New("gate: stop the run")
 // restriction, or erasure) returned before that moment is not yielded,
 // and is taken out of the run's members.
 //
-// yield is called for one person at a time; an error from it ends the run
+// While one page is yielded, the next is read (its states, fields and
+// unsealing) on another goroutine; yield itself is called from the
+// caller's goroutine, for one person at a time; an error from it ends the run
 // (ErrStop without error). Scan returns EINVALID for an unknown purpose or
 // field, EFORBIDDEN when the actor's role may not use the purpose or a field
 // asked for is not declared for it (both audited),
@@ -123,24 +126,30 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 		return ScanResult{}, err
 	}
 	res := ScanResult{RunID: run.ID}
-	after := r.After
+	// One page is read ahead while the one before is yielded: the reads
+	// and the unsealing overlap the caller's work and the run's writes.
+	rctx, cancel := context.WithCancel(ctx)
+	pages := make(chan scanBatch)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(pages)
+		g.readAhead(rctx, p, fields, masked, r, pageSize, pages)
+	}()
+	defer func() { cancel(); <-done }()
 	for page := 1; ; page++ {
-		want := pageSize
-		if r.Limit > 0 {
-			want = min(want, r.Limit-res.Count)
+		b, ok := <-pages
+		switch {
+		case !ok && ctx.Err() != nil:
+			return res, ctx.Err()
+		case !ok:
+			return res, nil // everyone on file was looked at
+		case b.err != nil:
+			return res, b.err
+		case b.limited:
+			return g.moreAfter(ctx, res, b.last)
 		}
-		ids, err := g.store.SubjectIDs(ctx, after, want)
-		if err != nil {
-			return res, err
-		}
-		if len(ids) == 0 {
-			res.Next = ""
-			return res, nil
-		}
-		people, mark, err := g.scanPage(ctx, p, fields, masked, r.Events, ids)
-		if err != nil {
-			return res, err
-		}
+		people := b.people
 		if len(people) > 0 {
 			if err := g.auditPage(ctx, entry, run.ID, page, fields, r.Events, people); err != nil {
 				return res, err
@@ -156,7 +165,7 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 		for i, x := range people {
 			// The decision once more, as the person's turn comes: a
 			// withdrawal that returned since the page was read wins.
-			st, err := g.ledger.Recheck(ctx, x.state, mark)
+			st, err := g.ledger.Recheck(ctx, x.state, b.mark)
 			if err != nil {
 				return res, err
 			}
@@ -184,17 +193,76 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 			}
 			return res, err
 		}
-		after = ids[len(ids)-1]
 		if r.Limit > 0 && res.Count >= r.Limit {
-			// More may follow: the cursor says where.
-			if more, err := g.store.SubjectIDs(ctx, after, 1); err != nil {
-				return res, err
-			} else if len(more) > 0 {
-				res.Next = after
-			}
-			return res, nil
+			return g.moreAfter(ctx, res, b.last)
 		}
 	}
+}
+
+// scanBatch is a page of a run as read ahead: the people the purpose
+// allowed when it was read, with the mark of their states; or the error
+// that ended the reading; or, limited, that the reading stopped at the
+// run's limit after last.
+type scanBatch struct {
+	people  []*scanned
+	mark    consent.Mark
+	last    string // the last subject id the page looked at
+	limited bool
+	err     error
+}
+
+// readAhead reads the pages of the run r, one at a time, and hands each
+// to out, until everyone on file after r.After was looked at (then it
+// returns, and out is closed), an error, or as many people as r.Limit
+// were read (then it hands a limited batch). It holds one page at most,
+// and stops when ctx is done.
+func (g *Gate) readAhead(ctx context.Context, p *candor.Purpose, fields []*candor.Field, masked map[string]bool, r ScanRequest, pageSize int, out chan<- scanBatch) {
+	send := func(b scanBatch) bool {
+		select {
+		case out <- b:
+			return b.err == nil && !b.limited
+		case <-ctx.Done():
+			return false
+		}
+	}
+	after, read := r.After, 0
+	for {
+		want := pageSize
+		if r.Limit > 0 {
+			if read >= r.Limit {
+				send(scanBatch{limited: true, last: after})
+				return
+			}
+			want = min(want, r.Limit-read)
+		}
+		ids, err := g.store.SubjectIDs(ctx, after, want)
+		if err != nil {
+			send(scanBatch{err: err})
+			return
+		}
+		if len(ids) == 0 {
+			return
+		}
+		people, mark, err := g.scanPage(ctx, p, fields, masked, r.Events, ids)
+		after = ids[len(ids)-1]
+		if !send(scanBatch{people: people, mark: mark, last: after, err: err}) {
+			return
+		}
+		read += len(people)
+	}
+}
+
+// moreAfter returns res with the cursor to go on from after when someone
+// is on file after it: the run stopped at its limit.
+func (g *Gate) moreAfter(ctx context.Context, res ScanResult, after string) (ScanResult, error) {
+	more, err := g.store.SubjectIDs(ctx, after, 1)
+	if err != nil {
+		return res, err
+	}
+	if len(more) > 0 {
+		res.Next = after
+	}
+	return res, nil
 }
 
 // scanned is a person of a page, with the state the page decided on.

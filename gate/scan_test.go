@@ -2,6 +2,7 @@ package gate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -232,5 +233,73 @@ func TestScanStoppedEarly(t *testing.T) {
 		} else if member && rep.Runs[0].Count != 2 {
 			t.Errorf("the run counts %d people", rep.Runs[0].Count)
 		}
+	}
+}
+
+// TestScanReadAhead: the page read ahead while the first is yielded leaves
+// no trace when the caller stops in the first (no audit entry, no
+// members), every page that is yielded has its entry before its people,
+// and a run whose context is cancelled ends with the context's error, not
+// as a run that reached the end.
+func TestScanReadAhead(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	var ids []string
+	for i := range 9 {
+		ids = append(ids, e.MustSubject(t, subjects.Input{UserID: fmt.Sprintf("ra-%d", i), Email: fmt.Sprintf("ra%d@example.com", i)}, consent.ScopeAll))
+	}
+	slices.Sort(ids)
+	bulkEntries := func(run string) int {
+		t.Helper()
+		entries, err := e.Store.AuditSearch(ctx, candor.AuditQuery{Action: candor.ActionReadBulk, TraceID: run, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	res, err := e.Gate.Scan(ctx, gate.ScanRequest{Actor: admin, Purpose: "service", PageSize: 3}, func(p *gate.Person) error {
+		if p.SubjectID == ids[1] {
+			time.Sleep(20 * time.Millisecond) // the next page is read meanwhile
+			return gate.ErrStop
+		}
+		return nil
+	})
+	if err != nil || res.Count != 2 || res.Next != ids[1] {
+		t.Fatalf("stopped in the first page: %+v %v", res, err)
+	}
+	if n := bulkEntries(res.RunID); n != 1 {
+		t.Errorf("%d audit entries for a run stopped in its first page, want 1", n)
+	}
+	for _, id := range ids[2:] {
+		if rep, _ := e.Gate.Report(ctx, gate.SubjectActor(id), id, ""); len(rep.Runs) != 0 {
+			t.Errorf("%s, read ahead but never yielded, is a member: %+v", id, rep.Runs)
+		}
+	}
+
+	// Each page's entry is written before its first person is yielded.
+	var run string
+	seen := 0
+	res, err = e.Gate.Scan(ctx, gate.ScanRequest{Actor: admin, Purpose: "service", PageSize: 3, RequestID: "trace-readahead"}, func(p *gate.Person) error {
+		if seen%3 == 0 {
+			if n, want := bulkEntries("trace-readahead"), seen/3+1; n != want {
+				return fmt.Errorf("person %d yielded with %d page entries written, want %d", seen, n, want)
+			}
+		}
+		seen++
+		return nil
+	})
+	run = res.RunID
+	if err != nil || res.Count != len(ids) || run == "" {
+		t.Fatalf("whole run: %+v %v", res, err)
+	}
+
+	// Cancelled while yielding: the context's error.
+	cctx, cancel := context.WithCancel(ctx)
+	_, err = e.Gate.Scan(cctx, gate.ScanRequest{Actor: admin, Purpose: "service", PageSize: 3}, func(p *gate.Person) error {
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("a cancelled run returned %v, want context.Canceled", err)
 	}
 }

@@ -2,7 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"strings"
+	"encoding/json"
 
 	"github.com/candorhq/candor"
 )
@@ -33,16 +33,15 @@ func (db *DB) AddRunMembers(ctx context.Context, runID string, subjectIDs []stri
 	if n == 0 {
 		return candor.Errorf(candor.ENOTFOUND, "run not found")
 	}
-	for ids := subjectIDs; len(ids) > 0; {
-		chunk := ids[:min(len(ids), 500)]
-		ids = ids[len(chunk):]
-		args := make([]any, 0, len(chunk)+1)
-		args = append(args, runID)
-		for _, id := range chunk {
-			args = append(args, id)
+	if len(subjectIDs) > 0 {
+		// One statement whatever the number of ids (a JSON array), so
+		// that it is prepared once and no limit on parameters applies.
+		list, err := json.Marshal(subjectIDs)
+		if err != nil {
+			return wrap("add run members", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO run_members (subject_id, run_id)
-			SELECT id, ? FROM subjects WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...); err != nil {
+			SELECT id, ? FROM subjects WHERE id IN (SELECT value FROM json_each(?))`, runID, string(list)); err != nil {
 			return wrap("add run members", err)
 		}
 	}
