@@ -27,7 +27,7 @@ func TestChangeLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := verify.NewVerifier(verify.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
+	b := verify.New(verify.Options{Store: f.Store, Blinder: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
 	nodes := []*verify.Verifier{a, b}
 	n := 0
 	try := func(subject string, session string) error {

@@ -43,21 +43,21 @@ const (
 	MaxChangesPerSession = 3
 )
 
-// VerifierKeys is what the verifier needs of the vault: the keyed hash
+// Blinder is what the verifier needs of the vault: the keyed hash
 // (for blind indexes, code hashes and token signatures, each in its own
 // domain). The identifier on file is read through the gate
 // ([gate.Gate.Contact]), which audits the read.
-type VerifierKeys interface {
+type Blinder interface {
 	BlindIndex(kind, normalized string) []byte
 }
 
-// VerifierOptions configures a [Verifier].
-type VerifierOptions struct {
-	Store candor.Store
-	Keys  VerifierKeys
-	Mail  candor.Sender // e-mail codes
-	SMS   candor.Sender // phone codes
-	Org   string        // named in the message
+// Options configures a [Verifier].
+type Options struct {
+	Store   candor.Store
+	Blinder Blinder
+	Mail    candor.Sender // e-mail codes
+	SMS     candor.Sender // phone codes
+	Org     string        // named in the message
 	// Gate reads the address on file to send a code to ([gate.Gate.Contact]):
 	// a read of personal data for the purpose rights, audited before the
 	// address is opened. Required.
@@ -74,22 +74,22 @@ type VerifierOptions struct {
 // answer, so neither its content nor its timing tells anyone whether a
 // person is known.
 type Verifier struct {
-	o   VerifierOptions
+	o   Options
 	mu  sync.Mutex
 	ips map[string][]time.Time
 	wg  sync.WaitGroup
 }
 
-// NewVerifier returns a verifier. It panics when the store, the keys or
-// the gate is missing.
-func NewVerifier(o VerifierOptions) *Verifier {
+// New returns a verifier. It panics when the store, the blinder or the
+// gate is missing.
+func New(o Options) *Verifier {
 	switch {
 	case o.Store == nil:
-		panic("verify: NewVerifier without a Store")
-	case o.Keys == nil:
-		panic("verify: NewVerifier without Keys")
+		panic("verify: New without a Store")
+	case o.Blinder == nil:
+		panic("verify: New without a Blinder")
 	case o.Gate == nil:
-		panic("verify: NewVerifier without a Gate")
+		panic("verify: New without a Gate")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -166,7 +166,7 @@ func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string, 
 	if err != nil {
 		return c, "", "", err
 	}
-	blind := v.o.Keys.BlindIndex(kind, norm)
+	blind := v.o.Blinder.BlindIndex(kind, norm)
 	now := v.o.Now().UTC()
 	n, err := v.o.Store.CountChallenges(ctx, kind, blind, now.Add(-time.Hour))
 	if err != nil {
@@ -243,7 +243,7 @@ func (v *Verifier) sendTo(ctx context.Context, c candor.Challenge, to, code stri
 // addresses, a session MaxChangesPerSession: beyond them, EBUSY, so that
 // a session cannot make Candor send codes to any number of addresses.
 func (v *Verifier) StartChange(ctx context.Context, subjectID string, session []byte, kind, value, ip string) (string, time.Time, error) {
-	sess := v.o.Keys.BlindIndex("change-session", base64.RawURLEncoding.EncodeToString(session))
+	sess := v.o.Blinder.BlindIndex("change-session", base64.RawURLEncoding.EncodeToString(session))
 	if err := v.allowChange(ctx, subjectID, sess); err != nil {
 		return "", time.Time{}, err
 	}
@@ -311,7 +311,7 @@ func (v *Verifier) FinishChange(ctx context.Context, challengeID, code, subjectI
 		return err
 	}
 	now := v.o.Now().UTC()
-	good := c.Kind == kind && hmac.Equal(c.Blind, v.o.Keys.BlindIndex(kind, norm)) &&
+	good := c.Kind == kind && hmac.Equal(c.Blind, v.o.Blinder.BlindIndex(kind, norm)) &&
 		hmac.Equal(c.CodeHash, v.codeHash(c.ID, changeBind(subjectID)+strings.TrimSpace(code))) && now.Before(c.ExpiresAt)
 	ok, err := v.o.Store.SpendChallenge(ctx, c.ID, good, MaxTries)
 	if err != nil {
@@ -381,7 +381,7 @@ const TokenPrefix = "cndv_"
 func (v *Verifier) token(c tokenClaims) string {
 	payload, _ := json.Marshal(c)
 	p := base64.RawURLEncoding.EncodeToString(payload)
-	mac := v.o.Keys.BlindIndex("verification-token", p)
+	mac := v.o.Blinder.BlindIndex("verification-token", p)
 	return TokenPrefix + p + "." + base64.RawURLEncoding.EncodeToString(mac)
 }
 
@@ -395,7 +395,7 @@ func (v *Verifier) Check(token string) (*Proof, error) {
 		return nil, bad
 	}
 	mac, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(mac, v.o.Keys.BlindIndex("verification-token", p)) {
+	if err != nil || !hmac.Equal(mac, v.o.Blinder.BlindIndex("verification-token", p)) {
 		return nil, bad
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(p)
@@ -407,7 +407,7 @@ func (v *Verifier) Check(token string) (*Proof, error) {
 }
 
 func (v *Verifier) codeHash(challengeID, code string) []byte {
-	return v.o.Keys.BlindIndex("verification-code", challengeID+":"+code)
+	return v.o.Blinder.BlindIndex("verification-code", challengeID+":"+code)
 }
 
 // newCode returns six random digits.

@@ -31,7 +31,7 @@ func newVerifier(t *testing.T, f *fixture) (*verify.Verifier, *testenv.MailServe
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := verify.NewVerifier(verify.VerifierOptions{Store: f.Store, Keys: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
+	v := verify.New(verify.Options{Store: f.Store, Blinder: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
 	return v, ms
 }
 

@@ -254,7 +254,7 @@ func (a *App) Close() error {
 // built yet). Without SMTP outside the demo, e-mail codes are not sent.
 func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*verify.Verifier, error) {
 	pol, log := cfg.Policy, cfg.Log
-	o := verify.VerifierOptions{Store: st.Store, Keys: st.Vault, Org: pol.Organization.Name, Gate: g, Now: cfg.Now, Logger: log}
+	o := verify.Options{Store: st.Store, Blinder: st.Vault, Org: pol.Organization.Name, Gate: g, Now: cfg.Now, Logger: log}
 	switch {
 	case cfg.SMTPURL != "":
 		from := cfg.SMTPFrom
@@ -283,5 +283,5 @@ func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*verify.Verifier, error)
 	default:
 		log.Warn("CANDOR_SMS_URL is not set: verification codes cannot be sent to phones")
 	}
-	return verify.NewVerifier(o), nil
+	return verify.New(o), nil
 }
