@@ -249,9 +249,10 @@ func (a *App) Close() error {
 	return errors.Join(err, a.Stores.Close())
 }
 
-// newVerifier wires the one-time codes: e-mail over SMTP when configured;
-// in the demo, codes are printed instead (SMS always, as no SMS gateway is
-// built yet). Without SMTP outside the demo, e-mail codes are not sent.
+// newVerifier wires the one-time codes: e-mail over SMTP and text messages
+// through the business's SMS gateway, each when configured; in the demo,
+// a code without its channel is printed instead. Outside the demo, a
+// channel that is not configured sends nothing (and says so in the log).
 func newVerifier(cfg Config, st *Stores, g *gate.Gate) (*verify.Verifier, error) {
 	pol, log := cfg.Policy, cfg.Log
 	o := verify.Options{Store: st.Store, Blinder: st.Vault, Org: pol.Organization.Name, Gate: g, Now: cfg.Now, Logger: log}
