@@ -116,14 +116,10 @@ func (l *Ledger) State(ctx context.Context, subjectID string) (*State, error) {
 		return st, nil
 	}
 	if ok {
-		v, err := l.store.SubjectVersion(ctx, subjectID)
-		switch {
-		case err == nil && st.Exists && v == st.Version:
-			return st, nil
-		case candor.ErrorCode(err) == candor.ENOTFOUND && !st.Exists:
-			return st, nil
-		case err != nil && candor.ErrorCode(err) != candor.ENOTFOUND:
+		if current, err := l.current(ctx, st); err != nil {
 			return nil, err
+		} else if current {
+			return st, nil
 		}
 		l.cache.invalidate(subjectID)
 		_, gen, _ = l.cache.get(subjectID)
@@ -134,6 +130,20 @@ func (l *Ledger) State(ctx context.Context, subjectID string) (*State, error) {
 	}
 	l.cache.put(subjectID, st, gen)
 	return st, nil
+}
+
+// current reports whether st is still the subject's state in the store:
+// the same version, or still not on file.
+func (l *Ledger) current(ctx context.Context, st *State) (bool, error) {
+	v, err := l.store.SubjectVersion(ctx, st.SubjectID)
+	switch {
+	case err == nil:
+		return st.Exists && v == st.Version, nil
+	case candor.ErrorCode(err) == candor.ENOTFOUND:
+		return !st.Exists, nil
+	default:
+		return false, err
+	}
 }
 
 // Mark is when a page of states was read, for [Ledger.Recheck].
@@ -181,14 +191,10 @@ func (l *Ledger) States(ctx context.Context, ids []string, p *candor.Purpose) ([
 // without a fresh change feed, one read of the subject's version.
 func (l *Ledger) Recheck(ctx context.Context, st *State, m Mark) (*State, error) {
 	if l.shared && !l.feedFresh() {
-		v, err := l.store.SubjectVersion(ctx, st.SubjectID)
-		switch {
-		case err == nil && st.Exists && v == st.Version:
-			return st, nil
-		case candor.ErrorCode(err) == candor.ENOTFOUND && !st.Exists:
-			return st, nil
-		case err != nil && candor.ErrorCode(err) != candor.ENOTFOUND:
+		if current, err := l.current(ctx, st); err != nil {
 			return nil, err
+		} else if current {
+			return st, nil
 		}
 		return l.State(ctx, st.SubjectID)
 	}
