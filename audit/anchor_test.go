@@ -48,8 +48,9 @@ func openSQLiteAttacked(t *testing.T) (candor.Store, attacker) {
 				t.Fatal(err)
 			}
 			defer raw.Close()
-			raw.Exec(`DROP TRIGGER IF EXISTS audit_log_no_update`)
-			raw.Exec(`DROP TRIGGER IF EXISTS audit_log_no_delete`)
+			for _, trigger := range []string{"audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"} {
+				raw.Exec(`DROP TRIGGER IF EXISTS ` + trigger)
+			}
 			q = strings.NewReplacer("{audit}.", "", "{keys}.", "").Replace(q)
 			if _, err := raw.Exec(q, args...); err != nil {
 				t.Fatalf("%s: %v", q, err)
@@ -78,8 +79,10 @@ func openPostgresAttacked(t *testing.T) (candor.Store, attacker) {
 		for i := 1; strings.Contains(q, "?"); i++ {
 			q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
 		}
-		if _, err := conn.Exec(ctx, names.Replace(`DROP TRIGGER IF EXISTS audit_log_append_only ON {audit}.audit_log`)); err != nil {
-			t.Fatal(err)
+		for _, drop := range []string{`DROP TRIGGER IF EXISTS audit_log_append_only ON {audit}.audit_log`, `DROP TRIGGER IF EXISTS audit_checkpoints_append_only ON {audit}.audit_checkpoints`} {
+			if _, err := conn.Exec(ctx, names.Replace(drop)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := conn.Exec(ctx, q, args...); err != nil {
 			t.Fatalf("%s: %v", q, err)

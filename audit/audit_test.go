@@ -184,7 +184,10 @@ func tamper(t *testing.T, dir string, stmts ...string) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	for _, q := range append([]string{`DROP TRIGGER IF EXISTS audit_log_no_update`, `DROP TRIGGER IF EXISTS audit_log_no_delete`}, stmts...) {
+	// The attacker drops the triggers that keep the log append-only first.
+	drop := []string{`DROP TRIGGER IF EXISTS audit_log_no_update`, `DROP TRIGGER IF EXISTS audit_log_no_delete`,
+		`DROP TRIGGER IF EXISTS audit_checkpoints_no_update`, `DROP TRIGGER IF EXISTS audit_checkpoints_no_delete`}
+	for _, q := range append(drop, stmts...) {
 		if _, err := raw.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

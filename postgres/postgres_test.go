@@ -5,8 +5,12 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
@@ -72,5 +76,40 @@ func TestAuditChainAcrossNodes(t *testing.T) {
 	rep, err := audit.Verify(context.Background(), a, audit.VerifyOptions{Anchors: a.Keys(), Keys: func(string) ed25519.PublicKey { return key.Public().(ed25519.PublicKey) }, MaxUnsigned: 100 + audit.DefaultMaxBatch})
 	if err != nil || !rep.OK || rep.Entries != 800 || rep.Checkpoints < 8 || rep.AnchorSeq != 800 || rep.Unsigned != 0 {
 		t.Errorf("report %+v %v", rep, err)
+	}
+}
+
+// TestAuditIsAppendOnly: the audit log's entries and signed checkpoints
+// refuse an UPDATE or a DELETE from any connection, as on the embedded
+// store.
+func TestAuditIsAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	url, prefix := testenv.Postgres(t)
+	db, err := postgres.Open(ctx, url, postgres.Options{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.AppendAudit(ctx, []*candor.AuditEntry{{Actor: "a", Action: "x", Decision: candor.DecisionOK}}, func(s int64, h []byte, e *candor.AuditEntry) { e.Seq, e.Hash = s+1, []byte("h") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutCheckpoint(ctx, candor.AuditCheckpoint{Seq: 1, Hash: []byte("h"), Time: time.Now(), KeyID: "k1", Signature: []byte("s")}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := pgx.Identifier{prefix + "_audit"}.Sanitize()
+	for _, q := range []string{
+		`UPDATE ` + schema + `.audit_log SET actor = 'b'`,
+		`DELETE FROM ` + schema + `.audit_log`,
+		`UPDATE ` + schema + `.audit_checkpoints SET key_id = 'k2'`,
+		`DELETE FROM ` + schema + `.audit_checkpoints`,
+	} {
+		if _, err := conn.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v", q, err)
+		}
 	}
 }

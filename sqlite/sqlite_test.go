@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/internal/testenv"
@@ -41,9 +42,12 @@ func TestConsentsAndAuditAreAppendOnly(t *testing.T) {
 	if err := db.AppendAudit(ctx, []*candor.AuditEntry{{Actor: "a", Action: "x", Decision: "ok"}}, func(s int64, h []byte, e *candor.AuditEntry) { e.Seq, e.Hash = s+1, []byte("h") }); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.PutCheckpoint(ctx, candor.AuditCheckpoint{Seq: 1, Hash: []byte("h"), Time: time.Now(), KeyID: "k1", Signature: []byte("s")}); err != nil {
+		t.Fatal(err)
+	}
 	for file, stmts := range map[string][]string{
 		"data.db":  {`UPDATE consents SET state = 'denied'`},
-		"audit.db": {`UPDATE audit_log SET actor = 'b'`, `DELETE FROM audit_log`},
+		"audit.db": {`UPDATE audit_log SET actor = 'b'`, `DELETE FROM audit_log`, `UPDATE audit_checkpoints SET key_id = 'k2'`, `DELETE FROM audit_checkpoints`},
 	} {
 		raw, err := sql.Open("sqlite", filepath.Join(dir, file))
 		if err != nil {

@@ -97,7 +97,7 @@ func (c *auditCase) tamper(t *testing.T, stmts ...string) {
 		}
 		defer conn.Close(context.Background())
 		names := strings.NewReplacer("{audit}", c.schema+"_audit", "{keys}", c.schema+"_keys")
-		for _, q := range append([]string{`DROP TRIGGER IF EXISTS audit_log_append_only ON {audit}.audit_log`}, stmts...) {
+		for _, q := range append([]string{`DROP TRIGGER IF EXISTS audit_log_append_only ON {audit}.audit_log`, `DROP TRIGGER IF EXISTS audit_checkpoints_append_only ON {audit}.audit_checkpoints`}, stmts...) {
 			if _, err := conn.Exec(context.Background(), names.Replace(q)); err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}
@@ -113,7 +113,8 @@ func (c *auditCase) tamper(t *testing.T, stmts ...string) {
 		t.Fatal(err)
 	}
 	names := strings.NewReplacer("{audit}.", "main.", "{keys}.", "keys.")
-	for _, q := range append([]string{`DROP TRIGGER IF EXISTS audit_log_no_update`, `DROP TRIGGER IF EXISTS audit_log_no_delete`}, stmts...) {
+	for _, q := range append([]string{`DROP TRIGGER IF EXISTS audit_log_no_update`, `DROP TRIGGER IF EXISTS audit_log_no_delete`,
+		`DROP TRIGGER IF EXISTS audit_checkpoints_no_update`, `DROP TRIGGER IF EXISTS audit_checkpoints_no_delete`}, stmts...) {
 		if _, err := raw.Exec(names.Replace(q)); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
