@@ -190,10 +190,31 @@ type KeyStore interface {
 	Revocations(ctx context.Context, after string, limit int) ([]Revocation, error)
 }
 
+// ChallengeLimit bounds how many challenges may be created in a window:
+// at most Max since Since, counted for the new challenge's identifier
+// (kind and blind index), for the subject whose change of address it is,
+// or for that subject's session.
+type ChallengeLimit struct {
+	Scope string // ChallengeScopeIdentifier, ChallengeScopeSubject or ChallengeScopeSession
+	Max   int
+	Since time.Time
+}
+
+// The scopes of a [ChallengeLimit].
+const (
+	ChallengeScopeIdentifier = "identifier"
+	ChallengeScopeSubject    = "subject"
+	ChallengeScopeSession    = "session"
+)
+
 // ChallengeStore keeps one-time verification codes, hashed.
 type ChallengeStore interface {
-	// PutChallenge stores a new challenge.
-	PutChallenge(ctx context.Context, c Challenge) error
+	// PutChallenge stores a new challenge unless that would exceed one of
+	// limits: then it stores nothing and returns EBUSY with the limit's
+	// Scope as Reason. Counting and storing are one step: challenges put
+	// at once, from any number of callers or nodes, never exceed a limit
+	// (a code flood to one address or from one session stays bounded).
+	PutChallenge(ctx context.Context, c Challenge, limits ...ChallengeLimit) error
 	// Challenge returns a challenge, or ENOTFOUND.
 	Challenge(ctx context.Context, id string) (*Challenge, error)
 	// SpendChallenge records an attempt on an unused challenge with fewer

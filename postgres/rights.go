@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -223,10 +225,46 @@ func (db *DB) Disclosures(ctx context.Context, subjectID string) ([]candor.Discl
 	return out, wrap("disclosures", err)
 }
 
-// PutChallenge implements [candor.ChallengeStore].
-func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge) error {
-	_, err := db.pool.Exec(ctx, db.q(`INSERT INTO {data}.challenges (id, kind, blind, code_hash, created_at, expires_at, subject_id, session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
-		c.ID, c.Kind, c.Blind, c.CodeHash, c.CreatedAt, c.ExpiresAt, nullString(c.SubjectID), nullBytes(c.Session))
+// PutChallenge implements [candor.ChallengeStore]: the transaction first
+// takes advisory locks on the identifier and, for a change of address, on
+// the subject (always in that order), so that puts on any node that count
+// the same challenges wait for each other.
+func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge, limits ...candor.ChallengeLimit) error {
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		locks := []string{"challenge:" + c.Kind + ":" + hex.EncodeToString(c.Blind)}
+		if c.SubjectID != "" {
+			locks = append(locks, "challenge-subject:"+c.SubjectID)
+		}
+		for _, k := range locks {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, db.prefix+":"+k); err != nil {
+				return err
+			}
+		}
+		for _, l := range limits {
+			var q string
+			var args []any
+			switch {
+			case l.Scope == candor.ChallengeScopeIdentifier:
+				q, args = `SELECT count(*) FROM {data}.challenges WHERE kind = $1 AND blind = $2 AND created_at >= $3`, []any{c.Kind, c.Blind, l.Since}
+			case l.Scope == candor.ChallengeScopeSubject && c.SubjectID != "":
+				q, args = `SELECT count(*) FROM {data}.challenges WHERE subject_id = $1 AND created_at >= $2`, []any{c.SubjectID, l.Since}
+			case l.Scope == candor.ChallengeScopeSession && c.SubjectID != "" && c.Session != nil:
+				q, args = `SELECT count(*) FROM {data}.challenges WHERE subject_id = $1 AND session = $2 AND created_at >= $3`, []any{c.SubjectID, c.Session, l.Since}
+			default:
+				return candor.Errorf(candor.EINVALID, "a challenge limit of scope %q does not apply to this challenge", l.Scope)
+			}
+			var n int
+			if err := tx.QueryRow(ctx, db.q(q), args...).Scan(&n); err != nil {
+				return err
+			}
+			if n >= l.Max {
+				return &candor.Error{Code: candor.EBUSY, Reason: l.Scope, Message: fmt.Sprintf("at most %d codes since %s for this %s", l.Max, l.Since.UTC().Format(time.RFC3339), l.Scope)}
+			}
+		}
+		_, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.challenges (id, kind, blind, code_hash, created_at, expires_at, subject_id, session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+			c.ID, c.Kind, c.Blind, c.CodeHash, c.CreatedAt, c.ExpiresAt, nullString(c.SubjectID), nullBytes(c.Session))
+		return err
+	})
 	return wrap("put challenge", err)
 }
 

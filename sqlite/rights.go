@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -275,11 +276,51 @@ func (db *DB) Disclosures(ctx context.Context, subjectID string) ([]candor.Discl
 	return out, wrap("disclosures", rows.Err())
 }
 
-// PutChallenge implements [candor.ChallengeStore].
-func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge) error {
-	_, err := db.data.w.ExecContext(ctx, `INSERT INTO challenges (id, kind, blind, code_hash, created_at, expires_at, subject_id, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.Kind, c.Blind, c.CodeHash, ts(c.CreatedAt), ts(c.ExpiresAt), nullString(c.SubjectID), nullBytes(c.Session))
-	return wrap("put challenge", err)
+// PutChallenge implements [candor.ChallengeStore]: the counts and the
+// insert are one write transaction, which the single writer serializes.
+func (db *DB) PutChallenge(ctx context.Context, c candor.Challenge, limits ...candor.ChallengeLimit) error {
+	tx, err := db.data.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("put challenge", err)
+	}
+	defer tx.Rollback()
+	for _, l := range limits {
+		q, args, err := challengeCount(c, l)
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, q, append(args, ts(l.Since))...).Scan(&n); err != nil {
+			return wrap("put challenge: count", err)
+		}
+		if n >= l.Max {
+			return challengeLimited(l)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO challenges (id, kind, blind, code_hash, created_at, expires_at, subject_id, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.Kind, c.Blind, c.CodeHash, ts(c.CreatedAt), ts(c.ExpiresAt), nullString(c.SubjectID), nullBytes(c.Session)); err != nil {
+		return wrap("put challenge", err)
+	}
+	return wrap("put challenge: commit", tx.Commit())
+}
+
+// challengeCount returns the query (without its last argument, the window's
+// start) that counts what limit l bounds for the new challenge c.
+func challengeCount(c candor.Challenge, l candor.ChallengeLimit) (string, []any, error) {
+	switch {
+	case l.Scope == candor.ChallengeScopeIdentifier:
+		return `SELECT count(*) FROM challenges WHERE kind = ? AND blind = ? AND created_at >= ?`, []any{c.Kind, c.Blind}, nil
+	case l.Scope == candor.ChallengeScopeSubject && c.SubjectID != "":
+		return `SELECT count(*) FROM challenges WHERE subject_id = ? AND created_at >= ?`, []any{c.SubjectID}, nil
+	case l.Scope == candor.ChallengeScopeSession && c.SubjectID != "" && c.Session != nil:
+		return `SELECT count(*) FROM challenges WHERE subject_id = ? AND session = ? AND created_at >= ?`, []any{c.SubjectID, c.Session}, nil
+	}
+	return "", nil, candor.Errorf(candor.EINVALID, "a challenge limit of scope %q does not apply to this challenge", l.Scope)
+}
+
+// challengeLimited is the error of a challenge beyond a limit.
+func challengeLimited(l candor.ChallengeLimit) error {
+	return &candor.Error{Code: candor.EBUSY, Reason: l.Scope, Message: fmt.Sprintf("at most %d codes since %s for this %s", l.Max, l.Since.UTC().Format(time.RFC3339), l.Scope)}
 }
 
 // Challenge implements [candor.ChallengeStore].

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,6 +276,86 @@ func testChangeChallenges(t *testing.T, s candor.Store) {
 		if err != nil || n != c.n || inSession != c.inSession {
 			t.Errorf("CountChangeChallenges(%q, %q, %d) = %d, %d, %v; want %d, %d", c.subject, c.session, c.since, n, inSession, err, c.n, c.inSession)
 		}
+	}
+}
+
+// testChallengeLimits: a challenge beyond a limit is refused (EBUSY, the
+// scope as reason) and not stored; limits count per identifier, per
+// subject and per session within their window; and concurrent puts, from
+// as many callers as there are, never exceed a limit.
+func testChallengeLimits(t *testing.T, s candor.Store) {
+	n := 0
+	put := func(blind, subject, session string, sec int, limits ...candor.ChallengeLimit) error {
+		n++
+		c := candor.Challenge{ID: fmt.Sprintf("chl_l%d", n), Kind: "phone", Blind: []byte(blind), CodeHash: []byte("h"), CreatedAt: at(sec), ExpiresAt: at(sec + 600), SubjectID: subject}
+		if session != "" {
+			c.Session = []byte(session)
+		}
+		return s.PutChallenge(ctx, c, limits...)
+	}
+	ident := func(max, since int) candor.ChallengeLimit {
+		return candor.ChallengeLimit{Scope: candor.ChallengeScopeIdentifier, Max: max, Since: at(since)}
+	}
+	for i := range 3 {
+		if err := put("victim", "", "", 10+i, ident(3, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := put("victim", "", "", 20, ident(3, 0))
+	code(t, err, candor.EBUSY)
+	if ce, ok := err.(*candor.Error); !ok || ce.Reason != candor.ChallengeScopeIdentifier {
+		t.Errorf("the refusal %v does not name its scope", err)
+	}
+	if c, _ := s.CountChallenges(ctx, "phone", []byte("victim"), at(0)); c != 3 {
+		t.Errorf("%d challenges stored for the identifier, want 3: the refused one was stored", c)
+	}
+	if err := put("victim", "", "", 20, ident(3, 11)); err != nil { // the window moved on
+		t.Errorf("a put within the moved window: %v", err)
+	}
+	if err := put("other", "", "", 20, ident(3, 0)); err != nil {
+		t.Errorf("another identifier: %v", err)
+	}
+	subject := candor.ChallengeLimit{Scope: candor.ChallengeScopeSubject, Max: 2, Since: at(0)}
+	session := candor.ChallengeLimit{Scope: candor.ChallengeScopeSession, Max: 1, Since: at(0)}
+	if err := put("new-1", "sub_l", "sess-1", 30, subject, session); err != nil {
+		t.Fatal(err)
+	}
+	code(t, put("new-2", "sub_l", "sess-1", 31, subject, session), candor.EBUSY) // the session's one is used
+	if err := put("new-3", "sub_l", "sess-2", 32, subject, session); err != nil {
+		t.Fatal(err)
+	}
+	code(t, put("new-4", "sub_l", "sess-3", 33, subject, session), candor.EBUSY) // the person's two are used
+	if err := put("new-5", "sub_other", "sess-1", 33, subject, session); err != nil {
+		t.Errorf("another person: %v", err)
+	}
+	code(t, put("new-6", "", "", 33, subject), candor.EINVALID) // a sign-in has no subject to count
+
+	// Concurrent puts: exactly the limit gets through.
+	const callers, max = 24, 5
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stored, busy := 0, 0
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := candor.Challenge{ID: fmt.Sprintf("chl_race%d", i), Kind: "phone", Blind: []byte("flooded"), CodeHash: []byte("h"), CreatedAt: at(40), ExpiresAt: at(640)}
+			err := s.PutChallenge(ctx, c, ident(max, 0))
+			mu.Lock()
+			defer mu.Unlock()
+			switch candor.ErrorCode(err) {
+			case "":
+				stored++
+			case candor.EBUSY:
+				busy++
+			default:
+				t.Errorf("concurrent put: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if stored != max || busy != callers-max {
+		t.Errorf("%d concurrent puts under a limit of %d: %d stored, %d refused", callers, max, stored, busy)
 	}
 }
 

@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener, fill Filler) {
 		{"Disclosures", testDisclosures},
 		{"Challenges", testChallenges},
 		{"ChangeChallenges", testChangeChallenges},
+		{"ChallengeLimits", testChallengeLimits},
 		{"Deliveries", testDeliveries},
 		{"TimeOrder", testTimeOrder},
 		{"MergeSubject", testMergeSubject},

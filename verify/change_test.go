@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,5 +77,51 @@ func TestChangeLimits(t *testing.T) {
 	}
 	if _, ok := ms.Wait(sent+1, time.Second); ok {
 		t.Fatalf("more than %d codes were sent", sent)
+	}
+}
+
+// TestChangeLimitsUnderConcurrency: one session fires many requests for
+// codes to new addresses at once, through two nodes: no more than the
+// limits allow are stored or sent (the count and the store are one step),
+// so a session cannot flood addresses by asking in parallel.
+func TestChangeLimitsUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	id := f.MustSubject(t, subjects.Input{UserID: "flood", Email: "flood@example.com"}, "")
+	a, ms := newVerifier(t, f)
+	sender, err := smtp.New(ms.URL, "privacy@shop.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := verify.New(verify.Options{Store: f.Store, Blinder: f.Vault, Mail: sender, Org: "Demo Shop", Gate: f.Gate, Now: func() time.Time { return f.now }})
+	const callers = 16
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	started := 0
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v := []*verify.Verifier{a, b}[i%2]
+			_, _, err := v.StartChange(ctx, id, []byte("one-session"), candor.IdentEmail, fmt.Sprintf("flood.%d@example.com", i), fmt.Sprintf("192.0.2.%d", i))
+			mu.Lock()
+			defer mu.Unlock()
+			switch candor.ErrorCode(err) {
+			case "":
+				started++
+			case candor.EBUSY:
+			default:
+				t.Errorf("request %d: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	want := min(verify.MaxChangesPerSession, verify.MaxChangesPerHour)
+	if started != want {
+		t.Errorf("%d requests at once: %d codes started, want %d", callers, started, want)
+	}
+	a.Wait()
+	b.Wait()
+	if _, ok := ms.Wait(want+1, time.Second); ok {
+		t.Errorf("more than %d codes were sent", want)
 	}
 }

@@ -135,7 +135,7 @@ func (v *Verifier) allowIP(ip string) error {
 // Start sends a code to the identifier on file, if there is one, and
 // returns the challenge id to answer with. kind is email or phone.
 func (v *Verifier) Start(ctx context.Context, kind, value, ip string) (string, time.Time, error) {
-	c, code, _, err := v.challenge(ctx, kind, value, ip, "", nil)
+	c, code, _, err := v.challenge(ctx, kind, value, ip, "", nil, nil)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -153,8 +153,10 @@ func (v *Verifier) Start(ctx context.Context, kind, value, ip string) (string, t
 // identifier; bind, when not empty, is folded into the code's hash so that
 // the code answers only a challenge of that purpose and person. It returns
 // the challenge, its code and the normalized identifier. owner, when not
-// nil, fills in who asked (for a change of address) before it is stored.
-func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string, owner func(*candor.Challenge)) (candor.Challenge, string, string, error) {
+// nil, fills in who asked (for a change of address) before it is stored,
+// and limits are checked beside the identifier's, in the same step as the
+// challenge is stored (so that concurrent requests cannot exceed them).
+func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string, owner func(*candor.Challenge), limits []candor.ChallengeLimit) (candor.Challenge, string, string, error) {
 	var c candor.Challenge
 	if err := v.allowIP(ip); err != nil {
 		return c, "", "", err
@@ -168,13 +170,6 @@ func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string, 
 	}
 	blind := v.o.Blinder.BlindIndex(kind, norm)
 	now := v.o.Now().UTC()
-	n, err := v.o.Store.CountChallenges(ctx, kind, blind, now.Add(-time.Hour))
-	if err != nil {
-		return c, "", "", err
-	}
-	if n >= MaxPerHour {
-		return c, "", "", &candor.Error{Code: candor.EBUSY, Message: "too many codes were asked for this " + kind + "; try again later"}
-	}
 	code, err := newCode()
 	if err != nil {
 		return c, "", "", err
@@ -184,7 +179,15 @@ func (v *Verifier) challenge(ctx context.Context, kind, value, ip, bind string, 
 	if owner != nil {
 		owner(&c)
 	}
-	if err := v.o.Store.PutChallenge(ctx, c); err != nil {
+	limits = append(limits, candor.ChallengeLimit{Scope: candor.ChallengeScopeIdentifier, Max: MaxPerHour, Since: now.Add(-time.Hour)})
+	if err := v.o.Store.PutChallenge(ctx, c, limits...); err != nil {
+		var ce *candor.Error
+		if errors.As(err, &ce) && ce.Code == candor.EBUSY {
+			if ce.Reason == candor.ChallengeScopeIdentifier {
+				return c, "", "", &candor.Error{Code: candor.EBUSY, Message: "too many codes were asked for this " + kind + "; try again later"}
+			}
+			return c, "", "", errTooManyChanges
+		}
 		return c, "", "", err
 	}
 	return c, code, norm, nil
@@ -244,10 +247,13 @@ func (v *Verifier) sendTo(ctx context.Context, c candor.Challenge, to, code stri
 // a session cannot make Candor send codes to any number of addresses.
 func (v *Verifier) StartChange(ctx context.Context, subjectID string, session []byte, kind, value, ip string) (string, time.Time, error) {
 	sess := v.o.Blinder.BlindIndex("change-session", base64.RawURLEncoding.EncodeToString(session))
-	if err := v.allowChange(ctx, subjectID, sess); err != nil {
-		return "", time.Time{}, err
+	now := v.o.Now().UTC()
+	limits := []candor.ChallengeLimit{
+		{Scope: candor.ChallengeScopeSubject, Max: MaxChangesPerDay, Since: now.Add(-24 * time.Hour)},
+		{Scope: candor.ChallengeScopeSession, Max: MaxChangesPerSession, Since: now.Add(-24 * time.Hour)},
+		{Scope: candor.ChallengeScopeSubject, Max: MaxChangesPerHour, Since: now.Add(-time.Hour)},
 	}
-	c, code, norm, err := v.challenge(ctx, kind, value, ip, changeBind(subjectID), func(c *candor.Challenge) { c.SubjectID, c.Session = subjectID, sess })
+	c, code, norm, err := v.challenge(ctx, kind, value, ip, changeBind(subjectID), func(c *candor.Challenge) { c.SubjectID, c.Session = subjectID, sess }, limits)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -264,27 +270,6 @@ func (v *Verifier) StartChange(ctx context.Context, subjectID string, session []
 // errTooManyChanges answers a change of address beyond the limits.
 var errTooManyChanges = &candor.Error{Code: candor.EBUSY, Reason: "too_many_changes",
 	Message: fmt.Sprintf("too many codes were sent to new addresses for you (at most %d an hour and %d a day); try again later", MaxChangesPerHour, MaxChangesPerDay)}
-
-// allowChange applies the limits per person and per session (sess, the
-// keyed hash of the session) on codes sent to new addresses.
-func (v *Verifier) allowChange(ctx context.Context, subjectID string, sess []byte) error {
-	now := v.o.Now().UTC()
-	day, inSession, err := v.o.Store.CountChangeChallenges(ctx, subjectID, sess, now.Add(-24*time.Hour))
-	if err != nil {
-		return err
-	}
-	if day >= MaxChangesPerDay || inSession >= MaxChangesPerSession {
-		return errTooManyChanges
-	}
-	hour, _, err := v.o.Store.CountChangeChallenges(ctx, subjectID, nil, now.Add(-time.Hour))
-	if err != nil {
-		return err
-	}
-	if hour >= MaxChangesPerHour {
-		return errTooManyChanges
-	}
-	return nil
-}
 
 // changeBind ties a change's code to the person.
 func changeBind(subjectID string) string { return "change:" + subjectID + ":" }
