@@ -44,6 +44,10 @@ type ScanRequest struct {
 	// properties, newest first, at most [MaxPersonEvents] of them
 	// ([Person.Activity]). At most [MaxEventDays].
 	EventDays int
+	// Decisions names other purposes whose decision, now, each person
+	// yielded carries ([Person.Allows]): a segment's consent condition.
+	// The actor's role must be allowed each of them.
+	Decisions []string
 	// Source, when set, lists the subject ids the run looks at, in order,
 	// up to limit ids greater than after (a snapshot's members); nil
 	// means everyone on file. Whoever is listed is still decided on,
@@ -75,6 +79,9 @@ type Person struct {
 	// first; ActivityTruncated says there were more than [MaxPersonEvents].
 	Activity          []Activity `json:"activity,omitempty"`
 	ActivityTruncated bool       `json:"activity_truncated,omitempty"`
+	// Allows holds the decision for each purpose of
+	// [ScanRequest.Decisions].
+	Allows map[string]bool `json:"allows,omitempty"`
 }
 
 // ScanResult says what a run did.
@@ -138,6 +145,14 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
 		return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID))
 	}
+	for _, q := range r.Decisions {
+		if g.policy.Purpose(q) == nil {
+			return ScanResult{}, candor.Invalid("unknown purpose", candor.FieldError{Field: "decisions", Message: q + " is not declared in the policy"})
+		}
+		if !g.policy.RoleAllows(r.Actor.Role, q) {
+			return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, q))
+		}
+	}
 	fields, undeclared, err := g.fieldsOf(p, r.Fields)
 	if err != nil {
 		return ScanResult{}, err
@@ -180,7 +195,7 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 		}
 		people := b.people
 		if len(people) > 0 {
-			if err := g.auditPage(ctx, entry, run.ID, page, fields, r.Events, r.EventDays, people); err != nil {
+			if err := g.auditPage(ctx, entry, run.ID, page, fields, r, people); err != nil {
 				return res, err
 			}
 			included := make([]string, len(people))
@@ -272,7 +287,7 @@ func (g *Gate) readAhead(ctx context.Context, p *candor.Purpose, fields []*cando
 		if len(ids) == 0 {
 			return
 		}
-		people, mark, err := g.scanPage(ctx, p, fields, masked, r.Events, r.EventDays, ids)
+		people, mark, err := g.scanPage(ctx, p, fields, masked, r, ids)
 		after = ids[len(ids)-1]
 		if !send(scanBatch{people: people, mark: mark, last: after, err: err}) {
 			return
@@ -315,7 +330,7 @@ type scanned struct {
 // erased since the page was listed is left out. The mark says when the
 // states were read, for the decision taken again as each one's turn
 // comes.
-func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor.Field, masked map[string]bool, events bool, eventDays int, ids []string) ([]*scanned, consent.Mark, error) {
+func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor.Field, masked map[string]bool, r ScanRequest, ids []string) ([]*scanned, consent.Mark, error) {
 	states, mark, err := g.ledger.States(ctx, ids, p)
 	if err != nil {
 		return nil, 0, err
@@ -350,13 +365,27 @@ func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor
 		} else if err != nil {
 			return nil, 0, err
 		}
-		if events {
+		if r.Events {
 			if x.Events, err = g.eventSummary(ctx, x.SubjectID, p.ID); err != nil {
 				return nil, 0, err
 			}
 		}
-		if eventDays > 0 {
-			x.Activity, x.ActivityTruncated, err = g.activity(ctx, x.SubjectID, p.ID, eventDays)
+		if len(r.Decisions) > 0 {
+			// The page's states may hold only what p needs: the whole
+			// state for the other purposes.
+			st, err := g.ledger.State(ctx, x.SubjectID)
+			if candor.ErrorCode(err) == candor.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return nil, 0, err
+			}
+			x.Allows = make(map[string]bool, len(r.Decisions))
+			for _, q := range r.Decisions {
+				x.Allows[q] = g.evaluate(st, g.policy.Purpose(q)).Allow
+			}
+		}
+		if r.EventDays > 0 {
+			x.Activity, x.ActivityTruncated, err = g.activity(ctx, x.SubjectID, p.ID, r.EventDays)
 			if candor.ErrorCode(err) == candor.EGONE {
 				continue // erased since the page was listed
 			} else if err != nil {
@@ -382,7 +411,7 @@ func pick(traits []candor.Trait, names []string) []candor.Trait {
 // auditPage writes the audit entry of one page of a run: who, the purpose,
 // the fields, how many people and the SHA-256 of their ids (one per line),
 // so that the entry proves which people the page held without naming them.
-func (g *Gate) auditPage(ctx context.Context, entry candor.AuditEntry, runID string, page int, fields []*candor.Field, events bool, eventDays int, people []*scanned) error {
+func (g *Gate) auditPage(ctx context.Context, entry candor.AuditEntry, runID string, page int, fields []*candor.Field, r ScanRequest, people []*scanned) error {
 	ids := make([]string, len(people))
 	for i, x := range people {
 		ids[i] = x.SubjectID
@@ -391,11 +420,14 @@ func (g *Gate) auditPage(ctx context.Context, entry candor.AuditEntry, runID str
 	for _, f := range fields {
 		names = append(names, f.ID)
 	}
-	if events {
+	if r.Events {
 		names = append(names, "events")
 	}
-	if eventDays > 0 {
-		names = append(names, fmt.Sprintf("events:%dd", eventDays))
+	if r.EventDays > 0 {
+		names = append(names, fmt.Sprintf("events:%dd", r.EventDays))
+	}
+	for _, q := range r.Decisions {
+		names = append(names, "decision:"+q)
 	}
 	entry.Time, entry.Fields, entry.Decision = g.now(), names, candor.DecisionAllow
 	entry.Reason = fmt.Sprintf("run %s page %d: %d people, ids sha256:%s", runID, page, len(people), IDsHash(ids))
