@@ -218,7 +218,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
 		Policy: pol, Store: st.store, APIKeys: apiKeys, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Collector: a.Collector, Rights: a.Rights, Verifier: a.Verifier, Auditor: st.audit,
-		AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
+		Segments: a.Segments, AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
 	api := srv.Handler()
