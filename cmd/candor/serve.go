@@ -250,6 +250,9 @@ func Run(ctx context.Context, cfg Config) error {
 		if err := seedDemo(ctx, st, a.Subjects, a.Ledger, a.Collector, notices, pol, n, cfg.Stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
+		if err := demoSegments(ctx, a.Segments, pol); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 		if err := demoStaff(ctx, site.Staff, cfg.DataDir, cfg.Stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
