@@ -45,6 +45,9 @@ var DataTables = []Table{
 		{"received_at", KindTime}, {"due_at", KindTime}, {"updated_at", KindTime}, {"state_since", KindTime}, {"actor", KindText}, {"details", KindJSON}}},
 	{"runs", []Column{{"id", KindText}, {"purpose", KindText}, {"actor", KindText}, {"label", KindText}, {"started_at", KindTime}}},
 	{"run_members", []Column{{"subject_id", KindText}, {"run_id", KindText}}},
+	{"segments", []Column{{"id", KindText}, {"name", KindText}, {"purpose", KindText}, {"rule", KindText}, {"snapshot", KindBool},
+		{"created_by", KindText}, {"created_at", KindTime}}},
+	{"segment_members", []Column{{"segment_id", KindText}, {"subject_id", KindText}}},
 	{"minimization", []Column{{"day", KindText}, {"event", KindText}, {"item", KindText}, {"action", KindText}, {"detector", KindText}, {"n", KindInt}}},
 	// Staff accounts travel with the data, as on the embedded store, whose
 	// backup is the whole data file; their sessions do not (a restore ends

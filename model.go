@@ -543,4 +543,8 @@ type Run struct {
 	StartedAt time.Time `json:"started_at"`
 	// Count is how many people the run included (filled by RunsOf).
 	Count int `json:"count"`
+	// Times is, in an access report, how many runs with the same label,
+	// purpose and actor on the same day (UTC) this one stands for (a
+	// live count repeated while a rule was edited); 0 or 1: itself only.
+	Times int `json:"times,omitempty"`
 }

@@ -376,6 +376,7 @@ type Store interface {
 	StaffStore
 	SessionStore
 	RunStore
+	SegmentStore
 	// Keys returns the key store, kept apart from the data.
 	Keys() KeyStore
 	// Ping reports whether the stores answer.

@@ -111,3 +111,83 @@ func (g *Gate) eventSummary(ctx context.Context, subjectID, purpose string) (*Ev
 	}
 	return sum, nil
 }
+
+// MaxPersonEvents is how many of a person's events a run that asks for
+// them ([ScanRequest.EventDays]) yields per person: the newest.
+const MaxPersonEvents = 500
+
+// MaxEventDays is the longest window of events a run may ask for.
+const MaxEventDays = 1095
+
+// maxEventsLooked bounds how many of a person's stored events a run looks
+// at to find those of its window and purpose.
+const maxEventsLooked = 20 * MaxPersonEvents
+
+// Activity is one of a person's events as a run yields it: its name, when
+// it happened, and its declared properties, unsealed.
+type Activity struct {
+	Name       string         `json:"name"`
+	Time       time.Time      `json:"time"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
+// activity returns the subject's events of the last days days collected
+// for purpose (their purposes when collected included it) and not past
+// their retention, newest first, unsealed, with only the properties the
+// policy declares for the event; at most [MaxPersonEvents] (truncated
+// then). EGONE if the subject was erased meanwhile.
+func (g *Gate) activity(ctx context.Context, subjectID, purpose string, days int) ([]Activity, bool, error) {
+	now := g.now()
+	since := now.AddDate(0, 0, -days)
+	var out []Activity
+	before, looked := time.Time{}, 0
+	for looked < maxEventsLooked {
+		evs, err := g.store.SubjectEvents(ctx, subjectID, before, 200)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(evs) == 0 {
+			return out, false, nil
+		}
+		for _, e := range evs {
+			looked++
+			if e.Time.Before(since) {
+				return out, false, nil
+			}
+			if !contains(e.Purposes, purpose) || !e.Expires.After(now) {
+				continue
+			}
+			if len(out) == MaxPersonEvents {
+				return out, true, nil
+			}
+			plain, err := g.sealer.Unseal(ctx, subjectID, candor.EventSealField(e.ID), e.Sealed)
+			if errors.Is(err, vault.ErrShredded) {
+				return nil, false, &candor.Error{Code: candor.EGONE, Message: "the subject was erased", Reason: "erased"}
+			}
+			if err != nil {
+				return nil, false, fmt.Errorf("gate: unseal event: %w", err)
+			}
+			var payload struct {
+				Properties map[string]any `json:"properties"`
+			}
+			a := Activity{Name: e.Name, Time: e.Time}
+			if json.Unmarshal(plain, &payload) == nil {
+				if decl := g.policy.Event(e.Name); decl != nil {
+					for k, v := range payload.Properties {
+						if _, ok := decl.Properties[k]; ok {
+							if a.Properties == nil {
+								a.Properties = map[string]any{}
+							}
+							a.Properties[k] = v
+						}
+					}
+				}
+			}
+			out = append(out, a)
+		}
+		// The next read starts before the oldest of this one (stores
+		// read strictly before: the bound moves back each time).
+		before = evs[len(evs)-1].Time
+	}
+	return out, true, nil
+}

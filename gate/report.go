@@ -252,12 +252,11 @@ func (g *Gate) Report(ctx context.Context, actor candor.Actor, subjectID, reques
 	if rep.Events, err = g.reportEvents(ctx, store, subjectID, unseal); err != nil {
 		return nil, err
 	}
-	if rep.Runs, err = store.RunsOf(ctx, subjectID, MaxReportRuns); err != nil {
+	runs, err := store.RunsOf(ctx, subjectID, MaxReportRuns*reportRunsRead)
+	if err != nil {
 		return nil, err
 	}
-	if rep.Runs == nil {
-		rep.Runs = []candor.Run{}
-	}
+	rep.Runs = CollapseRuns(runs, MaxReportRuns)
 	entry.Time, entry.Decision, entry.Reason = g.now(), candor.DecisionAllow, "access report"
 	entry.Fields = append(append(fields, "identifiers", "consents", "disclosures"), "events")
 	if err := g.auditor.Append(ctx, entry); err != nil {
@@ -279,6 +278,36 @@ func (g *Gate) identifierField(kind string) *candor.Field {
 		}
 	}
 	return nil
+}
+
+// reportRunsRead is how many runs, per line a report holds at most, it
+// reads to collapse.
+const reportRunsRead = 20
+
+// CollapseRuns returns runs (newest first) with the runs of one label,
+// purpose and actor on one day (UTC) as one line, the newest, whose Times
+// says how many it stands for and whose Count is the largest of theirs:
+// a live count re-run as a rule is edited, or a list paged through, is
+// one line of a person's access report, not one per keystroke or page.
+// It keeps at most limit lines.
+func CollapseRuns(runs []candor.Run, limit int) []candor.Run {
+	out := []candor.Run{}
+	at := map[string]int{}
+	for _, r := range runs {
+		key := r.Label + "\x00" + r.Purpose + "\x00" + r.Actor + "\x00" + r.StartedAt.UTC().Format("2006-01-02")
+		if i, ok := at[key]; ok {
+			out[i].Times++
+			out[i].Count = max(out[i].Count, r.Count)
+			continue
+		}
+		if len(out) == limit {
+			continue
+		}
+		r.Times = 1
+		at[key] = len(out)
+		out = append(out, r)
+	}
+	return out
 }
 
 func (g *Gate) reportEvents(ctx context.Context, store candor.Store, subjectID string, unseal func(string, []byte) ([]byte, error)) (ReportEvents, error) {

@@ -22,6 +22,13 @@ const DefaultScanPage = 500
 // MaxScanPage bounds ScanRequest.PageSize.
 const MaxScanPage = 5000
 
+// MaxEventScanPage bounds the page of a run that reads people's events
+// ([ScanRequest.EventDays]): with at most [MaxPersonEvents] events a
+// person and two pages held, such a run holds at most 2 × 100 × 500 =
+// 100,000 unsealed events (each at most the collector's event size),
+// whatever the number of people or events on file.
+const MaxEventScanPage = 100
+
 // ScanRequest asks the gate for every person whose decision allows a
 // purpose: a bulk run (a campaign, a segment's count, a training, a list).
 type ScanRequest struct {
@@ -31,6 +38,21 @@ type ScanRequest struct {
 	Fields []string
 	// Events adds each person's events collected for the purpose.
 	Events bool
+	// EventDays, when positive, adds each person's events of the last
+	// EventDays days that were collected for the purpose (their purposes,
+	// when collected, included it), unsealed: name, time and declared
+	// properties, newest first, at most [MaxPersonEvents] of them
+	// ([Person.Activity]). At most [MaxEventDays].
+	EventDays int
+	// Decisions names other purposes whose decision, now, each person
+	// yielded carries ([Person.Allows]): a segment's consent condition.
+	// The actor's role must be allowed each of them.
+	Decisions []string
+	// Source, when set, lists the subject ids the run looks at, in order,
+	// up to limit ids greater than after (a snapshot's members); nil
+	// means everyone on file. Whoever is listed is still decided on,
+	// rechecked and audited as any run's people are.
+	Source func(ctx context.Context, after string, limit int) ([]string, error)
 	// Label says what the run is for, in words the people it includes
 	// read in their access report ("campaign Spring sale").
 	Label string
@@ -52,6 +74,14 @@ type Person struct {
 	Masked    []string          `json:"masked"`
 	Withheld  map[string]string `json:"withheld,omitempty"`
 	Events    *EventSummary     `json:"events,omitempty"`
+	// Activity holds, when [ScanRequest.EventDays] asked for them, the
+	// person's events of those days collected for the purpose, newest
+	// first; ActivityTruncated says there were more than [MaxPersonEvents].
+	Activity          []Activity `json:"activity,omitempty"`
+	ActivityTruncated bool       `json:"activity_truncated,omitempty"`
+	// Allows holds the decision for each purpose of
+	// [ScanRequest.Decisions].
+	Allows map[string]bool `json:"allows,omitempty"`
 }
 
 // ScanResult says what a run did.
@@ -97,6 +127,12 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 		pageSize = DefaultScanPage
 	}
 	pageSize = min(pageSize, MaxScanPage)
+	if r.EventDays > 0 {
+		pageSize = min(pageSize, MaxEventScanPage)
+	}
+	if r.EventDays < 0 || r.EventDays > MaxEventDays {
+		return ScanResult{}, candor.Invalid(fmt.Sprintf("a run reads events of 1 to %d days", MaxEventDays), candor.FieldError{Field: "event_days", Message: "out of range"})
+	}
 	run := candor.Run{ID: candor.NewID(candor.PrefixRun), Purpose: p.ID, Actor: r.Actor.ID, Label: r.Label, StartedAt: g.now()}
 	entry := candor.AuditEntry{Actor: r.Actor.ID, Action: candor.ActionReadBulk, Purpose: p.ID, TraceID: cmpOr(r.RequestID, run.ID)}
 	refuse := func(code, msg string) (ScanResult, error) {
@@ -108,6 +144,14 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 	}
 	if !g.policy.RoleAllows(r.Actor.Role, p.ID) {
 		return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, p.ID))
+	}
+	for _, q := range r.Decisions {
+		if g.policy.Purpose(q) == nil {
+			return ScanResult{}, candor.Invalid("unknown purpose", candor.FieldError{Field: "decisions", Message: q + " is not declared in the policy"})
+		}
+		if !g.policy.RoleAllows(r.Actor.Role, q) {
+			return refuse(CodeRole, fmt.Sprintf("role %s may not process data for %s", r.Actor.Role, q))
+		}
 	}
 	fields, undeclared, err := g.fieldsOf(p, r.Fields)
 	if err != nil {
@@ -147,11 +191,11 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 		case b.err != nil:
 			return res, b.err
 		case b.limited:
-			return g.moreAfter(ctx, res, b.last)
+			return g.moreAfter(ctx, r, res, b.last)
 		}
 		people := b.people
 		if len(people) > 0 {
-			if err := g.auditPage(ctx, entry, run.ID, page, fields, r.Events, people); err != nil {
+			if err := g.auditPage(ctx, entry, run.ID, page, fields, r, people); err != nil {
 				return res, err
 			}
 			included := make([]string, len(people))
@@ -194,7 +238,7 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 			return res, err
 		}
 		if r.Limit > 0 && res.Count >= r.Limit {
-			return g.moreAfter(ctx, res, b.last)
+			return g.moreAfter(ctx, r, res, b.last)
 		}
 	}
 }
@@ -235,7 +279,7 @@ func (g *Gate) readAhead(ctx context.Context, p *candor.Purpose, fields []*cando
 			}
 			want = min(want, r.Limit-read)
 		}
-		ids, err := g.store.SubjectIDs(ctx, after, want)
+		ids, err := g.source(r)(ctx, after, want)
 		if err != nil {
 			send(scanBatch{err: err})
 			return
@@ -243,7 +287,7 @@ func (g *Gate) readAhead(ctx context.Context, p *candor.Purpose, fields []*cando
 		if len(ids) == 0 {
 			return
 		}
-		people, mark, err := g.scanPage(ctx, p, fields, masked, r.Events, ids)
+		people, mark, err := g.scanPage(ctx, p, fields, masked, r, ids)
 		after = ids[len(ids)-1]
 		if !send(scanBatch{people: people, mark: mark, last: after, err: err}) {
 			return
@@ -252,10 +296,19 @@ func (g *Gate) readAhead(ctx context.Context, p *candor.Purpose, fields []*cando
 	}
 }
 
+// source returns where the run r lists its subject ids: r.Source, or
+// everyone on file.
+func (g *Gate) source(r ScanRequest) func(ctx context.Context, after string, limit int) ([]string, error) {
+	if r.Source != nil {
+		return r.Source
+	}
+	return g.store.SubjectIDs
+}
+
 // moreAfter returns res with the cursor to go on from after when someone
-// is on file after it: the run stopped at its limit.
-func (g *Gate) moreAfter(ctx context.Context, res ScanResult, after string) (ScanResult, error) {
-	more, err := g.store.SubjectIDs(ctx, after, 1)
+// is listed after it: the run stopped at its limit.
+func (g *Gate) moreAfter(ctx context.Context, r ScanRequest, res ScanResult, after string) (ScanResult, error) {
+	more, err := g.source(r)(ctx, after, 1)
 	if err != nil {
 		return res, err
 	}
@@ -277,7 +330,7 @@ type scanned struct {
 // erased since the page was listed is left out. The mark says when the
 // states were read, for the decision taken again as each one's turn
 // comes.
-func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor.Field, masked map[string]bool, events bool, ids []string) ([]*scanned, consent.Mark, error) {
+func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor.Field, masked map[string]bool, r ScanRequest, ids []string) ([]*scanned, consent.Mark, error) {
 	states, mark, err := g.ledger.States(ctx, ids, p)
 	if err != nil {
 		return nil, 0, err
@@ -312,8 +365,30 @@ func (g *Gate) scanPage(ctx context.Context, p *candor.Purpose, fields []*candor
 		} else if err != nil {
 			return nil, 0, err
 		}
-		if events {
+		if r.Events {
 			if x.Events, err = g.eventSummary(ctx, x.SubjectID, p.ID); err != nil {
+				return nil, 0, err
+			}
+		}
+		if len(r.Decisions) > 0 {
+			// The page's states may hold only what p needs: the whole
+			// state for the other purposes.
+			st, err := g.ledger.State(ctx, x.SubjectID)
+			if candor.ErrorCode(err) == candor.ENOTFOUND {
+				continue
+			} else if err != nil {
+				return nil, 0, err
+			}
+			x.Allows = make(map[string]bool, len(r.Decisions))
+			for _, q := range r.Decisions {
+				x.Allows[q] = g.evaluate(st, g.policy.Purpose(q)).Allow
+			}
+		}
+		if r.EventDays > 0 {
+			x.Activity, x.ActivityTruncated, err = g.activity(ctx, x.SubjectID, p.ID, r.EventDays)
+			if candor.ErrorCode(err) == candor.EGONE {
+				continue // erased since the page was listed
+			} else if err != nil {
 				return nil, 0, err
 			}
 		}
@@ -336,7 +411,7 @@ func pick(traits []candor.Trait, names []string) []candor.Trait {
 // auditPage writes the audit entry of one page of a run: who, the purpose,
 // the fields, how many people and the SHA-256 of their ids (one per line),
 // so that the entry proves which people the page held without naming them.
-func (g *Gate) auditPage(ctx context.Context, entry candor.AuditEntry, runID string, page int, fields []*candor.Field, events bool, people []*scanned) error {
+func (g *Gate) auditPage(ctx context.Context, entry candor.AuditEntry, runID string, page int, fields []*candor.Field, r ScanRequest, people []*scanned) error {
 	ids := make([]string, len(people))
 	for i, x := range people {
 		ids[i] = x.SubjectID
@@ -345,8 +420,14 @@ func (g *Gate) auditPage(ctx context.Context, entry candor.AuditEntry, runID str
 	for _, f := range fields {
 		names = append(names, f.ID)
 	}
-	if events {
+	if r.Events {
 		names = append(names, "events")
+	}
+	if r.EventDays > 0 {
+		names = append(names, fmt.Sprintf("events:%dd", r.EventDays))
+	}
+	for _, q := range r.Decisions {
+		names = append(names, "decision:"+q)
 	}
 	entry.Time, entry.Fields, entry.Decision = g.now(), names, candor.DecisionAllow
 	entry.Reason = fmt.Sprintf("run %s page %d: %d people, ids sha256:%s", runID, page, len(people), IDsHash(ids))

@@ -117,9 +117,6 @@ func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request, p *princip
 	if purpose == "" {
 		return candor.Invalid("purpose is required: every read names why", candor.FieldError{Field: "purpose", Message: "required"})
 	}
-	if q.Get("segment") != "" {
-		return candor.Invalid("segments come with issue 13: not yet", candor.FieldError{Field: "segment", Message: "not supported yet"})
-	}
 	limit := 100
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -135,6 +132,9 @@ func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request, p *princip
 	var fields []string
 	if f := q.Get("fields"); f != "" {
 		fields = strings.Split(f, ",")
+	}
+	if id := q.Get("segment"); id != "" {
+		return s.listSegmentPeople(w, r, p, purpose, id, cursor, limit, fields)
 	}
 	people := make([]*gate.Person, 0, min(limit, 100))
 	res, err := s.Gate.Scan(r.Context(), gate.ScanRequest{Actor: p.Actor, Purpose: purpose, Fields: fields, After: cursor, Limit: limit,

@@ -21,6 +21,7 @@ import (
 	"github.com/candorhq/candor/internal/httpx"
 	"github.com/candorhq/candor/internal/ratelog"
 	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/segment"
 	"github.com/candorhq/candor/subjects"
 	"github.com/candorhq/candor/verify"
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,8 @@ type Server struct {
 	Collector *collect.Collector
 	// Rights carries out data-subject requests.
 	Rights *rights.Service
+	// Segments keeps segments and counts their people.
+	Segments *segment.Service
 	// Verifier proves a person's control of an identifier on file.
 	Verifier *verify.Verifier
 	Auditor  candor.Auditor
@@ -141,6 +144,11 @@ func (s *Server) Handler() http.Handler {
 	s.handle("GET /v1/me/rights/{id}", nil, s.personGet)
 	s.handle("GET /v1/me/rights/{id}/report", nil, s.personReport(false))
 	s.handle("GET /v1/me/rights/{id}/export", nil, s.personReport(true))
+	s.handle("POST /v1/segments", []string{"staff"}, s.createSegment)
+	s.handle("GET /v1/segments", []string{"staff"}, s.listSegments)
+	s.handle("POST /v1/segments/count", []string{"staff"}, s.countRule)
+	s.handle("GET /v1/segments/{id}", []string{"staff"}, s.getSegment)
+	s.handle("DELETE /v1/segments/{id}", []string{"staff"}, s.deleteSegment)
 	s.handle("GET /v1/audit/verify", []string{admin, dpo}, s.auditVerify)
 	s.handle("POST /v1/apikeys", []string{admin}, s.issueKey)
 	s.handle("GET /v1/apikeys", []string{admin}, s.listKeys)

@@ -431,6 +431,10 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 		if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.run_members (subject_id, run_id) SELECT $1, run_id FROM {data}.run_members WHERE subject_id = $2 ON CONFLICT DO NOTHING`), m.Into, m.From); err != nil {
 			return err
 		}
+		// So do the snapshots the visitor was in: the person is in them now.
+		if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.segment_members (segment_id, subject_id) SELECT segment_id, $1 FROM {data}.segment_members WHERE subject_id = $2 ON CONFLICT DO NOTHING`), m.Into, m.From); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = $1`), m.From); err != nil {
 			return err
 		}

@@ -507,6 +507,10 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO run_members (subject_id, run_id) SELECT ?, run_id FROM run_members WHERE subject_id = ?`, m.Into, m.From); err != nil {
 		return wrap("merge subject: runs", err)
 	}
+	// So do the snapshots the visitor was in: the person is in them now.
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO segment_members (segment_id, subject_id) SELECT segment_id, ? FROM segment_members WHERE subject_id = ?`, m.Into, m.From); err != nil {
+		return wrap("merge subject: segments", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM subjects WHERE id = ?`, m.From); err != nil {
 		return wrap("merge subject: delete", err)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/gate"
@@ -25,7 +26,9 @@ type customersData struct {
 	Cats       map[string]string // field id → category
 	People     []*gate.Person
 	Next       string
-	Cols       int
+	// Segment is the saved segment the list is of, if any.
+	Segment *candor.Segment
+	Cols    int
 }
 
 // rolePurposes returns the notice's purposes that role may use.
@@ -67,11 +70,40 @@ func (s *Server) consoleCustomers(w http.ResponseWriter, r *http.Request, m *can
 		d.Fields = append(d.Fields, f.ID)
 	}
 	d.Cols = len(d.Fields) + 1
-	res, err := s.Gate.Scan(r.Context(), gate.ScanRequest{Actor: staffActor(m), Purpose: d.Purpose, After: cursor, Limit: customersPage, PageSize: customersPage,
-		RequestID: httpx.RequestID(r.Context())}, func(x *gate.Person) error {
-		d.People = append(d.People, x)
-		return nil
-	})
+	var next string
+	var err error
+	if id := q.Get("segment"); id != "" && s.Segments != nil {
+		// The segment's people, through the gate for its purpose.
+		if d.Segment, err = s.Segments.Get(r.Context(), staffActor(m), httpx.RequestID(r.Context()), id); err == nil && d.Segment.Purpose != d.Purpose {
+			err = candor.Invalid("the segment is for another purpose")
+		}
+		if candor.ErrorCode(err) == candor.EINVALID || candor.ErrorCode(err) == candor.ENOTFOUND {
+			d.Purpose, d.Segment = "", nil
+			p.Error, p.Data = text[p.Lang]["err_customers"], d
+			s.render(w, r, http.StatusUnprocessableEntity, "console-customers", p)
+			return
+		}
+		if err == nil {
+			next, err = s.Segments.People(r.Context(), staffActor(m), httpx.RequestID(r.Context()), d.Segment, cursor, customersPage, nil, func(x *gate.Person) error {
+				d.People = append(d.People, x)
+				return nil
+			})
+		}
+		if candor.ErrorCode(err) == candor.EFORBIDDEN && strings.Contains(err.Error(), "fewer than") {
+			d.Purpose, d.Fields, d.People = "", nil, nil
+			p.Error, p.Data = strings.ReplaceAll(text[p.Lang]["seg_fewer_list"], "{n}", "10"), d
+			s.render(w, r, http.StatusForbidden, "console-customers", p)
+			return
+		}
+	} else {
+		var res gate.ScanResult
+		res, err = s.Gate.Scan(r.Context(), gate.ScanRequest{Actor: staffActor(m), Purpose: d.Purpose, After: cursor, Limit: customersPage, PageSize: customersPage,
+			RequestID: httpx.RequestID(r.Context())}, func(x *gate.Person) error {
+			d.People = append(d.People, x)
+			return nil
+		})
+		next = res.Next
+	}
 	if candor.ErrorCode(err) == candor.EFORBIDDEN {
 		// A purpose of another role: refused (and audited by the gate),
 		// before anyone is read.
@@ -86,7 +118,7 @@ func (s *Server) consoleCustomers(w http.ResponseWriter, r *http.Request, m *can
 		s.fail(w, r, "console", err)
 		return
 	}
-	d.Next = res.Next
+	d.Next = next
 	p.Data = d
 	s.render(w, r, http.StatusOK, "console-customers", p)
 }

@@ -23,6 +23,9 @@ type page struct {
 	Area string
 	// Staff is the signed-in staff member (console pages).
 	Staff *candor.StaffMember
+	// Marketing says the staff member's role may use a marketing purpose
+	// (the segments page is in the navigation).
+	Marketing bool
 	// Notice is a message shown on top (a done action, an error).
 	Notice, Error string
 	// Data is the page's own.

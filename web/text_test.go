@@ -232,7 +232,7 @@ func TestPagesInBothLanguages(t *testing.T) {
 		Decisions:          decisions,
 		Recipients:         []gate.ReportDisclosure{{Recipient: "global-parcel", Name: "Global Parcel Pte. Ltd.", Country: "SG", Purpose: "delivery.international", Fields: []string{"name", "phone", "address"}, At: at}},
 		AutomatedDecisions: []gate.ReportAutomated{{Purpose: "personalization", Applies: true}},
-		Runs:               []candor.Run{{ID: "run_x", Purpose: "marketing.email", StartedAt: at, Count: 2}},
+		Runs:               []candor.Run{{ID: "run_x", Purpose: "marketing.email", StartedAt: at, Count: 2, Times: 3}},
 		Events:             gate.ReportEvents{Total: 3, ByName: []gate.EventCount{{Name: collect.PageEvent, Count: 1, FirstSeen: at, LastSeen: at}, {Name: "Product Viewed", Count: 2, FirstSeen: at, LastSeen: at}}},
 	}
 	for i, st := range []candor.ConsentState{candor.ConsentGranted, candor.ConsentDenied, candor.ConsentWithdrawn} {
@@ -285,6 +285,9 @@ func TestPagesInBothLanguages(t *testing.T) {
 				FieldNames: fieldNames, Cats: map[string]string{"gender": "identity.gender"}, Cols: 4, Next: rep.SubjectID,
 				People: []*gate.Person{{SubjectID: rep.SubjectID, Fields: map[string]string{"gender": "female", "city": "Jinhua"}, Masked: []string{"city"},
 					Withheld: map[string]string{"allergies": gate.CodeSeparateConsent}}}},
+			"console-segments": segmentsData{Purposes: view.Purposes, Names: names, Rule: exampleRule,
+				Segments: []segmentRow{{Segment: candor.Segment{ID: "seg_aaaaaaaaaaaaaaaaaaaaaaaaaa", Name: "Jinhua", Purpose: "personalization", Snapshot: true, Members: 3}, Rule: `{"trait":"city","op":"exists"}`}},
+				Errors:   []ruleError{{Path: "rule.all[1].trait", Text: ruleErrorText(l, "not declared for marketing.email")}}},
 			"console-policy": policyData{Notice: view, Roles: pol.Roles, Names: names},
 			"console-staff":  staffData{Staff: []staffRow{{StaffMember: *staffMember, Enrolled: true}}, Roles: []string{candor.RoleAdmin, "dpo", "marketer", "support"}},
 		}

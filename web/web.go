@@ -22,6 +22,7 @@ import (
 	"github.com/candorhq/candor/internal/httpx"
 	"github.com/candorhq/candor/internal/ratelog"
 	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/segment"
 	"github.com/candorhq/candor/staff"
 	"github.com/candorhq/candor/subjects"
 	"github.com/candorhq/candor/verify"
@@ -32,12 +33,14 @@ var files embed.FS
 
 // Server serves the web pages. Handler must be called once before use.
 type Server struct {
-	Policy   *candor.Policy
-	Store    candor.Store
-	Notices  *consent.Notices
-	Ledger   *consent.Ledger
-	Gate     *gate.Gate
-	Rights   *rights.Service
+	Policy  *candor.Policy
+	Store   candor.Store
+	Notices *consent.Notices
+	Ledger  *consent.Ledger
+	Gate    *gate.Gate
+	Rights  *rights.Service
+	// Segments keeps segments and counts their people.
+	Segments *segment.Service
 	Verifier *verify.Verifier
 	Auditor  candor.Auditor
 	// Sessions keeps the portal's and the console's sessions and the

@@ -13,6 +13,7 @@ import (
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/demo"
+	"github.com/candorhq/candor/segment"
 	"github.com/candorhq/candor/subjects"
 )
 
@@ -135,4 +136,29 @@ func sendShopping(ctx context.Context, col *collect.Collector, actor candor.Acto
 		}
 	}
 	return len(events), nil
+}
+
+// demoSegments saves, once, the demo's segments to look at: people who
+// viewed or added products in the last 30 days (personalization: those
+// events are collected for it, not for a marketing purpose, so the
+// example policy is left as it is), and the subscribers to offers by
+// e-mail (marketing.email, for a campaign).
+func demoSegments(ctx context.Context, segs *segment.Service, pol *candor.Policy) error {
+	actor := jobActor("demo")
+	list, _, err := segs.List(ctx, actor, "", 1)
+	if err != nil || len(list) > 0 {
+		return err
+	}
+	for _, in := range []segment.Input{
+		{Name: "Recent shoppers", Purpose: "personalization", Rule: json.RawMessage(`{"any":[{"event":"Product Viewed","within":"30d"},{"event":"Product Added","within":"30d"}]}`)},
+		{Name: "Offers by e-mail", Purpose: "marketing.email", Rule: json.RawMessage(`{"trait":"email","op":"exists"}`)},
+	} {
+		if pol.Purpose(in.Purpose) == nil {
+			continue
+		}
+		if _, err := segs.Create(ctx, actor, "demo", in); err != nil {
+			return fmt.Errorf("segment %s: %w", in.Name, err)
+		}
+	}
+	return nil
 }

@@ -218,7 +218,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
 		Policy: pol, Store: st.store, APIKeys: apiKeys, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Collector: a.Collector, Rights: a.Rights, Verifier: a.Verifier, Auditor: st.audit,
-		AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
+		Segments: a.Segments, AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
 	api := srv.Handler()
@@ -228,7 +228,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: a.Ledger, Gate: a.Gate, Rights: a.Rights, Verifier: a.Verifier,
+	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: a.Ledger, Gate: a.Gate, Rights: a.Rights, Segments: a.Segments, Verifier: a.Verifier,
 		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: a.Subjects, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Throttled: srv.CountThrottled, Logger: log, Now: now}
 	pages := site.Handler()
 	pctx, stopPurge := context.WithCancel(context.Background())
@@ -248,6 +248,9 @@ func Run(ctx context.Context, cfg Config) error {
 			n = 1000
 		}
 		if err := seedDemo(ctx, st, a.Subjects, a.Ledger, a.Collector, notices, pol, n, cfg.Stdout); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if err := demoSegments(ctx, a.Segments, pol); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		if err := demoStaff(ctx, site.Staff, cfg.DataDir, cfg.Stdout); err != nil {

@@ -29,6 +29,7 @@ import (
 	"github.com/candorhq/candor/policy"
 	"github.com/candorhq/candor/postgres"
 	"github.com/candorhq/candor/rights"
+	"github.com/candorhq/candor/segment"
 	"github.com/candorhq/candor/sms"
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
@@ -98,6 +99,7 @@ type App struct {
 	Collector     *collect.Collector
 	Notifier      *webhook.Notifier
 	Rights        *rights.Service
+	Segments      *segment.Service
 	Verifier      *verify.Verifier
 	APIKeys       *apikeys.Service
 	Log           *slog.Logger
@@ -205,6 +207,7 @@ func (a *App) wire(ctx context.Context, cfg Config) error {
 		return err
 	}
 	a.APIKeys = apikeys.New(st.Store, st.Store.Keys(), 0)
+	a.Segments = segment.New(segment.Options{Policy: pol, Store: st.Store, Gate: a.Gate, Now: now})
 	return nil
 }
 
