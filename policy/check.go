@@ -2,12 +2,12 @@ package policy
 
 import (
 	"fmt"
-	"time"
-	_ "time/tzdata" // time zones for quiet hours in a static binary
 	"net"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
+	_ "time/tzdata" // time zones for quiet hours in a static binary
 
 	"github.com/candorhq/candor"
 	"go.yaml.in/yaml/v3"
