@@ -355,6 +355,7 @@ type Store interface {
 	StaffStore
 	SessionStore
 	RunStore
+	CampaignStore
 	// Keys returns the key store, kept apart from the data.
 	Keys() KeyStore
 	// Ping reports whether the stores answer.

@@ -60,6 +60,7 @@ func Run(t *testing.T, open Opener, fill Filler) {
 		{"Sessions", testSessions},
 		{"ConsentDays", testConsentDays},
 		{"Runs", testRuns},
+		{"Campaigns", testCampaigns},
 		{"Bulk", testBulk},
 		{"NoPlaintext", func(t *testing.T, s candor.Store) { testNoPlaintext(t, s, fill) }},
 	}
