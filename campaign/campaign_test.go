@@ -145,7 +145,9 @@ func (f *fixture) person(t *testing.T, n int, lang, scope string) (id, email, ph
 	return id, email, phone
 }
 
-func itoa(n int) string { return strings.TrimLeft(pad4(n), "0") + map[bool]string{true: "0", false: ""}[n == 0] }
+func itoa(n int) string {
+	return strings.TrimLeft(pad4(n), "0") + map[bool]string{true: "0", false: ""}[n == 0]
+}
 func pad4(n int) string {
 	b := []byte("0000")
 	for i := 3; i >= 0 && n > 0; i-- {

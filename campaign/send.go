@@ -219,6 +219,18 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 		return res, err
 	}
 	if res.Waiting == 0 {
+		// Claims another node (or a crash) left unconfirmed keep the
+		// campaign sending until they are confirmed or time out.
+		st, err := s.o.Store.CampaignStats(ctx, c.ID)
+		if err != nil {
+			return res, err
+		}
+		if st.Claimed > 0 {
+			s.mu.Lock()
+			s.waits[c.ID] = waiting{until: s.o.Now().Add(ClaimTimeout)}
+			s.mu.Unlock()
+			return res, nil
+		}
 		if _, err := s.o.Store.SetCampaignStatus(ctx, *c, []string{candor.CampaignSending}, candor.CampaignDone, s.o.Now().UTC()); err != nil {
 			return res, err
 		}
