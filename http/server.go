@@ -51,7 +51,7 @@ type Server struct {
 	Campaigns *campaign.Service
 	// SMSSecret verifies the SMS gateway's signed replies.
 	SMSSecret []byte
-	Auditor  candor.Auditor
+	Auditor   candor.Auditor
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey
 	// JWKs are the public keys published at /.well-known/candor/keys.json.
