@@ -97,6 +97,7 @@ type Service struct {
 	// running holds the campaigns this node sends now; wait, when each
 	// may go on (after quiet hours).
 	running map[string]bool
+	cancels map[string]context.CancelFunc // the passes running on this node, to stop at once
 	waits   map[string]waiting
 	wg      sync.WaitGroup
 }
@@ -126,7 +127,7 @@ func New(o Options) *Service {
 		o.Node = candor.NewID(candor.PrefixNode)
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	return &Service{o: o, kick: make(chan struct{}, 1), running: map[string]bool{}, waits: map[string]waiting{}}
+	return &Service{o: o, kick: make(chan struct{}, 1), running: map[string]bool{}, cancels: map[string]context.CancelFunc{}, waits: map[string]waiting{}}
 }
 
 // Input is a new campaign as the API receives it.
@@ -376,8 +377,9 @@ func (s *Service) Start(ctx context.Context, actor candor.Actor, id string) (*Vi
 	return s.Get(ctx, actor, id)
 }
 
-// Stop stops a draft or a sending campaign: no message is sent after Stop
-// returns but those already handed to the server. ECONFLICT when done.
+// Stop stops a draft or a sending campaign: on this node no message is
+// handed to the server after Stop returns; a pass on another node sees
+// the stop within LeaseFor/3. ECONFLICT when done.
 func (s *Service) Stop(ctx context.Context, actor candor.Actor, id string) (*View, error) {
 	c, err := s.campaign(ctx, actor, id)
 	if err != nil {
@@ -389,6 +391,12 @@ func (s *Service) Stop(ctx context.Context, actor candor.Actor, id string) (*Vie
 	}
 	if !ok {
 		return nil, &candor.Error{Code: candor.ECONFLICT, Message: "the campaign is done or stopped already", Reason: "finished"}
+	}
+	s.mu.Lock()
+	cancel := s.cancels[id]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
 	return s.Get(ctx, actor, id)
 }

@@ -260,3 +260,38 @@ func TestDoubleOptIn(t *testing.T) {
 		t.Errorf("an API call recorded a confirmation: %v", err)
 	}
 }
+
+// TestStop: a campaign stopped while it sends hands no further message to
+// the server, and stays stopped.
+func TestStop(t *testing.T) {
+	e := testenv.New(t, nil)
+	f := newFixture(t, e)
+	for i := 1; i <= 5; i++ {
+		f.person(t, i, "en", consent.ScopeAll)
+	}
+	var id string
+	o := f.opts
+	o.Workers = 1
+	var svc *campaign.Service
+	o.Mail = &hookMailer{next: f.pool, before: func(n int, m smtp.Mail) error {
+		if n == 1 {
+			if _, err := svc.Stop(ctx, marketer, id); err != nil {
+				t.Error(err)
+			}
+		}
+		return nil
+	}}
+	svc = campaign.New(o)
+	f.svc = svc
+	id = f.email(t, "Stop")
+	f.send(t, id)
+	if n := len(f.mail.Messages()); n > 1 {
+		t.Errorf("%d messages after the stop", n)
+	}
+	if v, _ := svc.Get(ctx, marketer, id); v.Status != candor.CampaignStopped {
+		t.Errorf("status %s", v.Status)
+	}
+	if res, _ := svc.Pass(ctx, id); res.Sent != 0 {
+		t.Errorf("a stopped campaign sent: %+v", res)
+	}
+}

@@ -119,6 +119,10 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	s.mu.Lock()
+	s.cancels[c.ID] = cancel
+	s.mu.Unlock()
+	defer func() { s.mu.Lock(); delete(s.cancels, c.ID); s.mu.Unlock() }()
 	// Claims older than the timeout belong to a node that died: their
 	// messages may have gone out, so they are never sent again.
 	if n, err := s.o.Store.InterruptSends(ctx, c.ID, s.o.Now().Add(-ClaimTimeout)); err != nil {
@@ -209,6 +213,13 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 		delete(s.waits, c.ID)
 	}
 	s.mu.Unlock()
+	if ctx.Err() != nil {
+		// Cancelled: by a stop (then the pass ends without error), or
+		// by the caller, or by a lost lease.
+		if cur, err := s.o.Store.Campaign(context.WithoutCancel(ctx), c.ID); err == nil && cur.Status == candor.CampaignStopped {
+			return res, nil
+		}
+	}
 	if firstErr != nil {
 		return res, firstErr
 	}
