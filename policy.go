@@ -42,6 +42,12 @@ type Organization struct {
 	// (PIPL 14, GDPR 16; GDPR member states may lower it to 13).
 	AgeOfConsent map[string]int
 	PolicyURL    string
+	// TimeZone is the IANA time zone campaigns keep quiet hours in for a
+	// person whose own is not known (default Asia/Shanghai in CN, else UTC).
+	TimeZone string
+	// Language is the language a message goes out in to a person whose
+	// own is not known: zh-CN or en (default zh-CN in CN, else en).
+	Language string
 }
 
 // Purpose is why data is processed.
@@ -53,6 +59,61 @@ type Purpose struct {
 	SeparateConsent   bool   // PIPL Art. 23, 29, 39: granted only when asked for on its own
 	AutomatedDecision bool   // PIPL Art. 24: a non-personalized option must exist
 	GPC               string // "deny": a Global Privacy Control signal denies this purpose
+	// Marketing names the channels ([ChannelEmail], [ChannelSMS]) a
+	// campaign may send over for this purpose: only a purpose that rests
+	// on consent and names its channels is a marketing purpose.
+	Marketing []string
+}
+
+// Campaign channels.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+)
+
+// CategoryLanguage and CategoryTimeZone are the categories of the traits
+// a campaign reads, when they are declared for its purpose, to write to a
+// person in their language and keep quiet hours in their time zone.
+const (
+	CategoryLanguage = "preference.language"
+	CategoryTimeZone = "location.time_zone"
+)
+
+// MarketingChannel reports whether a campaign may send over channel for p.
+func (p *Purpose) MarketingChannel(channel string) bool {
+	return p.Basis == BasisConsent && contains(p.Marketing, channel)
+}
+
+// FrequencyCap limits how many campaign messages one person receives over
+// one channel: at most Count within any Window.
+type FrequencyCap struct {
+	Count  int
+	Window Duration
+}
+
+// QuietHours is a daily window, in the person's time zone, in which no
+// campaign message is sent: from Start to End minutes after midnight
+// (Start > End wraps past midnight, as 21:00-08:00).
+type QuietHours struct {
+	Start, End int
+}
+
+// Contains reports whether the minute of the day m falls in q.
+func (q QuietHours) Contains(m int) bool {
+	if q.Start <= q.End {
+		return m >= q.Start && m < q.End
+	}
+	return m >= q.Start || m < q.End
+}
+
+// CampaignPolicy is the policy's optional campaigns section: what limits
+// every campaign, whoever writes it.
+type CampaignPolicy struct {
+	Frequency  map[string]FrequencyCap // by channel
+	QuietHours map[string]QuietHours   // by channel
+	// DoubleOptIn lists the purposes whose consent counts for a campaign
+	// only once the person confirmed it through a link sent to them.
+	DoubleOptIn []string
 }
 
 // NeedsConsent reports whether p rests on consent.
@@ -105,6 +166,7 @@ type Policy struct {
 	Events       []Event
 	Recipients   []Recipient
 	Roles        []Role
+	Campaigns    CampaignPolicy
 	// Source is the file the policy was read from, for messages.
 	Source string
 
@@ -239,3 +301,6 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// DoubleOptInFor reports whether the policy asks a confirmed consent for purpose.
+func (c CampaignPolicy) DoubleOptInFor(purpose string) bool { return contains(c.DoubleOptIn, purpose) }

@@ -377,6 +377,7 @@ type Store interface {
 	SessionStore
 	RunStore
 	SegmentStore
+	CampaignStore
 	// Keys returns the key store, kept apart from the data.
 	Keys() KeyStore
 	// Ping reports whether the stores answer.

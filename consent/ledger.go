@@ -26,8 +26,14 @@ const (
 // what the banner SDK (web/static/candor.js) sends; rights, a withdrawal
 // made by a rights request (an objection); merge, entries carried over
 // when two subjects merge; gpc and dnt, browser signals; checkout, the
-// demo's shop.
-var Channels = []string{"api", "app", "banner", "checkout", "demo", "dnt", "email", "gpc", "import", "in_store", "merge", "phone", "portal", "rights", "sms", "unsubscribe", "web"}
+// demo's shop; unsubscribe, a campaign's one-click unsubscribe link;
+// confirmation, a consent confirmed through the link a campaign sent
+// (double opt-in), which only [Choice.Confirmed] may record.
+var Channels = []string{"api", "app", "banner", "checkout", "confirmation", "demo", "dnt", "email", "gpc", "import", "in_store", "merge", "phone", "portal", "rights", "sms", "unsubscribe", "web"}
+
+// ChannelConfirmation is the channel of a consent confirmed through a
+// campaign's confirmation link (double opt-in).
+const ChannelConfirmation = "confirmation"
 
 // GuardianField is the pseudo-field under which guardian evidence is sealed.
 const GuardianField = "consent.guardian"
@@ -237,6 +243,10 @@ type Choice struct {
 	GPC           bool
 	Guardian      *Guardian
 	Language      string
+	// Confirmed says the person confirmed the choice through a link sent
+	// to their address (double opt-in): only then may Channel be
+	// [ChannelConfirmation]. The HTTP API never sets it.
+	Confirmed bool
 	// At is when the choice was made, for the demo's synthetic history and
 	// for imports of choices recorded elsewhere; zero means now. It may not
 	// be in the future. The HTTP API never sets it.
@@ -290,6 +300,8 @@ func (l *Ledger) Record(ctx context.Context, actor candor.Actor, requestID, subj
 	}
 	if c.Channel != "" && !slices.Contains(Channels, c.Channel) {
 		errs = append(errs, candor.FieldError{Field: "channel", Message: "want one of " + strings.Join(Channels, ", ")})
+	} else if c.Channel == ChannelConfirmation && !c.Confirmed {
+		errs = append(errs, candor.FieldError{Field: "channel", Message: "confirmation is recorded only by a confirmation link"})
 	}
 	if len(c.Language) > 20 {
 		errs = append(errs, candor.FieldError{Field: "language", Message: "too long"})

@@ -15,6 +15,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/apikeys"
+	"github.com/candorhq/candor/campaign"
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
@@ -49,7 +50,11 @@ type Server struct {
 	Segments *segment.Service
 	// Verifier proves a person's control of an identifier on file.
 	Verifier *verify.Verifier
-	Auditor  candor.Auditor
+	// Campaigns creates and sends campaigns, and takes unsubscribes.
+	Campaigns *campaign.Service
+	// SMSSecret verifies the SMS gateway's signed replies.
+	SMSSecret []byte
+	Auditor   candor.Auditor
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey
 	// JWKs are the public keys published at /.well-known/candor/keys.json.
@@ -150,6 +155,21 @@ func (s *Server) Handler() http.Handler {
 	s.handle("GET /v1/segments/{id}", []string{"staff"}, s.getSegment)
 	s.handle("DELETE /v1/segments/{id}", []string{"staff"}, s.deleteSegment)
 	s.handle("GET /v1/audit/verify", []string{admin, dpo}, s.auditVerify)
+	// Campaigns: any staff role; the service checks that the role is
+	// allowed the campaign's purpose.
+	s.handle("POST /v1/campaigns", []string{"staff"}, s.createCampaign)
+	s.handle("GET /v1/campaigns", []string{"staff"}, s.listCampaigns)
+	s.handle("GET /v1/campaigns/{id}", []string{"staff"}, s.getCampaign)
+	s.handle("POST /v1/campaigns/{id}/send", []string{"staff"}, s.sendCampaign)
+	s.handle("POST /v1/campaigns/{id}/stop", []string{"staff"}, s.stopCampaign)
+	s.handle("POST /v1/campaigns/{id}/preview", []string{"staff"}, s.previewCampaign)
+	// The person, from a message: no key, no cookie; the token is the proof.
+	s.handle("GET /v1/unsubscribe/{token}", nil, s.linkGet("unsubscribe"))
+	s.handle("POST /v1/unsubscribe/{token}", nil, s.linkPost("unsubscribe"))
+	s.handle("GET /v1/confirm/{token}", nil, s.linkGet("confirm"))
+	s.handle("POST /v1/confirm/{token}", nil, s.linkPost("confirm"))
+	// The SMS gateway relay, signed.
+	s.handle("POST /v1/sms/replies", nil, s.smsReply)
 	s.handle("POST /v1/apikeys", []string{admin}, s.issueKey)
 	s.handle("GET /v1/apikeys", []string{admin}, s.listKeys)
 	s.handle("DELETE /v1/apikeys/{id}", []string{admin}, s.revokeKey)

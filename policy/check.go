@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
+	_ "time/tzdata" // time zones for quiet hours in a static binary
 
 	"github.com/candorhq/candor"
 	"go.yaml.in/yaml/v3"
@@ -13,9 +15,9 @@ import (
 
 // The keys each part of the policy allows, in the order the messages list them.
 var (
-	topKeys       = []string{"organization", "undeclared", "purposes", "fields", "events", "recipients", "roles"}
-	orgKeys       = []string{"name", "country", "contact", "jurisdictions", "age_of_consent", "policy_url"}
-	purposeKeys   = []string{"id", "name", "description", "basis", "separate_consent", "automated_decision", "gpc"}
+	topKeys       = []string{"organization", "undeclared", "purposes", "fields", "events", "recipients", "roles", "campaigns"}
+	orgKeys       = []string{"name", "country", "contact", "jurisdictions", "age_of_consent", "policy_url", "time_zone", "language"}
+	purposeKeys   = []string{"id", "name", "description", "basis", "separate_consent", "automated_decision", "gpc", "marketing"}
 	fieldKeys     = []string{"id", "category", "type", "sensitive", "purposes", "retention"}
 	eventKeys     = []string{"name", "purposes", "retention", "properties"}
 	recipientKeys = []string{"id", "name", "country", "purposes", "fields", "webhook"}
@@ -33,8 +35,9 @@ type orgDecl struct {
 
 type purposeDecl struct {
 	candor.Purpose
-	id   *yaml.Node
-	used bool
+	id        *yaml.Node
+	marketing *yaml.Node
+	used      bool
 }
 
 type fieldDecl struct {
@@ -85,8 +88,10 @@ func (c *checker) policy(root *yaml.Node) *candor.Policy {
 	recipients := c.recipients(top.get("recipients"))
 	roles := c.roles(top.get("roles"))
 	c.references(org, purposes, fields, events, recipients, roles)
+	campaigns := c.campaigns(top.get("campaigns"), purposes)
+	c.marketing(purposes, fields)
 
-	p := &candor.Policy{Organization: org.Organization, Undeclared: undeclared, Source: c.file}
+	p := &candor.Policy{Organization: org.Organization, Undeclared: undeclared, Campaigns: campaigns, Source: c.file}
 	for _, d := range purposes {
 		p.Purposes = append(p.Purposes, d.Purpose)
 	}
@@ -188,6 +193,28 @@ func (c *checker) organization(n *yaml.Node) orgDecl {
 				d.PolicyURL = s
 			} else {
 				c.errf(v, "organization policy_url %q is not an http(s) URL", short(s))
+			}
+		}
+	}
+	d.TimeZone, d.Language = "UTC", candor.LangEN
+	if d.Country == "CN" {
+		d.TimeZone, d.Language = "Asia/Shanghai", candor.LangZH
+	}
+	if v := o.get("time_zone"); v != nil {
+		if s, ok := c.text(v, "organization time_zone"); ok {
+			if _, err := time.LoadLocation(s); err != nil || s == "Local" || s == "" {
+				c.errf(v, "organization time_zone %q is not an IANA time zone (such as Asia/Shanghai or Europe/Berlin)", short(s))
+			} else {
+				d.TimeZone = s
+			}
+		}
+	}
+	if v := o.get("language"); v != nil {
+		if s, ok := c.text(v, "organization language"); ok {
+			if slices.Contains(languageKeys, s) {
+				d.Language = s
+			} else {
+				c.errf(v, "organization language %q is not a notice language (%s)", short(s), strings.Join(languageKeys, ", "))
 			}
 		}
 	}
@@ -344,8 +371,21 @@ func (c *checker) purpose(n *yaml.Node, org orgDecl) *purposeDecl {
 			}
 		}
 	}
+	if m := o.get("marketing"); m != nil {
+		d.marketing = m
+		for _, r := range c.refs(m, lbl+" marketing", true) {
+			if r.id != candor.ChannelEmail && r.id != candor.ChannelSMS {
+				c.errf(r.node, "%s: marketing names the channels campaigns use for it, email or sms, not %q", lbl, short(r.id))
+				continue
+			}
+			d.Marketing = append(d.Marketing, r.id)
+		}
+	}
 	if d.Basis == "" {
 		return d
+	}
+	if len(d.Marketing) > 0 && d.Basis != candor.BasisConsent {
+		c.errf(d.marketing, "%s is a marketing purpose but rests on %s: sending advertising by e-mail or text message needs the person's consent (China's Advertising Law Art. 43, PIPL Art. 13, the ePrivacy Directive Art. 13)", lbl, d.Basis)
 	}
 	if d.Basis == candor.BasisLegitimateInterest && org.pipl {
 		c.errf(basis, "%s rests on legitimate_interest, which PIPL does not allow (PIPL Art. 13 has no legitimate interest); choose consent, contract or another basis PIPL knows", lbl)

@@ -153,7 +153,7 @@ func TestChecks(t *testing.T) {
 		want string // "" means: no finding at all
 	}{
 		// 1. Unknown keys, wrong kinds and types.
-		{"unknown top-level key", doc(append(valid, "colour: red")...), 6, `unknown key "colour" (allowed: organization, undeclared, purposes, fields, events, recipients, roles)`},
+		{"unknown top-level key", doc(append(valid, "colour: red")...), 6, `unknown key "colour" (allowed: organization, undeclared, purposes, fields, events, recipients, roles, campaigns)`},
 		{"unknown purpose key", doc(org, "purposes:", "  - id: s", "    basis: contract", "    colour: red", "    name: {en: N, zh-CN: 名称}", "    description: {en: D, zh-CN: 说明}", "fields:", field("e", "contact.email", "s", "")),
 			5, `purpose "s": unknown key "colour"`},
 		{"unknown field key", doc(org, "purposes:", purpose("s", "contract", ""), "fields:", field("e", "contact.email", "s", ", encrypted: true")), 5, `field "e": unknown key "encrypted"`},

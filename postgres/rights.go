@@ -435,6 +435,11 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 		if _, err := tx.Exec(ctx, db.q(`INSERT INTO {data}.segment_members (segment_id, subject_id) SELECT segment_id, $1 FROM {data}.segment_members WHERE subject_id = $2 ON CONFLICT DO NOTHING`), m.Into, m.From); err != nil {
 			return err
 		}
+		// The messages sent to the visitor count towards the person's caps.
+		if _, err := tx.Exec(ctx, db.q(`UPDATE {data}.campaign_sends s SET subject_id = $1 WHERE s.subject_id = $2
+			AND NOT EXISTS (SELECT 1 FROM {data}.campaign_sends x WHERE x.campaign_id = s.campaign_id AND x.subject_id = $1)`), m.Into, m.From); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, db.q(`DELETE FROM {data}.subjects WHERE id = $1`), m.From); err != nil {
 			return err
 		}

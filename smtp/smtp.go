@@ -25,12 +25,21 @@ type Sender struct {
 // port 465) or none (loopback and tests only), and the From address.
 // Errors never quote the URL (it may hold a password).
 func New(rawURL, from string) (*Sender, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
-		return nil, errors.New("smtp: the URL is not valid: want smtp://user:password@host:port?tls=starttls|tls|none")
+	opts, host, err := options(rawURL)
+	if err != nil {
+		return nil, err
 	}
 	if from == "" {
 		return nil, errors.New("smtp: a From address is required")
+	}
+	return &Sender{from: from, opts: opts, host: host}, nil
+}
+
+// options reads an smtp:// URL into go-mail's options and the host.
+func options(rawURL string) ([]mail.Option, string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		return nil, "", errors.New("smtp: the URL is not valid: want smtp://user:password@host:port?tls=starttls|tls|none")
 	}
 	opts := []mail.Option{mail.WithTimeout(10 * time.Second)}
 	tlsMode := u.Query().Get("tls")
@@ -48,11 +57,11 @@ func New(rawURL, from string) (*Sender, error) {
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
 		port = 25
 	default:
-		return nil, errors.New("smtp: tls must be starttls, tls or none")
+		return nil, "", errors.New("smtp: tls must be starttls, tls or none")
 	}
 	if p := u.Port(); p != "" {
 		if port, err = strconv.Atoi(p); err != nil {
-			return nil, errors.New("smtp: the port is not a number")
+			return nil, "", errors.New("smtp: the port is not a number")
 		}
 	}
 	opts = append(opts, mail.WithPort(port))
@@ -60,7 +69,7 @@ func New(rawURL, from string) (*Sender, error) {
 		pw, _ := u.User.Password()
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(u.User.Username()), mail.WithPassword(pw))
 	}
-	return &Sender{from: from, opts: opts, host: u.Hostname()}, nil
+	return opts, u.Hostname(), nil
 }
 
 // Send sends one plain-text message. The error names no address.

@@ -511,6 +511,10 @@ func (db *DB) MergeSubject(ctx context.Context, m candor.SubjectMerge) error {
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO segment_members (segment_id, subject_id) SELECT segment_id, ? FROM segment_members WHERE subject_id = ?`, m.Into, m.From); err != nil {
 		return wrap("merge subject: segments", err)
 	}
+	// The messages sent to the visitor count towards the person's caps.
+	if _, err := tx.ExecContext(ctx, `UPDATE OR IGNORE campaign_sends SET subject_id = ? WHERE subject_id = ?`, m.Into, m.From); err != nil {
+		return wrap("merge subject: campaign sends", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM subjects WHERE id = ?`, m.From); err != nil {
 		return wrap("merge subject: delete", err)
 	}

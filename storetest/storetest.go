@@ -62,6 +62,7 @@ func Run(t *testing.T, open Opener, fill Filler) {
 		{"ConsentDays", testConsentDays},
 		{"Runs", testRuns},
 		{"Segments", testSegments},
+		{"Campaigns", testCampaigns},
 		{"Bulk", testBulk},
 		{"NoPlaintext", func(t *testing.T, s candor.Store) { testNoPlaintext(t, s, fill) }},
 	}

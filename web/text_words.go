@@ -71,7 +71,7 @@ var wordsText = map[string]map[string]string{
 		"channel_api": "the shop's systems", "channel_app": "our app", "channel_banner": "the consent banner", "channel_checkout": "checkout",
 		"channel_demo": "the demo", "channel_dnt": "a Do Not Track signal", "channel_email": "e-mail", "channel_gpc": "a Global Privacy Control signal",
 		"channel_import": "an import", "channel_in_store": "in a store", "channel_merge": "an account of yours we joined", "channel_phone": "by phone",
-		"channel_portal": "this page", "channel_rights": "a request of yours", "channel_sms": "text message", "channel_unsubscribe": "an unsubscribe link",
+		"channel_portal": "this page", "channel_rights": "a request of yours", "channel_sms": "text message", "channel_unsubscribe": "an unsubscribe link", "channel_confirmation": "a confirmation link",
 		"channel_web": "our website",
 		// Values of fields.
 		"value_identity.gender_male": "male", "value_identity.gender_female": "female", "value_identity.gender_other": "other",
@@ -149,7 +149,7 @@ var wordsText = map[string]map[string]string{
 		"channel_api": "本店系统", "channel_app": "本店应用", "channel_banner": "同意横幅", "channel_checkout": "结账页面",
 		"channel_demo": "演示", "channel_dnt": "“请勿追踪”信号", "channel_email": "电子邮件", "channel_gpc": "全局隐私控制（GPC）信号",
 		"channel_import": "导入", "channel_in_store": "门店", "channel_merge": "合并的您的另一个账户", "channel_phone": "电话",
-		"channel_portal": "本页面", "channel_rights": "您的请求", "channel_sms": "短信", "channel_unsubscribe": "退订链接",
+		"channel_portal": "本页面", "channel_rights": "您的请求", "channel_sms": "短信", "channel_unsubscribe": "退订链接", "channel_confirmation": "确认链接",
 		"channel_web":                "本店网站",
 		"value_identity.gender_male": "男", "value_identity.gender_female": "女", "value_identity.gender_other": "其他",
 		"value_identity.gender_non_binary": "非二元性别", "value_identity.gender_unknown": "未提供", "value_identity.gender_prefer_not_to_say": "不愿透露",

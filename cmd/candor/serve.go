@@ -23,6 +23,7 @@ import (
 	chttp "github.com/candorhq/candor/http"
 	"github.com/candorhq/candor/internal/app"
 	"github.com/candorhq/candor/policy"
+	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/staff"
 	"github.com/candorhq/candor/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +64,12 @@ type Config struct {
 	// SMSURL and SMSSecret configure the SMS gateway that carries codes
 	// to phones (CANDOR_SMS_URL, CANDOR_SMS_SECRET, or their _FILE).
 	SMSURL, SMSSecret string
+	// PublicURL is where people reach Candor (CANDOR_PUBLIC_URL): links
+	// in campaign messages start with it.
+	PublicURL string
+	// DKIM signs campaign e-mail (CANDOR_DKIM_KEY_FILE, CANDOR_DKIM_DOMAIN,
+	// CANDOR_DKIM_SELECTOR).
+	DKIM *smtp.DKIM
 	// IngestQueue bounds the events accepted but not yet committed
 	// (CANDOR_INGEST_QUEUE); beyond it the collector answers 429.
 	IngestQueue int
@@ -127,6 +134,14 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.SMSSecret, err = secret("CANDOR_SMS_SECRET"); err != nil {
 		return err
 	}
+	cfg.PublicURL = os.Getenv("CANDOR_PUBLIC_URL")
+	if f := os.Getenv("CANDOR_DKIM_KEY_FILE"); f != "" {
+		// Only the file's name is configured: the key never passes
+		// through a flag, a URL or a log.
+		if cfg.DKIM, err = smtp.LoadDKIM(f, os.Getenv("CANDOR_DKIM_DOMAIN"), os.Getenv("CANDOR_DKIM_SELECTOR")); err != nil {
+			return err
+		}
+	}
 	if v := os.Getenv("CANDOR_INGEST_QUEUE"); v != "" {
 		if cfg.IngestQueue, err = strconv.Atoi(v); err != nil || cfg.IngestQueue < 1 {
 			return fmt.Errorf("CANDOR_INGEST_QUEUE: want a positive number of events")
@@ -186,6 +201,7 @@ func Run(ctx context.Context, cfg Config) error {
 	sc.DataDir, sc.DB = cfg.DataDir, cfg.DB
 	a, err := app.Open(ctx, app.Config{Policy: pol, Stores: sc, CreateMasterKey: true, Log: log, Stdout: cfg.Stdout, Stderr: cfg.Stderr,
 		Demo: cfg.Demo, SMTPURL: cfg.SMTPURL, SMTPFrom: cfg.SMTPFrom, SMSURL: cfg.SMSURL, SMSSecret: cfg.SMSSecret,
+		PublicURL: cfg.PublicURL, DKIM: cfg.DKIM,
 		IngestQueue: cfg.IngestQueue, IngestBaseline: cfg.ingestBaseline, PIPLDays: cfg.PIPLDays})
 	if err != nil {
 		return err
@@ -218,7 +234,8 @@ func Run(ctx context.Context, cfg Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
 		Policy: pol, Store: st.store, APIKeys: apiKeys, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Collector: a.Collector, Rights: a.Rights, Verifier: a.Verifier, Auditor: st.audit,
-		Segments: a.Segments, AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
+		Segments: a.Segments, Campaigns: a.Campaigns, SMSSecret: []byte(cfg.SMSSecret),
+		AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}
 	api := srv.Handler()

@@ -23,6 +23,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/apikeys"
+	"github.com/candorhq/candor/campaign"
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
@@ -68,8 +69,16 @@ type Config struct {
 	// codes; SMTPFrom defaults to the policy's contact.
 	SMTPURL, SMTPFrom string
 	// SMSURL and SMSSecret configure the SMS gateway that carries codes
-	// to phones.
+	// to phones, and campaigns' text messages.
 	SMSURL, SMSSecret string
+	// PublicURL is where people reach Candor (CANDOR_PUBLIC_URL): the
+	// links in campaign messages start with it. Without it, campaigns
+	// cannot be sent.
+	PublicURL string
+	// DKIM signs campaign e-mail (CANDOR_DKIM_KEY_FILE, _DOMAIN,
+	// _SELECTOR); nil sends unsigned, which receivers such as Gmail and
+	// Yahoo refuse from bulk senders.
+	DKIM *smtp.DKIM
 	// IngestQueue bounds the events accepted but not yet committed;
 	// beyond it the collector answers 429. Default collect's.
 	IngestQueue int
@@ -101,6 +110,7 @@ type App struct {
 	Rights        *rights.Service
 	Segments      *segment.Service
 	Verifier      *verify.Verifier
+	Campaigns     *campaign.Service
 	APIKeys       *apikeys.Service
 	Log           *slog.Logger
 	Now           func() time.Time
@@ -208,7 +218,42 @@ func (a *App) wire(ctx context.Context, cfg Config) error {
 	}
 	a.APIKeys = apikeys.New(st.Store, st.Store.Keys(), 0)
 	a.Segments = segment.New(segment.Options{Policy: pol, Store: st.Store, Gate: a.Gate, Now: now})
+	if a.Campaigns, err = newCampaigns(cfg, st, a.Gate, a.Ledger); err != nil {
+		return err
+	}
 	return nil
+}
+
+// CampaignKey is the HMAC key of the links in campaign messages
+// (unsubscribe, confirm): derived from the blind-index key, so the same on
+// every node.
+func CampaignKey(v *vault.Vault) []byte { return v.BlindIndex("campaign-links", "v1") }
+
+// newCampaigns wires campaigns: e-mail through a pool of SMTP connections
+// (signed with DKIM when configured), text messages through the SMS
+// gateway; a channel without its sender cannot start a campaign.
+func newCampaigns(cfg Config, st *Stores, g *gate.Gate, ledger *consent.Ledger) (*campaign.Service, error) {
+	o := campaign.Options{Policy: cfg.Policy, Store: st.Store, Gate: g, Ledger: ledger, Auditor: st.Audit, Blind: st.Vault.BlindIndex,
+		PublicURL: cfg.PublicURL, TokenKey: CampaignKey(st.Vault), Now: cfg.Now, Logger: cfg.Log}
+	if cfg.SMTPURL != "" {
+		from := cfg.SMTPFrom
+		if from == "" {
+			from = cfg.Policy.Organization.Contact
+		}
+		pool, err := smtp.NewPool(cfg.SMTPURL, from, 4, cfg.DKIM)
+		if err != nil {
+			return nil, err
+		}
+		o.Mail = pool
+	}
+	if cfg.SMSURL != "" {
+		gw, err := sms.New(cfg.SMSURL, []byte(cfg.SMSSecret))
+		if err != nil {
+			return nil, err
+		}
+		o.SMS = gw
+	}
+	return campaign.New(o), nil
 }
 
 // watch makes the ledger hear of changes other nodes commit to a shared
@@ -229,8 +274,9 @@ func watch(store candor.Store, ledger *consent.Ledger) (stop func()) {
 func (a *App) startJobs() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopJobs = cancel
-	a.jobs.Add(2)
+	a.jobs.Add(3)
 	go func() { defer a.jobs.Done(); a.Notifier.Run(ctx) }()
+	go func() { defer a.jobs.Done(); a.Campaigns.Run(ctx) }()
 	go func() { defer a.jobs.Done(); a.Rights.Watchdog(ctx, 10*time.Minute, a.Log) }()
 }
 

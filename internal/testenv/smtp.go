@@ -121,6 +121,9 @@ func (s *mailSession) Data(r io.Reader) error {
 	s.ms.mu.Lock()
 	s.ms.box = append(s.ms.box, Mail{From: s.from, To: s.to, Data: string(b)})
 	s.ms.mu.Unlock()
-	s.ms.got <- struct{}{}
+	select {
+	case s.ms.got <- struct{}{}:
+	default: // Wait reads the box, not the channel's count
+	}
 	return nil
 }
