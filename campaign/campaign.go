@@ -51,11 +51,14 @@ type Mailer interface {
 // package implements it; without one, a campaign that names a segment is
 // refused.
 type Audience interface {
-	// Check returns an EINVALID or ENOTFOUND error when the segment
-	// cannot be used for a campaign for purpose.
-	Check(ctx context.Context, segmentID, purpose string) error
-	// Contains reports whether the person is in the segment now.
-	Contains(ctx context.Context, segmentID, subjectID string) (bool, error)
+	// Check returns an EINVALID, ENOTFOUND or EFORBIDDEN error when the
+	// actor may not send a campaign for purpose to the segment.
+	Check(ctx context.Context, actor candor.Actor, segmentID, purpose string) error
+	// Scan is base, the campaign's bulk read through the gate, narrowed to
+	// the segment: it reads besides base's fields what the segment's rule
+	// needs, and yields only the people the segment holds at the moment
+	// each is read (one run, audited per page, as any bulk read).
+	Scan(ctx context.Context, segmentID string, base gate.ScanRequest, yield func(*gate.Person) error) error
 }
 
 // Options configures a [Service].
@@ -259,7 +262,7 @@ func (s *Service) Create(ctx context.Context, actor candor.Actor, in Input) (*Vi
 	if in.Segment != "" && len(errs) == 0 {
 		if s.o.Audience == nil {
 			bad("segment", "segments are not available in this build: leave segment out to send to everyone the purpose allows")
-		} else if err := s.o.Audience.Check(ctx, in.Segment, in.Purpose); err != nil {
+		} else if err := s.o.Audience.Check(ctx, actor, in.Segment, in.Purpose); err != nil {
 			return nil, err
 		}
 	}

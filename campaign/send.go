@@ -191,18 +191,27 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 		}()
 	}
 	actor := candor.Actor{ID: "campaign:" + c.ID, Role: candor.RoleAdmin}
-	_, scanErr := s.o.Gate.Scan(ctx, gate.ScanRequest{Actor: actor, Purpose: c.Purpose, Fields: s.fieldsOf(c), Label: "campaign " + c.Name, RequestID: c.ID},
-		func(p *gate.Person) error {
-			if stopped.Load() {
-				return gate.ErrStop
-			}
-			select {
-			case people <- p:
-				return nil
-			case <-ctx.Done():
-				return gate.ErrStop
-			}
-		})
+	req := gate.ScanRequest{Actor: actor, Purpose: c.Purpose, Fields: s.fieldsOf(c), Label: "campaign " + c.Name, RequestID: c.ID}
+	hand := func(p *gate.Person) error {
+		if stopped.Load() {
+			return gate.ErrStop
+		}
+		select {
+		case people <- p:
+			return nil
+		case <-ctx.Done():
+			return gate.ErrStop
+		}
+	}
+	var scanErr error
+	switch {
+	case c.Segment == "":
+		_, scanErr = s.o.Gate.Scan(ctx, req, hand)
+	case s.o.Audience == nil:
+		scanErr = errors.New("campaign: a segment without an audience")
+	default:
+		scanErr = s.o.Audience.Scan(ctx, c.Segment, req, hand)
+	}
 	close(people)
 	wg.Wait()
 	res = PassResult{Sent: int(sent.Load()), Failed: int(failed.Load()), Skipped: int(skipped.Load()), Waiting: int(waitN.Load())}
@@ -277,15 +286,6 @@ func (s *Service) deliver(ctx context.Context, c *candor.Campaign, p *gate.Perso
 		return outNone, time.Time{}, nil // a pass before dealt with them
 	} else if candor.ErrorCode(err) != candor.ENOTFOUND {
 		return outNone, time.Time{}, err
-	}
-	if c.Segment != "" {
-		if s.o.Audience == nil {
-			return outNone, time.Time{}, errors.New("campaign: a segment without an audience")
-		}
-		in, err := s.o.Audience.Contains(ctx, c.Segment, p.SubjectID)
-		if err != nil || !in {
-			return outNone, time.Time{}, err
-		}
 	}
 	m := s.render(c, p.SubjectID, p.Fields)
 	if m.to == "" {

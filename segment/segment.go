@@ -444,3 +444,42 @@ func (s *Service) scan(ctx context.Context, actor candor.Actor, requestID, purpo
 	})
 	return n, err
 }
+
+// Audience is the segments as campaigns draw their recipients from them
+// (campaign.Audience).
+type Audience struct{ s *Service }
+
+// Audience returns the segments as an audience for campaigns.
+func (s *Service) Audience() Audience { return Audience{s} }
+
+// Check returns nil when actor may send a campaign for purpose to the
+// segment: their role may read it (else EFORBIDDEN, audited, or
+// ENOTFOUND), it is for that purpose (else EINVALID), and its rule tests
+// nothing the role sees masked (else EFORBIDDEN).
+func (a Audience) Check(ctx context.Context, actor candor.Actor, segmentID, purpose string) error {
+	seg, err := a.s.Get(ctx, actor, "", segmentID)
+	if err != nil {
+		return err
+	}
+	if seg.Purpose != purpose {
+		return candor.Invalid("the segment is for another purpose", candor.FieldError{Field: "segment", Message: "for " + seg.Purpose + ", not " + purpose})
+	}
+	_, err = a.s.rule(seg, actor.Role)
+	return err
+}
+
+// Scan runs base (a campaign's bulk read) over the segment's people: the
+// rule's traits, events and decisions read besides base's fields, and
+// only the people the rule picks (or the snapshot holds) yielded, at the
+// moment each is read. The segment's purpose must be base's.
+func (a Audience) Scan(ctx context.Context, segmentID string, base gate.ScanRequest, yield func(*gate.Person) error) error {
+	seg, err := a.s.store.Segment(ctx, segmentID)
+	if err != nil {
+		return err
+	}
+	if seg.Purpose != base.Purpose {
+		return candor.Errorf(candor.EINVALID, "segment %s is for %s, not %s", seg.ID, seg.Purpose, base.Purpose)
+	}
+	_, err = a.s.people(ctx, base.Actor, base.RequestID, seg, base, base.Label, yield)
+	return err
+}

@@ -138,3 +138,74 @@ func testCampaignAPI(t *testing.T, opt serverOpt) {
 		t.Errorf("paged list: %v", list)
 	}
 }
+
+// TestCampaignToSegment: a campaign that names a segment sends, through
+// the real server on both stores, one message to each person the
+// segment's rule picks whose decision allows the purpose, and to no one
+// else (not someone outside the rule, not someone in it who declined); a
+// segment of another purpose is refused.
+func TestCampaignToSegment(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testCampaignToSegment(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		url, schema := testenv.Postgres(t)
+		testCampaignToSegment(t, func(c *Config) { c.DB, c.Store.DBSchema = url, schema })
+	})
+}
+
+func testCampaignToSegment(t *testing.T, opt serverOpt) {
+	mail := testenv.NewMailServer(t)
+	opts := []serverOpt{func(c *Config) {
+		c.SMTPURL, c.SMTPFrom, c.PublicURL = mail.URL, "news@shop.example", "https://candor.shop.example"
+	}}
+	if opt != nil {
+		opts = append(opts, opt)
+	}
+	s := startServer(t, t.TempDir(), "", opts...)
+	v := s.noticeVersion()
+	for _, p := range []struct {
+		name, email string
+		consents    bool
+	}{
+		{"VIP Ann", "ann@example.com", true},
+		{"VIP Bo", "bo@example.com", true},
+		{"Cy", "cy@example.com", true},
+		{"VIP Dee", "dee@example.com", false},
+	} {
+		id := s.newSubject(map[string]any{"user_id": "seg-" + p.email, "email": p.email, "traits": map[string]any{"name": p.name}})
+		if p.consents {
+			s.consent(map[string]any{"subject_id": id, "notice_version": v, "scope": "all"})
+		} else {
+			s.consent(map[string]any{"subject_id": id, "notice_version": v, "choices": map[string]bool{"marketing.email": false}})
+		}
+	}
+	seg := s.json("POST", "/v1/segments", s.admin, map[string]any{"name": "VIPs", "purpose": "marketing.email",
+		"rule": map[string]any{"trait": "name", "op": "prefix", "value": "VIP"}}, 201)["id"].(string)
+	other := s.json("POST", "/v1/segments", s.admin, map[string]any{"name": "Shoppers", "purpose": "personalization",
+		"rule": map[string]any{"consent": "personalization"}}, 201)["id"].(string)
+	campaign := func(segment string) map[string]any {
+		return map[string]any{"name": "VIP week", "channel": "email", "purpose": "marketing.email", "segment": segment,
+			"subject": map[string]string{"en": "For you", "zh-CN": "为您"}, "body": map[string]string{"en": "Dear {{name}}", "zh-CN": "亲爱的{{name}}"}}
+	}
+	if code, out, _ := s.do("POST", "/v1/campaigns", s.admin, campaign(other)); code != 422 || !strings.Contains(string(out), "segment") {
+		t.Errorf("a segment of another purpose: %d %s", code, out)
+	}
+	id := s.json("POST", "/v1/campaigns", s.admin, campaign(seg), 201)["id"].(string)
+	s.json("POST", "/v1/campaigns/"+id+"/send", s.admin, nil, 202)
+	var view map[string]any
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if view = s.json("GET", "/v1/campaigns/"+id, s.admin, nil, 200); view["status"] == "done" {
+			break
+		}
+	}
+	if view["status"] != "done" || view["stats"].(map[string]any)["sent"].(float64) != 2 {
+		t.Fatalf("campaign: %v", view)
+	}
+	time.Sleep(200 * time.Millisecond)
+	got := map[string]int{}
+	for _, m := range mail.Messages() {
+		got[m.To[0]]++
+	}
+	if len(got) != 2 || got["ann@example.com"] != 1 || got["bo@example.com"] != 1 {
+		t.Errorf("messages per recipient: %v, want one each to ann and bo", got)
+	}
+}

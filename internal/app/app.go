@@ -218,7 +218,7 @@ func (a *App) wire(ctx context.Context, cfg Config) error {
 	}
 	a.APIKeys = apikeys.New(st.Store, st.Store.Keys(), 0)
 	a.Segments = segment.New(segment.Options{Policy: pol, Store: st.Store, Gate: a.Gate, Now: now})
-	if a.Campaigns, err = newCampaigns(cfg, st, a.Gate, a.Ledger); err != nil {
+	if a.Campaigns, err = newCampaigns(cfg, st, a.Gate, a.Ledger, a.Segments); err != nil {
 		return err
 	}
 	return nil
@@ -232,8 +232,8 @@ func CampaignKey(v *vault.Vault) []byte { return v.BlindIndex("campaign-links", 
 // newCampaigns wires campaigns: e-mail through a pool of SMTP connections
 // (signed with DKIM when configured), text messages through the SMS
 // gateway; a channel without its sender cannot start a campaign.
-func newCampaigns(cfg Config, st *Stores, g *gate.Gate, ledger *consent.Ledger) (*campaign.Service, error) {
-	o := campaign.Options{Policy: cfg.Policy, Store: st.Store, Gate: g, Ledger: ledger, Auditor: st.Audit, Blind: st.Vault.BlindIndex,
+func newCampaigns(cfg Config, st *Stores, g *gate.Gate, ledger *consent.Ledger, segments *segment.Service) (*campaign.Service, error) {
+	o := campaign.Options{Policy: cfg.Policy, Store: st.Store, Gate: g, Ledger: ledger, Auditor: st.Audit, Blind: st.Vault.BlindIndex, Audience: segments.Audience(),
 		PublicURL: cfg.PublicURL, TokenKey: CampaignKey(st.Vault), Now: cfg.Now, Logger: cfg.Log}
 	if cfg.SMTPURL != "" {
 		from := cfg.SMTPFrom
