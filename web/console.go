@@ -43,6 +43,7 @@ func (s *Server) consoleRoutes() {
 	s.mux.HandleFunc("POST /console/segments", s.staffPost(s.consoleCreateSegment))
 	s.mux.HandleFunc("POST /console/segments/count", s.staffPost(s.consoleCountSegment))
 	s.mux.HandleFunc("POST /console/segments/{id}/delete", s.staffPost(s.consoleDeleteSegment))
+	s.campaignRoutes()
 	s.mux.HandleFunc("GET /console/subject", s.staffPage(s.consoleSubjectForm))
 	s.mux.HandleFunc("POST /console/subject", s.staffPost(s.consoleSubject))
 	s.mux.HandleFunc("GET /console/audit", s.staffPage(s.consoleAudit, candor.RoleAdmin, gate.RoleDPO))
@@ -91,7 +92,7 @@ func (s *Server) staffPage(h staffHandler, roles ...string) http.HandlerFunc {
 			return
 		}
 		l := lang(w, r)
-		p := page{Area: "console", Staff: m, Marketing: s.marketingRole(m.Role), CSRF: s.csrfToken(w, r, cookieStaff), Lang: l}
+		p := page{Area: "console", Staff: m, Marketing: s.marketingRole(m.Role), Campaigns: s.Campaigns != nil && s.campaignRole(m.Role), CSRF: s.csrfToken(w, r, cookieStaff), Lang: l}
 		if len(roles) > 0 && !slices.Contains(roles, m.Role) {
 			s.log.Info("web: console page refused", "path", r.URL.Path, "role", m.Role)
 			p.Title, p.Error = text[l]["error"], text[l]["err_role"]

@@ -28,7 +28,9 @@ type customersData struct {
 	Next       string
 	// Segment is the saved segment the list is of, if any.
 	Segment *candor.Segment
-	Cols    int
+	// Campaign is the campaign whose preview each row offers, if any.
+	Campaign string
+	Cols     int
 }
 
 // rolePurposes returns the notice's purposes that role may use.
@@ -70,6 +72,10 @@ func (s *Server) consoleCustomers(w http.ResponseWriter, r *http.Request, m *can
 		d.Fields = append(d.Fields, f.ID)
 	}
 	d.Cols = len(d.Fields) + 1
+	if c := q.Get("campaign"); candor.ValidID(candor.PrefixCampaign, c) && s.campaignRole(m.Role) {
+		d.Campaign = c
+		d.Cols++
+	}
 	var next string
 	var err error
 	if id := q.Get("segment"); id != "" && s.Segments != nil {

@@ -26,6 +26,9 @@ type page struct {
 	// Marketing says the staff member's role may use a marketing purpose
 	// (the segments page is in the navigation).
 	Marketing bool
+	// Campaigns says the role may use a marketing purpose campaigns send
+	// for (the campaigns pages are in the navigation).
+	Campaigns bool
 	// Notice is a message shown on top (a done action, an error).
 	Notice, Error string
 	// Data is the page's own.
@@ -80,7 +83,8 @@ func lang(w http.ResponseWriter, r *http.Request) string {
 }
 
 var funcs = template.FuncMap{
-	"join": func(s []string) string { return strings.Join(s, ", ") },
+	"languages": func() []string { return candor.Languages },
+	"join":      func(s []string) string { return strings.Join(s, ", ") },
 	"date": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -118,7 +122,8 @@ func templates(names ...string) map[string]map[string]*template.Template {
 }
 
 var pages = templates("signin", "code", "home", "change", "message", "console-signin", "console-totp", "console-enrol", "console-customers",
-	"console-overview", "console-requests", "console-subject", "console-audit", "console-policy", "console-staff")
+	"console-overview", "console-requests", "console-subject", "console-audit", "console-policy", "console-staff",
+	"console-segments", "console-campaigns", "console-campaign")
 
 // render writes a page with the status.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {

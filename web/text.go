@@ -132,6 +132,7 @@ func init() {
 		}
 	}
 	merge("", consoleText)
+	merge("", campaignText)
 	merge("", auditText)
 	merge("", wordsText)
 	merge("demo_", demoText)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/audit"
+	"github.com/candorhq/candor/campaign"
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/examples"
@@ -285,9 +286,21 @@ func TestPagesInBothLanguages(t *testing.T) {
 				FieldNames: fieldNames, Cats: map[string]string{"gender": "identity.gender"}, Cols: 4, Next: rep.SubjectID,
 				People: []*gate.Person{{SubjectID: rep.SubjectID, Fields: map[string]string{"gender": "female", "city": "Jinhua"}, Masked: []string{"city"},
 					Withheld: map[string]string{"allergies": gate.CodeSeparateConsent}}}},
-			"console-segments": segmentsData{Purposes: view.Purposes, Names: names, Rule: exampleRule,
+			// The rule editor holds JSON (the rule language's members are
+			// code, in any language): left empty here.
+			"console-segments": segmentsData{Purposes: view.Purposes, Names: names,
 				Segments: []segmentRow{{Segment: candor.Segment{ID: "seg_aaaaaaaaaaaaaaaaaaaaaaaaaa", Name: "Jinhua", Purpose: "personalization", Snapshot: true, Members: 3}, Rule: `{"trait":"city","op":"exists"}`}},
 				Errors:   []ruleError{{Path: "rule.all[1].trait", Text: ruleErrorText(l, "not declared for marketing.email")}}},
+			"console-campaigns": campaignsData{Campaigns: []campaignRow{campaignSample(l, names)},
+				Purposes: []campaignPurpose{{ID: "marketing.email", Name: names["marketing.email"], Channels: []string{"email"}, ChannelTexts: text[l]["cam_channel_email"],
+					Placeholders: []placeholderRow{{Tag: "{{name}}", Text: fieldNames["name"]}}}},
+				Segments: []segmentChoice{{ID: "seg_aaaaaaaaaaaaaaaaaaaaaaaaaa", Name: "Jinhua", Purpose: "marketing.email", PurposeName: names["marketing.email"]}},
+				Form:     campaignForm{Name: "Jinhua", Channel: "email", Purpose: "marketing.email"},
+				Errors: map[string]fieldError{"body.en": campaignErrorText(l, "{{nickname}} names an undeclared trait: the policy declares no field nickname"),
+					"form": campaignErrorText(l, "something new"), "segment": {Text: text[l]["cam_err_segment"]}}},
+			"console-campaign": campaignData{Campaign: campaignSample(l, names), SubjectID: rep.SubjectID, Sending: true,
+				Preview: &campaign.Preview{SubjectID: rep.SubjectID, Language: l, To: "z***@example.com", Subject: "Jinhua", Body: "Jinhua\n\n--\nhttps://candor.example/v1/unsubscribe/x"},
+				Errors:  map[string]fieldError{"subject_id": {Text: text[l]["cam_err_subject_id"]}}},
 			"console-policy": policyData{Notice: view, Roles: pol.Roles, Names: names},
 			"console-staff":  staffData{Staff: []staffRow{{StaffMember: *staffMember, Enrolled: true}}, Roles: []string{candor.RoleAdmin, "dpo", "marketer", "support"}},
 		}
@@ -332,4 +345,53 @@ func recipientNames(pol *candor.Policy) []string {
 		out = append(out, r.Name)
 	}
 	return out
+}
+
+// campaignSample is a campaign with every status word and skip reason.
+func campaignSample(l string, names map[string]string) campaignRow {
+	v := &campaign.View{ID: "cmp_aaaaaaaaaaaaaaaaaaaaaaaaaa", Name: "Jinhua", Channel: "email", Purpose: "marketing.email", Segment: "seg_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+		Subject: candor.Text{"en": "Hi {{name}}", "zh-CN": "您好 {{name}}"}, Body: candor.Text{"en": "Dear {{name}}", "zh-CN": "亲爱的{{name}}"}, Status: candor.CampaignSending,
+		Stats: campaign.Stats{Sent: 3, Failed: 1, Waiting: 2, Skipped: map[string]int{}}}
+	for _, r := range campaignSkips {
+		v.Stats.Skipped[r] = 1
+	}
+	v.Stats.Skipped["something_new"] = 1
+	return (&Server{}).row(l, v, names, map[string]string{v.Segment: "Jinhua"})
+}
+
+// campaignSkips are the reasons the send log counts skips by.
+var campaignSkips = append([]string{campaign.SkipSuppressed, campaign.SkipFrequency, campaign.SkipNoAddress, campaign.SkipUnconfirmed, candor.SendInterrupted},
+	gate.CodeNoConsent, gate.CodeDenied, gate.CodeWithdrawn, gate.CodeStale, gate.CodeGuardian, gate.CodeRestricted, gate.CodeObjected, gate.CodeSeparateConsent,
+	gate.CodeUnknownSubject, gate.CodeRole)
+
+// TestCampaignWords: each status and skip reason has words in every
+// language, and each refusal the service writes maps to words of its own.
+func TestCampaignWords(t *testing.T) {
+	for _, l := range candor.Languages {
+		for _, st := range []string{candor.CampaignDraft, candor.CampaignSending, candor.CampaignDone, candor.CampaignStopped} {
+			if _, ok := text[l]["cam_status_"+st]; !ok {
+				t.Errorf("no %s words for status %s", l, st)
+			}
+		}
+		for _, r := range campaignSkips {
+			if _, ok := text[l]["cam_skip_"+r]; !ok {
+				t.Errorf("no %s words for skip %s", l, r)
+			}
+		}
+		for msg, key := range map[string]string{
+			"{{nickname}} names an undeclared trait: the policy declares no field nickname":                     "cam_err_undeclared",
+			"{{city}} names a trait not declared for marketing.email":                                           "cam_err_not_for",
+			"analytics is not a marketing purpose: the policy gives it no marketing: [email] or [sms]":          "cam_err_not_marketing",
+			"service rests on contract: a campaign may only send for a marketing purpose that rests on consent": "cam_err_not_marketing",
+			"required": "cam_err_required", "required, at most 200 bytes": "cam_err_name", "for marketing.sms, not marketing.email": "cam_err_segment_purpose",
+		} {
+			got := campaignErrorText(l, msg)
+			if got.Text != text[l][key] {
+				t.Errorf("%s: %q → %q, want %s", l, msg, got.Text, key)
+			}
+		}
+	}
+	if got := campaignErrorText(candor.LangEN, "{{nickname}} names an undeclared trait: the policy declares no field nickname").Code; got != "{{nickname}}" {
+		t.Errorf("placeholder: %q", got)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/campaign"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/gate"
 	"github.com/candorhq/candor/internal/httpx"
@@ -41,8 +42,11 @@ type Server struct {
 	Rights  *rights.Service
 	// Segments keeps segments and counts their people.
 	Segments *segment.Service
-	Verifier *verify.Verifier
-	Auditor  candor.Auditor
+	// Campaigns creates, previews, sends and stops campaigns (the
+	// console's Campaigns pages).
+	Campaigns *campaign.Service
+	Verifier  *verify.Verifier
+	Auditor   candor.Auditor
 	// Sessions keeps the portal's and the console's sessions and the
 	// single-use links.
 	Sessions candor.SessionStore

@@ -245,7 +245,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
-	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: a.Ledger, Gate: a.Gate, Rights: a.Rights, Segments: a.Segments, Verifier: a.Verifier,
+	site := &web.Server{Policy: pol, Store: st.store, Notices: notices, Ledger: a.Ledger, Gate: a.Gate, Rights: a.Rights, Segments: a.Segments, Campaigns: a.Campaigns, Verifier: a.Verifier,
 		Auditor: st.audit, Sessions: st.store, Staff: newStaff(st, pol), Subjects: a.Subjects, AuditKeys: st.auditKeys, CSRFKey: st.vault.BlindIndex("web", "csrf"), SDKKey: sdkKey, IdentitySecret: identitySecret(st), Throttled: srv.CountThrottled, Logger: log, Now: now}
 	pages := site.Handler()
 	pctx, stopPurge := context.WithCancel(context.Background())
