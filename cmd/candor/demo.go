@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/candorhq/candor"
+	"github.com/candorhq/candor/campaign"
 	"github.com/candorhq/candor/collect"
 	"github.com/candorhq/candor/consent"
 	"github.com/candorhq/candor/demo"
@@ -161,4 +163,82 @@ func demoSegments(ctx context.Context, segs *segment.Service, pol *candor.Policy
 		}
 	}
 	return nil
+}
+
+// demoCampaign creates, once, the demo's campaign to look at: an e-mail
+// for marketing.email to the segment "Offers by e-mail", sent through the
+// campaign service as any campaign is (each person's decision, the
+// suppression list, the frequency cap, the send log), to the local mail
+// sink, which delivers nothing. With a mail server of the operator's own
+// (no sink), the campaign stays a draft: the demo's made-up addresses are
+// not mailed. It waits up to two minutes for the sending to finish.
+func demoCampaign(ctx context.Context, camps *campaign.Service, segs *segment.Service, pol *candor.Policy, sink *demo.MailSink, out io.Writer) error {
+	actor := jobActor("demo")
+	if list, _, err := camps.List(ctx, actor, "", 1); err != nil || len(list) > 0 {
+		return err
+	}
+	if pol.Purpose("marketing.email") == nil || pol.Field("name") == nil {
+		return nil
+	}
+	list, _, err := segs.List(ctx, actor, "", 200)
+	if err != nil {
+		return err
+	}
+	seg := ""
+	for _, s := range list {
+		if s.Name == "Offers by e-mail" && s.Purpose == "marketing.email" {
+			seg = s.ID
+		}
+	}
+	if seg == "" {
+		return nil
+	}
+	v, err := camps.Create(ctx, actor, campaign.Input{Name: "Spring teas", Channel: candor.ChannelEmail, Purpose: "marketing.email", Segment: seg,
+		Subject: candor.Text{candor.LangEN: "{{name}}, the spring teas are in", candor.LangZH: "{{name}}，春茶上新了"},
+		Body: candor.Text{candor.LangEN: "Dear {{name}},\n\nThis year's Longjing and Biluochun have arrived. Members get 10% off until the end of the month.",
+			candor.LangZH: "亲爱的{{name}}：\n\n今年的龙井和碧螺春到货了，会员本月内享九折优惠。"}})
+	if err != nil {
+		return fmt.Errorf("campaign: %w", err)
+	}
+	if sink == nil {
+		fmt.Fprintf(out, "Demo campaign %q saved as a draft (a mail server is configured: the demo's made-up addresses are not mailed).\n\n", v.Name)
+		return nil
+	}
+	if v, err = camps.Start(ctx, actor, v.ID); err != nil {
+		return fmt.Errorf("campaign: %w", err)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); v.Status == candor.CampaignSending && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if v, err = camps.Get(ctx, actor, v.ID); err != nil {
+			return err
+		}
+	}
+	skipped := 0
+	for _, n := range v.Stats.Skipped {
+		skipped += n
+	}
+	fmt.Fprintf(out, "Demo campaign %q %s: %d e-mails sent to the local mail sink (it accepted %d and delivers none), %d failed, %d skipped.\n\n",
+		v.Name, v.Status, v.Stats.Sent, sink.Received(), v.Stats.Failed, skipped)
+	return nil
+}
+
+// demoPublicURL is the demo's own address, for the links in its campaign
+// messages when CANDOR_PUBLIC_URL is not set.
+func demoPublicURL(addr string, tls bool) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }

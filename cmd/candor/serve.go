@@ -199,9 +199,24 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	sc := cfg.Store
 	sc.DataDir, sc.DB = cfg.DataDir, cfg.DB
+	// The demo without a mail server sends its campaign e-mail to a sink
+	// on loopback that delivers nothing (verification codes are printed
+	// still), and makes its links to this server's own address.
+	var sink *demo.MailSink
+	campaignSMTP, publicURL := "", cfg.PublicURL
+	if cfg.Demo && cfg.SMTPURL == "" {
+		if sink, err = demo.NewMailSink(); err != nil {
+			return fmt.Errorf("demo mail sink: %w", err)
+		}
+		defer sink.Close()
+		campaignSMTP = sink.URL
+	}
+	if cfg.Demo && publicURL == "" {
+		publicURL = demoPublicURL(cfg.Addr, tlsConfig != nil)
+	}
 	a, err := app.Open(ctx, app.Config{Policy: pol, Stores: sc, CreateMasterKey: true, Log: log, Stdout: cfg.Stdout, Stderr: cfg.Stderr,
 		Demo: cfg.Demo, SMTPURL: cfg.SMTPURL, SMTPFrom: cfg.SMTPFrom, SMSURL: cfg.SMSURL, SMSSecret: cfg.SMSSecret,
-		PublicURL: cfg.PublicURL, DKIM: cfg.DKIM,
+		CampaignSMTPURL: campaignSMTP, PublicURL: publicURL, DKIM: cfg.DKIM,
 		IngestQueue: cfg.IngestQueue, IngestBaseline: cfg.ingestBaseline, PIPLDays: cfg.PIPLDays})
 	if err != nil {
 		return err
@@ -268,6 +283,9 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 		if err := demoSegments(ctx, a.Segments, pol); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if err := demoCampaign(ctx, a.Campaigns, a.Segments, pol, sink, cfg.Stdout); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
 		if err := demoStaff(ctx, site.Staff, cfg.DataDir, cfg.Stdout); err != nil {

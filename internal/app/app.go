@@ -68,6 +68,10 @@ type Config struct {
 	// SMTPURL and SMTPFrom configure the e-mail that carries verification
 	// codes; SMTPFrom defaults to the policy's contact.
 	SMTPURL, SMTPFrom string
+	// CampaignSMTPURL, when set, is where campaign e-mail goes instead of
+	// SMTPURL: the demo's local mail sink, while its verification codes
+	// are still printed.
+	CampaignSMTPURL string
 	// SMSURL and SMSSecret configure the SMS gateway that carries codes
 	// to phones, and campaigns' text messages.
 	SMSURL, SMSSecret string
@@ -235,12 +239,16 @@ func CampaignKey(v *vault.Vault) []byte { return v.BlindIndex("campaign-links", 
 func newCampaigns(cfg Config, st *Stores, g *gate.Gate, ledger *consent.Ledger, segments *segment.Service) (*campaign.Service, error) {
 	o := campaign.Options{Policy: cfg.Policy, Store: st.Store, Gate: g, Ledger: ledger, Auditor: st.Audit, Blind: st.Vault.BlindIndex, Audience: segments.Audience(),
 		PublicURL: cfg.PublicURL, TokenKey: CampaignKey(st.Vault), Now: cfg.Now, Logger: cfg.Log}
-	if cfg.SMTPURL != "" {
+	smtpURL := cfg.SMTPURL
+	if cfg.CampaignSMTPURL != "" {
+		smtpURL = cfg.CampaignSMTPURL
+	}
+	if smtpURL != "" {
 		from := cfg.SMTPFrom
 		if from == "" {
 			from = cfg.Policy.Organization.Contact
 		}
-		pool, err := smtp.NewPool(cfg.SMTPURL, from, 4, cfg.DKIM)
+		pool, err := smtp.NewPool(smtpURL, from, 4, cfg.DKIM)
 		if err != nil {
 			return nil, err
 		}

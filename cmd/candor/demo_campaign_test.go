@@ -1,0 +1,45 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var demoSent = regexp.MustCompile(`Demo campaign "Spring teas" done: (\d+) e-mails sent to the local mail sink \(it accepted (\d+) and delivers none\), 0 failed`)
+
+// TestDemoCampaignSent: the demo, with no mail server, sends its campaign
+// to the segment "Offers by e-mail" through the campaign service to its
+// local mail sink: done, with as many sent as the segment holds people
+// (each consenting, with an address) and as the sink accepted; a restart
+// sends nothing again.
+func TestDemoCampaignSent(t *testing.T) {
+	dir := t.TempDir()
+	demo := func(c *Config) { c.Demo, c.DemoSize, c.PolicyFile = true, 120, "" }
+	s := startServer(t, dir, filepath.Join(dir, "unused"), demo)
+	m := demoSent.FindStringSubmatch(s.stdout.String())
+	if m == nil {
+		t.Fatalf("no campaign line: %s", s.stdout.String())
+	}
+	list := s.json("GET", "/v1/campaigns", s.admin, nil, 200)["campaigns"].([]any)
+	if len(list) != 1 {
+		t.Fatalf("%d campaigns", len(list))
+	}
+	c := list[0].(map[string]any)
+	sent := int(c["stats"].(map[string]any)["sent"].(float64))
+	seg := s.json("GET", "/v1/segments/"+c["segment"].(string), s.admin, nil, 200)
+	want := int(seg["count"].(float64))
+	if c["status"] != "done" || sent == 0 || sent != want || m[1] != strconv.Itoa(sent) || m[2] != m[1] {
+		t.Fatalf("the demo campaign: %v; the segment holds %d; %q", c, want, m[0])
+	}
+	s.stop()
+	s = startServer(t, dir, filepath.Join(dir, "unused"), demo)
+	if strings.Contains(s.stdout.String(), "Demo campaign") {
+		t.Error("the demo sent its campaign again on restart")
+	}
+	if n := len(s.json("GET", "/v1/campaigns", s.admin, nil, 200)["campaigns"].([]any)); n != 1 {
+		t.Errorf("%d campaigns after a restart", n)
+	}
+}
