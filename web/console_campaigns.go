@@ -67,7 +67,7 @@ type campaignsData struct {
 	Purposes  []campaignPurpose
 	Segments  []segmentChoice
 	Form      campaignForm
-	Errors    map[string]fieldError
+	Errors    map[string]*fieldError
 	Next      string
 }
 
@@ -75,7 +75,7 @@ type campaignData struct {
 	Campaign  campaignRow
 	Preview   *campaign.Preview
 	SubjectID string
-	Errors    map[string]fieldError
+	Errors    map[string]*fieldError
 	// Sending: the page polls its progress.
 	Sending bool
 }
@@ -252,13 +252,13 @@ func (s *Server) consoleCreateCampaign(w http.ResponseWriter, r *http.Request, m
 		p.Error = text[p.Lang]["cam_refused"]
 		s.renderCampaigns(w, r, m, p, d, http.StatusUnprocessableEntity)
 	case candor.ENOTFOUND:
-		d.Errors = map[string]fieldError{"segment": {Text: text[p.Lang]["cam_err_segment"]}}
+		d.Errors = map[string]*fieldError{"segment": {Text: text[p.Lang]["cam_err_segment"]}}
 		p.Error = text[p.Lang]["cam_refused"]
 		s.renderCampaigns(w, r, m, p, d, http.StatusUnprocessableEntity)
 	case candor.EFORBIDDEN:
 		var ce *candor.Error
 		if errors.As(err, &ce) && ce.Reason == "rule_not_for_role" {
-			d.Errors = map[string]fieldError{"segment": {Text: text[p.Lang]["cam_err_segment_role"]}}
+			d.Errors = map[string]*fieldError{"segment": {Text: text[p.Lang]["cam_err_segment_role"]}}
 		}
 		p.Error = text[p.Lang]["err_purpose"] + " " + s.denialText(p.Lang, err, s.purposeNames(p.Lang)[f.Purpose])
 		s.renderCampaigns(w, r, m, p, d, http.StatusForbidden)
@@ -269,9 +269,9 @@ func (s *Server) consoleCreateCampaign(w http.ResponseWriter, r *http.Request, m
 
 // campaignErrors words the service's refusal of a campaign, by the form
 // field each names.
-func campaignErrors(l string, err error) map[string]fieldError {
+func campaignErrors(l string, err error) map[string]*fieldError {
 	var ce *candor.Error
-	out := map[string]fieldError{}
+	out := map[string]*fieldError{}
 	if !errors.As(err, &ce) {
 		return out
 	}
@@ -288,19 +288,18 @@ func campaignErrors(l string, err error) map[string]fieldError {
 			field = "form"
 		}
 		e := campaignErrorText(l, fe.Message)
-		if prev, ok := out[field]; ok {
+		if prev := out[field]; prev != nil {
 			// One line per field: the first refusal, and the placeholders
 			// of the others.
 			if e.Code != "" && !strings.Contains(prev.Code, e.Code) {
 				prev.Code = strings.TrimSpace(prev.Code + " " + e.Code)
 			}
-			out[field] = prev
 			continue
 		}
-		out[field] = e
+		out[field] = &e
 	}
 	if len(out) == 0 {
-		out["form"] = fieldError{Text: text[l]["cam_err_other"]}
+		out["form"] = &fieldError{Text: text[l]["cam_err_other"]}
 	}
 	return out
 }
@@ -406,7 +405,7 @@ func (s *Server) consoleCampaignPreview(w http.ResponseWriter, r *http.Request, 
 	}
 	d := campaignData{Campaign: row, SubjectID: strings.TrimSpace(r.PostFormValue("subject_id"))}
 	if !candor.ValidID(candor.PrefixSubject, d.SubjectID) {
-		d.Errors = map[string]fieldError{"subject_id": {Text: text[p.Lang]["cam_err_subject_id"]}}
+		d.Errors = map[string]*fieldError{"subject_id": {Text: text[p.Lang]["cam_err_subject_id"]}}
 		s.renderCampaign(w, r, p, d, http.StatusUnprocessableEntity)
 		return
 	}
@@ -416,12 +415,12 @@ func (s *Server) consoleCampaignPreview(w http.ResponseWriter, r *http.Request, 
 		d.Preview = pv
 		s.renderCampaign(w, r, p, d, http.StatusOK)
 	case candor.ENOTFOUND:
-		d.Errors = map[string]fieldError{"subject_id": {Text: text[p.Lang]["not_found_subject"]}}
+		d.Errors = map[string]*fieldError{"subject_id": {Text: text[p.Lang]["not_found_subject"]}}
 		s.renderCampaign(w, r, p, d, http.StatusNotFound)
 	case candor.EFORBIDDEN, candor.EGONE:
 		// The person's decision does not allow the purpose (audited by
 		// the gate): nothing of theirs is shown.
-		d.Errors = map[string]fieldError{"subject_id": {Text: text[p.Lang]["err_purpose"] + " " + s.denialText(p.Lang, err, row.PurposeName)}}
+		d.Errors = map[string]*fieldError{"subject_id": {Text: text[p.Lang]["err_purpose"] + " " + s.denialText(p.Lang, err, row.PurposeName)}}
 		s.renderCampaign(w, r, p, d, http.StatusForbidden)
 	default:
 		s.fail(w, r, "console", err)

@@ -296,11 +296,11 @@ func TestPagesInBothLanguages(t *testing.T) {
 					Placeholders: []placeholderRow{{Tag: "{{name}}", Text: fieldNames["name"]}}}},
 				Segments: []segmentChoice{{ID: "seg_aaaaaaaaaaaaaaaaaaaaaaaaaa", Name: "Jinhua", Purpose: "marketing.email", PurposeName: names["marketing.email"]}},
 				Form:     campaignForm{Name: "Jinhua", Channel: "email", Purpose: "marketing.email"},
-				Errors: map[string]fieldError{"body.en": campaignErrorText(l, "{{nickname}} names an undeclared trait: the policy declares no field nickname"),
-					"form": campaignErrorText(l, "something new"), "segment": {Text: text[l]["cam_err_segment"]}}},
+				Errors: map[string]*fieldError{"body.en": ptr(campaignErrorText(l, "{{nickname}} names an undeclared trait: the policy declares no field nickname")),
+					"form": ptr(campaignErrorText(l, "something new")), "segment": {Text: text[l]["cam_err_segment"]}}},
 			"console-campaign": campaignData{Campaign: campaignSample(l, names), SubjectID: rep.SubjectID, Sending: true,
 				Preview: &campaign.Preview{SubjectID: rep.SubjectID, Language: l, To: "z***@example.com", Subject: "Jinhua", Body: "Jinhua\n\n--\nhttps://candor.example/v1/unsubscribe/x"},
-				Errors:  map[string]fieldError{"subject_id": {Text: text[l]["cam_err_subject_id"]}}},
+				Errors:  map[string]*fieldError{"subject_id": {Text: text[l]["cam_err_subject_id"]}}},
 			"console-policy": policyData{Notice: view, Roles: pol.Roles, Names: names},
 			"console-staff":  staffData{Staff: []staffRow{{StaffMember: *staffMember, Enrolled: true}}, Roles: []string{candor.RoleAdmin, "dpo", "marketer", "support"}},
 		}
@@ -395,3 +395,5 @@ func TestCampaignWords(t *testing.T) {
 		t.Errorf("placeholder: %q", got)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
