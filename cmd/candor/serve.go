@@ -64,6 +64,9 @@ type Config struct {
 	// SMSURL and SMSSecret configure the SMS gateway that carries codes
 	// to phones (CANDOR_SMS_URL, CANDOR_SMS_SECRET, or their _FILE).
 	SMSURL, SMSSecret string
+	// MailEventsSecret verifies the bounces and complaints the mail
+	// server or relay reports (CANDOR_MAIL_EVENTS_SECRET or _FILE).
+	MailEventsSecret string
 	// PublicURL is where people reach Candor (CANDOR_PUBLIC_URL): links
 	// in campaign messages start with it.
 	PublicURL string
@@ -132,6 +135,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if cfg.SMSSecret, err = secret("CANDOR_SMS_SECRET"); err != nil {
+		return err
+	}
+	if cfg.MailEventsSecret, err = secret("CANDOR_MAIL_EVENTS_SECRET"); err != nil {
 		return err
 	}
 	cfg.PublicURL = os.Getenv("CANDOR_PUBLIC_URL")
@@ -234,7 +240,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
 		Policy: pol, Store: st.store, APIKeys: apiKeys, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Collector: a.Collector, Rights: a.Rights, Verifier: a.Verifier, Auditor: st.audit,
-		Segments: a.Segments, Campaigns: a.Campaigns, SMSSecret: []byte(cfg.SMSSecret),
+		Segments: a.Segments, Campaigns: a.Campaigns, SMSSecret: []byte(cfg.SMSSecret), MailEventsSecret: []byte(cfg.MailEventsSecret),
 		AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}

@@ -253,7 +253,11 @@ func newCampaigns(cfg Config, st *Stores, g *gate.Gate, ledger *consent.Ledger, 
 		}
 		o.SMS = gw
 	}
-	return campaign.New(o), nil
+	svc := campaign.New(o)
+	if err := svc.CheckTriggers(); err != nil {
+		return nil, err
+	}
+	return svc, nil
 }
 
 // watch makes the ledger hear of changes other nodes commit to a shared
@@ -274,9 +278,10 @@ func watch(store candor.Store, ledger *consent.Ledger) (stop func()) {
 func (a *App) startJobs() {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopJobs = cancel
-	a.jobs.Add(3)
+	a.jobs.Add(4)
 	go func() { defer a.jobs.Done(); a.Notifier.Run(ctx) }()
 	go func() { defer a.jobs.Done(); a.Campaigns.Run(ctx) }()
+	go func() { defer a.jobs.Done(); a.Campaigns.RunTriggers(ctx) }()
 	go func() { defer a.jobs.Done(); a.Rights.Watchdog(ctx, 10*time.Minute, a.Log) }()
 }
 
