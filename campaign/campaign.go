@@ -91,8 +91,8 @@ type Options struct {
 	// TriggerEvery is how often a triggered message looks for the people
 	// it is due to (default a minute).
 	TriggerEvery time.Duration
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Service creates, previews and sends campaigns.
@@ -155,20 +155,20 @@ type Input struct {
 
 // View is a campaign as the API shows it.
 type View struct {
-	ID      string      `json:"id"`
-	Name    string      `json:"name"`
-	Channel string      `json:"channel"`
-	Segment string      `json:"segment,omitempty"`
-	Purpose string      `json:"purpose"`
+	ID       string      `json:"id"`
+	Name     string      `json:"name"`
+	Channel  string      `json:"channel"`
+	Segment  string      `json:"segment,omitempty"`
+	Purpose  string      `json:"purpose"`
 	Subject  candor.Text `json:"subject,omitempty"`
 	SubjectB candor.Text `json:"subject_b,omitempty"`
 	Holdout  int         `json:"holdout,omitempty"`
 	Trigger  string      `json:"trigger,omitempty"`
 	Body     candor.Text `json:"body"`
 	Status   string      `json:"status"`
-	Stats   Stats       `json:"stats"`
-	Created time.Time   `json:"created_at"`
-	Updated time.Time   `json:"updated_at"`
+	Stats    Stats       `json:"stats"`
+	Created  time.Time   `json:"created_at"`
+	Updated  time.Time   `json:"updated_at"`
 }
 
 // Stats is what a campaign's send log counts.

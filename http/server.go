@@ -56,7 +56,7 @@ type Server struct {
 	SMSSecret []byte
 	// MailEventsSecret verifies the signed bounces and complaints.
 	MailEventsSecret []byte
-	Auditor   candor.Auditor
+	Auditor          candor.Auditor
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey
 	// JWKs are the public keys published at /.well-known/candor/keys.json.
