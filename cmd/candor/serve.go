@@ -67,6 +67,9 @@ type Config struct {
 	// MailEventsSecret verifies the bounces and complaints the mail
 	// server or relay reports (CANDOR_MAIL_EVENTS_SECRET or _FILE).
 	MailEventsSecret string
+	// NoTriggers leaves the policy's triggered messages unsent
+	// (CANDOR_TRIGGERS=off).
+	NoTriggers bool
 	// PublicURL is where people reach Candor (CANDOR_PUBLIC_URL): links
 	// in campaign messages start with it.
 	PublicURL string
@@ -140,6 +143,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.MailEventsSecret, err = secret("CANDOR_MAIL_EVENTS_SECRET"); err != nil {
 		return err
 	}
+	cfg.NoTriggers = os.Getenv("CANDOR_TRIGGERS") == "off"
 	cfg.PublicURL = os.Getenv("CANDOR_PUBLIC_URL")
 	if f := os.Getenv("CANDOR_DKIM_KEY_FILE"); f != "" {
 		// Only the file's name is configured: the key never passes
@@ -208,7 +212,7 @@ func Run(ctx context.Context, cfg Config) error {
 	a, err := app.Open(ctx, app.Config{Policy: pol, Stores: sc, CreateMasterKey: true, Log: log, Stdout: cfg.Stdout, Stderr: cfg.Stderr,
 		Demo: cfg.Demo, SMTPURL: cfg.SMTPURL, SMTPFrom: cfg.SMTPFrom, SMSURL: cfg.SMSURL, SMSSecret: cfg.SMSSecret,
 		PublicURL: cfg.PublicURL, DKIM: cfg.DKIM,
-		IngestQueue: cfg.IngestQueue, IngestBaseline: cfg.ingestBaseline, PIPLDays: cfg.PIPLDays})
+		IngestQueue: cfg.IngestQueue, IngestBaseline: cfg.ingestBaseline, PIPLDays: cfg.PIPLDays, NoTriggers: cfg.NoTriggers})
 	if err != nil {
 		return err
 	}
