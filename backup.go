@@ -50,9 +50,10 @@ var DataTables = []Table{
 	{"segment_members", []Column{{"segment_id", KindText}, {"subject_id", KindText}}},
 	{"campaigns", []Column{{"id", KindText}, {"name", KindText}, {"channel", KindText}, {"purpose", KindText}, {"segment", KindText}, {"subject", KindText},
 		{"body", KindText}, {"status", KindText}, {"actor", KindText}, {"sent_by", KindText}, {"sent_role", KindText}, {"created_at", KindTime},
-		{"updated_at", KindTime}, {"lease_node", KindText}, {"lease_until", KindTime}}},
+		{"updated_at", KindTime}, {"lease_node", KindText}, {"lease_until", KindTime}, {"subject_b", KindText}, {"holdout", KindInt}, {"trigger_name", KindText}}},
 	{"campaign_sends", []Column{{"campaign_id", KindText}, {"subject_id", KindText}, {"channel", KindText}, {"status", KindText}, {"reason", KindText},
-		{"node", KindText}, {"at", KindTime}, {"updated_at", KindTime}}},
+		{"node", KindText}, {"at", KindTime}, {"updated_at", KindTime}, {"opened_at", KindTime}, {"clicked_at", KindTime}, {"bounced_at", KindTime},
+		{"complained_at", KindTime}, {"unsubscribed_at", KindTime}}},
 	{"minimization", []Column{{"day", KindText}, {"event", KindText}, {"item", KindText}, {"action", KindText}, {"detector", KindText}, {"n", KindInt}}},
 	// Staff accounts travel with the data, as on the embedded store, whose
 	// backup is the whole data file; their sessions do not (a restore ends

@@ -30,6 +30,15 @@ type Campaign struct {
 	// everyone the purpose allows.
 	Segment string
 	Subject Text // e-mail only
+	// SubjectB, when set, is a second subject line: each person gets A or
+	// B by a keyed hash of the campaign and their id (an A/B test).
+	SubjectB Text
+	// Holdout is the percentage (0–50) of people, chosen the same way,
+	// who are sent nothing and counted, so conversions can be compared.
+	Holdout int
+	// Trigger names the triggered message this campaign row sends
+	// ("welcome", "abandoned_cart"); empty for a campaign sent once.
+	Trigger string
 	Body    Text
 	Status  string
 	Actor   string // who created it
@@ -128,6 +137,36 @@ type CampaignStore interface {
 	CampaignSend(ctx context.Context, campaignID, subjectID string) (*CampaignSend, error)
 	// CampaignStats counts the campaign's log.
 	CampaignStats(ctx context.Context, campaignID string) (CampaignStats, error)
+}
+
+// Send-log marks: what happened to a sent message afterwards, each
+// recorded once per message ([CampaignStore.MarkSend]).
+const (
+	MarkOpened       = "opened"
+	MarkClicked      = "clicked"
+	MarkBounced      = "bounced"
+	MarkComplained   = "complained"
+	MarkUnsubscribed = "unsubscribed"
+)
+
+// SendMarks are the marks a send-log row can carry.
+var SendMarks = []string{MarkOpened, MarkClicked, MarkBounced, MarkComplained, MarkUnsubscribed}
+
+// CampaignMeasureStore counts what happened to a campaign's messages,
+// as aggregates on its send log: no event of its own per person.
+type CampaignMeasureStore interface {
+	// MarkSend records mark (one of [SendMarks]) on a sent message's row
+	// once and reports whether it did (false: marked already, or no such
+	// sent message). With campaignID empty it marks the person's latest
+	// sent message over channel.
+	MarkSend(ctx context.Context, campaignID, subjectID, channel, mark string, at time.Time) (bool, error)
+	// CampaignMarks counts the campaign's rows by mark.
+	CampaignMarks(ctx context.Context, campaignID string) (map[string]int, error)
+	// CampaignSends returns up to limit rows of the campaign's log with
+	// subject ids greater than after, in subject id order, that are sent
+	// or skipped for reason (the holdout): the people whose conversions
+	// are counted.
+	CampaignSends(ctx context.Context, campaignID, reason, after string, limit int) ([]CampaignSend, error)
 }
 
 // Add counts n rows of the log in status for reason (a store's helper).

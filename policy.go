@@ -114,6 +114,49 @@ type CampaignPolicy struct {
 	// DoubleOptIn lists the purposes whose consent counts for a campaign
 	// only once the person confirmed it through a link sent to them.
 	DoubleOptIn []string
+	// Triggers are the triggered messages, by name ([TriggerWelcome],
+	// [TriggerAbandonedCart]); absent ones are not sent.
+	Triggers map[string]*TriggerPolicy
+	// Measure says how campaigns are measured; nil: opens, clicks and
+	// conversions are not measured (sent, failed, bounced, complaints and
+	// unsubscribes always are: they need no tracking).
+	Measure *MeasurePolicy
+}
+
+// Triggered messages.
+const (
+	// TriggerWelcome greets a person the first time they consent to the
+	// trigger's purpose (once per person and purpose, ever).
+	TriggerWelcome = "welcome"
+	// TriggerAbandonedCart reminds a person of a Product Added followed by
+	// no Order Completed within After.
+	TriggerAbandonedCart = "abandoned_cart"
+)
+
+// Events the abandoned-cart trigger and conversions read.
+const (
+	EventProductAdded   = "Product Added"
+	EventOrderCompleted = "Order Completed"
+)
+
+// TriggerPolicy is one triggered message: sent for a marketing purpose
+// over e-mail, with the same checks as a campaign.
+type TriggerPolicy struct {
+	Name    string
+	Purpose string
+	// After is how long a cart waits for an order before the reminder;
+	// Within is how far back a trigger looks (a consent, a cart).
+	After, Within Duration
+	Subject, Body Text
+}
+
+// MeasurePolicy says for which purpose campaigns are measured (opens and
+// clicks only for people whose decision allows it at send time;
+// conversions read through the gate for it) and what a conversion is.
+type MeasurePolicy struct {
+	Purpose    string
+	Conversion string   // the event counted, such as Order Completed
+	Within     Duration // after a message
 }
 
 // NeedsConsent reports whether p rests on consent.

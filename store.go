@@ -378,6 +378,7 @@ type Store interface {
 	RunStore
 	SegmentStore
 	CampaignStore
+	CampaignMeasureStore
 	// Keys returns the key store, kept apart from the data.
 	Keys() KeyStore
 	// Ping reports whether the stores answer.

@@ -87,9 +87,12 @@ type Options struct {
 	// Workers is how many messages are sent at once (default 8).
 	Workers int
 	// Poll is how often the runner looks for campaigns to send (default 2s).
-	Poll   time.Duration
-	Now    func() time.Time
-	Logger *slog.Logger
+	Poll time.Duration
+	// TriggerEvery is how often a triggered message looks for the people
+	// it is due to (default a minute).
+	TriggerEvery time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
 }
 
 // Service creates, previews and sends campaigns.
@@ -120,6 +123,9 @@ func New(o Options) *Service {
 	if o.Poll <= 0 {
 		o.Poll = 2 * time.Second
 	}
+	if o.TriggerEvery <= 0 {
+		o.TriggerEvery = time.Minute
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -140,22 +146,29 @@ type Input struct {
 	Segment string      `json:"segment"`
 	Purpose string      `json:"purpose"`
 	Subject candor.Text `json:"subject"`
-	Body    candor.Text `json:"body"`
+	// SubjectB is a second subject line (an A/B test); Holdout the
+	// percentage of people sent nothing and counted (0 to MaxHoldout).
+	SubjectB candor.Text `json:"subject_b"`
+	Holdout  int         `json:"holdout"`
+	Body     candor.Text `json:"body"`
 }
 
 // View is a campaign as the API shows it.
 type View struct {
-	ID      string      `json:"id"`
-	Name    string      `json:"name"`
-	Channel string      `json:"channel"`
-	Segment string      `json:"segment,omitempty"`
-	Purpose string      `json:"purpose"`
-	Subject candor.Text `json:"subject,omitempty"`
-	Body    candor.Text `json:"body"`
-	Status  string      `json:"status"`
-	Stats   Stats       `json:"stats"`
-	Created time.Time   `json:"created_at"`
-	Updated time.Time   `json:"updated_at"`
+	ID       string      `json:"id"`
+	Name     string      `json:"name"`
+	Channel  string      `json:"channel"`
+	Segment  string      `json:"segment,omitempty"`
+	Purpose  string      `json:"purpose"`
+	Subject  candor.Text `json:"subject,omitempty"`
+	SubjectB candor.Text `json:"subject_b,omitempty"`
+	Holdout  int         `json:"holdout,omitempty"`
+	Trigger  string      `json:"trigger,omitempty"`
+	Body     candor.Text `json:"body"`
+	Status   string      `json:"status"`
+	Stats    Stats       `json:"stats"`
+	Created  time.Time   `json:"created_at"`
+	Updated  time.Time   `json:"updated_at"`
 }
 
 // Stats is what a campaign's send log counts.
@@ -165,6 +178,19 @@ type Stats struct {
 	Sending int            `json:"sending"`
 	Waiting int            `json:"waiting,omitempty"` // due in quiet hours at the last pass
 	Skipped map[string]int `json:"skipped"`
+	// Bounced and Complaints count the mail events webhook's reports;
+	// Unsubscribed, the withdrawals through this campaign's link.
+	Bounced      int `json:"bounced"`
+	Complaints   int `json:"complaints"`
+	Unsubscribed int `json:"unsubscribed"`
+	// Opened and Clicked count messages (once each) of people whose
+	// decision allowed the measure purpose when sent; absent without
+	// campaigns.measure in the policy.
+	Opened  *int `json:"opened,omitempty"`
+	Clicked *int `json:"clicked,omitempty"`
+	// Variants counts people and conversions per variant (a, b, holdout),
+	// on GET of one campaign when the policy measures.
+	Variants map[string]*VariantStats `json:"variants,omitempty"`
 }
 
 var placeholder = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
@@ -257,6 +283,12 @@ func (s *Service) Create(ctx context.Context, actor candor.Actor, in Input) (*Vi
 		}
 	} else {
 		check("subject", in.Subject, MaxSubject)
+		if len(in.SubjectB) > 0 {
+			check("subject_b", in.SubjectB, MaxSubject)
+		}
+	}
+	if in.Holdout < 0 || in.Holdout > MaxHoldout {
+		bad("holdout", fmt.Sprintf("a percentage from 0 to %d", MaxHoldout))
 	}
 	check("body", in.Body, max)
 	if in.Segment != "" && len(errs) == 0 {
@@ -272,7 +304,7 @@ func (s *Service) Create(ctx context.Context, actor candor.Actor, in Input) (*Vi
 	}
 	now := s.o.Now().UTC()
 	c := candor.Campaign{ID: candor.NewID(candor.PrefixCampaign), Name: in.Name, Channel: in.Channel, Purpose: p.ID, Segment: in.Segment,
-		Subject: in.Subject, Body: in.Body, Status: candor.CampaignDraft, Actor: actor.ID, CreatedAt: now, UpdatedAt: now}
+		Subject: in.Subject, SubjectB: in.SubjectB, Holdout: in.Holdout, Body: in.Body, Status: candor.CampaignDraft, Actor: actor.ID, CreatedAt: now, UpdatedAt: now}
 	if err := s.o.Store.PutCampaign(ctx, c); err != nil {
 		return nil, err
 	}
@@ -292,6 +324,7 @@ func (s *Service) view(ctx context.Context, c *candor.Campaign) (*View, error) {
 		return nil, err
 	}
 	v := &View{ID: c.ID, Name: c.Name, Channel: c.Channel, Segment: c.Segment, Purpose: c.Purpose, Subject: c.Subject, Body: c.Body,
+		SubjectB: c.SubjectB, Holdout: c.Holdout, Trigger: c.Trigger,
 		Status: c.Status, Created: c.CreatedAt, Updated: c.UpdatedAt,
 		Stats: Stats{Sent: st.Sent, Failed: st.Failed, Sending: st.Claimed, Skipped: st.Skipped}}
 	if st.Interrupted > 0 {
@@ -300,6 +333,9 @@ func (s *Service) view(ctx context.Context, c *candor.Campaign) (*View, error) {
 	s.mu.Lock()
 	v.Stats.Waiting = s.waits[c.ID].n
 	s.mu.Unlock()
+	if err := s.measure(ctx, c, v, false); err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
@@ -315,13 +351,24 @@ func (s *Service) campaign(ctx context.Context, actor candor.Actor, id string) (
 	return c, nil
 }
 
-// Get returns a campaign with its stats. ENOTFOUND, EFORBIDDEN.
+// Get returns a campaign with its stats, with the conversions per variant
+// when the policy measures campaigns (one bulk read through the gate for
+// the measure purpose, audited). ENOTFOUND, EFORBIDDEN.
 func (s *Service) Get(ctx context.Context, actor candor.Actor, id string) (*View, error) {
 	c, err := s.campaign(ctx, actor, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.view(ctx, c)
+	v, err := s.view(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if s.o.Policy.Campaigns.Measure != nil && (c.Status != candor.CampaignDraft || c.Trigger != "") {
+		if err := s.measure(ctx, c, v, true); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
 }
 
 // List returns up to limit campaigns after the cursor that the actor's

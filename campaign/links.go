@@ -51,7 +51,12 @@ func (s *Service) Unsubscribe(ctx context.Context, token, requestID string) erro
 	if err != nil {
 		return ErrBadLink
 	}
-	return s.withdraw(ctx, subjectID, []string{c.Purpose}, "unsubscribe", requestID)
+	if err := s.withdraw(ctx, subjectID, []string{c.Purpose}, "unsubscribe", requestID); err != nil {
+		return err
+	}
+	// Counted on the campaign whose link it was (once per message).
+	_, err = s.o.Store.MarkSend(ctx, c.ID, subjectID, c.Channel, candor.MarkUnsubscribed, s.o.Now().UTC())
+	return err
 }
 
 func (s *Service) withdraw(ctx context.Context, subjectID string, purposes []string, channel, requestID string) error {

@@ -124,6 +124,7 @@ func (s *Service) quietUntil(channel string, t time.Time, loc *time.Location) (t
 // message is one person's rendered message.
 type message struct {
 	lang, to, subject, body string
+	html                    string // with a pixel and tracked links: only when measured (measure.go)
 	unsubscribe             string
 	confirm                 bool // a double opt-in confirmation request, not the campaign's message
 }
@@ -183,7 +184,11 @@ func (s *Service) render(c *candor.Campaign, subjectID string, fields map[string
 		}
 		return m
 	}
-	m.subject = strings.ReplaceAll(strings.ReplaceAll(fill(c.Subject.In(lang), fields), "\r", " "), "\n", " ")
+	subject := c.Subject
+	if len(c.SubjectB) > 0 && s.Variant(c, subjectID) == VariantB {
+		subject = c.SubjectB
+	}
+	m.subject = strings.ReplaceAll(strings.ReplaceAll(fill(subject.In(lang), fields), "\r", " "), "\n", " ")
 	var name string
 	if purpose != nil {
 		name = purpose.Name.In(lang)

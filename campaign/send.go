@@ -205,6 +205,8 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 	}
 	var scanErr error
 	switch {
+	case c.Trigger != "": // trigger.go
+		scanErr = s.triggerScan(ctx, c, req, hand)
 	case c.Segment == "":
 		_, scanErr = s.o.Gate.Scan(ctx, req, hand)
 	case s.o.Audience == nil:
@@ -237,6 +239,10 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 	}
 	if err := ctx.Err(); err != nil || stopped.Load() {
 		return res, err
+	}
+	if c.Trigger != "" { // trigger.go: a triggered message is never done
+		s.rest(c.ID, res.Waiting)
+		return res, nil
 	}
 	if res.Waiting == 0 {
 		// Claims another node (or a crash) left unconfirmed keep the
@@ -341,12 +347,20 @@ func (s *Service) deliver(ctx context.Context, c *candor.Campaign, p *gate.Perso
 	if !d.Allow {
 		return outSkipped, time.Time{}, s.o.Store.FinishSend(ctx, c.ID, p.SubjectID, candor.SendSkipped, d.Code, s.o.Now().UTC())
 	}
+	// Measuring (measure.go): the holdout is sent nothing and counted; a
+	// pixel and tracked links only if the measure purpose allows them now.
+	if s.heldOut(c, p.SubjectID) {
+		return outSkipped, time.Time{}, s.o.Store.FinishSend(ctx, c.ID, p.SubjectID, candor.SendSkipped, SkipHoldout, s.o.Now().UTC())
+	}
+	if m, err = s.track(ctx, c, p.SubjectID, m); err != nil {
+		return outNone, time.Time{}, err
+	}
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	if c.Channel == candor.ChannelSMS {
 		err = s.o.SMS.Send(sctx, m.to, "", m.body)
 	} else {
-		err = s.o.Mail.Send(sctx, smtp.Mail{To: m.to, Subject: m.subject, Text: m.body, Headers: map[string]string{
+		err = s.o.Mail.Send(sctx, smtp.Mail{To: m.to, Subject: m.subject, Text: m.body, HTML: m.html, Headers: map[string]string{
 			"List-Unsubscribe":      "<" + m.unsubscribe + ">",
 			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 			"Content-Language":      m.lang,

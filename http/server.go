@@ -54,7 +54,9 @@ type Server struct {
 	Campaigns *campaign.Service
 	// SMSSecret verifies the SMS gateway's signed replies.
 	SMSSecret []byte
-	Auditor   candor.Auditor
+	// MailEventsSecret verifies the signed bounces and complaints.
+	MailEventsSecret []byte
+	Auditor          candor.Auditor
 	// AuditKeys finds the public key that verifies audit checkpoints.
 	AuditKeys func(keyID string) ed25519.PublicKey
 	// JWKs are the public keys published at /.well-known/candor/keys.json.
@@ -170,6 +172,12 @@ func (s *Server) Handler() http.Handler {
 	s.handle("POST /v1/confirm/{token}", nil, s.linkPost("confirm"))
 	// The SMS gateway relay, signed.
 	s.handle("POST /v1/sms/replies", nil, s.smsReply)
+	// Measuring: the mail server's bounces and complaints, signed; an open
+	// pixel and tracked links (only in the messages of people whose
+	// decision allowed the measure purpose).
+	s.handle("POST /v1/mail/events", nil, s.mailEvent)
+	s.handle("GET /v1/o/{token}", nil, s.openPixel)
+	s.handle("GET /v1/c/{token}", nil, s.clickLink)
 	s.handle("POST /v1/apikeys", []string{admin}, s.issueKey)
 	s.handle("GET /v1/apikeys", []string{admin}, s.listKeys)
 	s.handle("DELETE /v1/apikeys/{id}", []string{admin}, s.revokeKey)

@@ -12,13 +12,13 @@ import (
 )
 
 var (
-	campaignKeys = []string{"frequency", "quiet_hours", "double_opt_in"}
+	campaignKeys = []string{"frequency", "quiet_hours", "double_opt_in", "triggers", "measure"}
 	channelKeys  = []string{candor.ChannelEmail, candor.ChannelSMS}
 )
 
 // campaigns reads the optional campaigns section: frequency caps and
 // quiet hours per channel, and the purposes that need a confirmed consent.
-func (c *checker) campaigns(n *yaml.Node, purposes []*purposeDecl) candor.CampaignPolicy {
+func (c *checker) campaigns(n *yaml.Node, purposes []*purposeDecl, events []*eventDecl) candor.CampaignPolicy {
 	var cp candor.CampaignPolicy
 	if n == nil {
 		return cp
@@ -71,6 +71,12 @@ func (c *checker) campaigns(n *yaml.Node, purposes []*purposeDecl) candor.Campai
 				cp.DoubleOptIn = append(cp.DoubleOptIn, p.ID)
 			}
 		}
+	}
+	if v := o.get("triggers"); v != nil {
+		cp.Triggers = c.triggers(v, purposes, events)
+	}
+	if v := o.get("measure"); v != nil {
+		cp.Measure = c.measure(v, purposes, events)
 	}
 	return cp
 }

@@ -88,7 +88,7 @@ func (c *checker) policy(root *yaml.Node) *candor.Policy {
 	recipients := c.recipients(top.get("recipients"))
 	roles := c.roles(top.get("roles"))
 	c.references(org, purposes, fields, events, recipients, roles)
-	campaigns := c.campaigns(top.get("campaigns"), purposes)
+	campaigns := c.campaigns(top.get("campaigns"), purposes, events)
 	c.marketing(purposes, fields)
 
 	p := &candor.Policy{Organization: org.Organization, Undeclared: undeclared, Campaigns: campaigns, Source: c.file}

@@ -124,7 +124,7 @@ func TestCheck(t *testing.T) {
 		{"a trait of another purpose", "marketing.email", "marketer", `{"trait":"city","op":"eq","value":"Shanghai"}`, "rule.trait"},
 		{"a sensitive trait of another purpose", "marketing.email", "admin", `{"trait":"national_id","op":"exists"}`, "rule.trait"},
 		{"an undeclared event", "personalization", "marketer", `{"event":"Thing Done"}`, "rule.event"},
-		{"an event collected only for service and legal", "marketing.email", "marketer", `{"event":"Order Completed","within":"30d"}`, "rule.event"},
+		{"an event collected only for personalization and analytics", "marketing.email", "marketer", `{"event":"Product Viewed","within":"30d"}`, "rule.event"},
 		{"an event collected for the purpose", "personalization", "marketer", `{"event":"Product Added","within":"30d"}`, ""},
 		{"an undeclared property", "personalization", "marketer", `{"event":"Product Viewed","where":{"property":"email","op":"exists"}}`, "rule.where.property"},
 		{"a sum of a text property", "analytics", "analyst", `{"event":"Order Completed","sum":"coupon","op":"gt","value":1}`, "rule.sum"},

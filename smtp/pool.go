@@ -20,6 +20,8 @@ type Mail struct {
 	To      string
 	Subject string
 	Text    string
+	// HTML, when set, is an alternative HTML part.
+	HTML string
 	// Headers are added as they are; the DKIM signature covers them.
 	Headers map[string]string
 }
@@ -178,6 +180,9 @@ func (p *Pool) message(m Mail) (*mail.Msg, error) {
 		msg.SetGenHeaderPreformatted(mail.Header(k), v)
 	}
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+	}
 	return msg, nil
 }
 

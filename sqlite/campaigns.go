@@ -10,14 +10,15 @@ import (
 	"github.com/candorhq/candor"
 )
 
-const campaignColumns = `id, name, channel, purpose, segment, subject, body, status, actor, sent_by, sent_role, created_at, updated_at, lease_node, lease_until`
+const campaignColumns = `id, name, channel, purpose, segment, subject, body, status, actor, sent_by, sent_role, created_at, updated_at, lease_node, lease_until, subject_b, holdout, trigger_name`
 
 // PutCampaign implements [candor.CampaignStore].
 func (db *DB) PutCampaign(ctx context.Context, c candor.Campaign) error {
 	subject, _ := json.Marshal(c.Subject)
 	body, _ := json.Marshal(c.Body)
-	_, err := db.data.w.ExecContext(ctx, `INSERT INTO campaigns (`+campaignColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
-		c.ID, c.Name, c.Channel, c.Purpose, c.Segment, string(subject), string(body), c.Status, c.Actor, c.SentBy, c.SentRole, ts(c.CreatedAt), ts(c.UpdatedAt), c.LeaseNode)
+	subjectB, _ := json.Marshal(c.SubjectB)
+	_, err := db.data.w.ExecContext(ctx, `INSERT INTO campaigns (`+campaignColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+		c.ID, c.Name, c.Channel, c.Purpose, c.Segment, string(subject), string(body), c.Status, c.Actor, c.SentBy, c.SentRole, ts(c.CreatedAt), ts(c.UpdatedAt), c.LeaseNode, string(subjectB), c.Holdout, c.Trigger)
 	if isConstraint(err) {
 		return candor.Errorf(candor.ECONFLICT, "campaign exists")
 	}
@@ -26,9 +27,9 @@ func (db *DB) PutCampaign(ctx context.Context, c candor.Campaign) error {
 
 func scanCampaign(scan func(...any) error) (candor.Campaign, error) {
 	var c candor.Campaign
-	var subject, body, created, updated string
+	var subject, body, subjectB, created, updated string
 	var lease sql.NullString
-	if err := scan(&c.ID, &c.Name, &c.Channel, &c.Purpose, &c.Segment, &subject, &body, &c.Status, &c.Actor, &c.SentBy, &c.SentRole, &created, &updated, &c.LeaseNode, &lease); err != nil {
+	if err := scan(&c.ID, &c.Name, &c.Channel, &c.Purpose, &c.Segment, &subject, &body, &c.Status, &c.Actor, &c.SentBy, &c.SentRole, &created, &updated, &c.LeaseNode, &lease, &subjectB, &c.Holdout, &c.Trigger); err != nil {
 		return c, err
 	}
 	if err := json.Unmarshal([]byte(subject), &c.Subject); err != nil {
@@ -36,6 +37,12 @@ func scanCampaign(scan func(...any) error) (candor.Campaign, error) {
 	}
 	if err := json.Unmarshal([]byte(body), &c.Body); err != nil {
 		return c, err
+	}
+	if err := json.Unmarshal([]byte(subjectB), &c.SubjectB); err != nil {
+		return c, err
+	}
+	if len(c.SubjectB) == 0 {
+		c.SubjectB = nil
 	}
 	c.CreatedAt, c.UpdatedAt = parseTS(created), parseTS(updated)
 	if lease.Valid {

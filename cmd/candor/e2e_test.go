@@ -58,7 +58,8 @@ func startServer(t testing.TB, dir, policyFile string, opts ...serverOpt) *testS
 	s.admin, s.write = keyFor(t, dir, "admin"), keyFor(t, dir, "write")
 	ready := make(chan string, 1)
 	cfg := Config{PolicyFile: policyFile, DataDir: filepath.Join(dir, "data"), Addr: "127.0.0.1:0", AdminKey: s.admin, WriteKey: s.write,
-		Stdout: s.stdout, Stderr: s.log, Ready: func(a string) { ready <- a }}
+		Stdout: s.stdout, Stderr: s.log, Ready: func(a string) { ready <- a },
+		NoTriggers: true} // a test that wants the policy's triggered messages sets it false
 	for _, o := range opts {
 		o(&cfg)
 	}

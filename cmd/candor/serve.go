@@ -64,6 +64,12 @@ type Config struct {
 	// SMSURL and SMSSecret configure the SMS gateway that carries codes
 	// to phones (CANDOR_SMS_URL, CANDOR_SMS_SECRET, or their _FILE).
 	SMSURL, SMSSecret string
+	// MailEventsSecret verifies the bounces and complaints the mail
+	// server or relay reports (CANDOR_MAIL_EVENTS_SECRET or _FILE).
+	MailEventsSecret string
+	// NoTriggers leaves the policy's triggered messages unsent
+	// (CANDOR_TRIGGERS=off).
+	NoTriggers bool
 	// PublicURL is where people reach Candor (CANDOR_PUBLIC_URL): links
 	// in campaign messages start with it.
 	PublicURL string
@@ -134,6 +140,10 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.SMSSecret, err = secret("CANDOR_SMS_SECRET"); err != nil {
 		return err
 	}
+	if cfg.MailEventsSecret, err = secret("CANDOR_MAIL_EVENTS_SECRET"); err != nil {
+		return err
+	}
+	cfg.NoTriggers = os.Getenv("CANDOR_TRIGGERS") == "off"
 	cfg.PublicURL = os.Getenv("CANDOR_PUBLIC_URL")
 	if f := os.Getenv("CANDOR_DKIM_KEY_FILE"); f != "" {
 		// Only the file's name is configured: the key never passes
@@ -217,7 +227,7 @@ func Run(ctx context.Context, cfg Config) error {
 	a, err := app.Open(ctx, app.Config{Policy: pol, Stores: sc, CreateMasterKey: true, Log: log, Stdout: cfg.Stdout, Stderr: cfg.Stderr,
 		Demo: cfg.Demo, SMTPURL: cfg.SMTPURL, SMTPFrom: cfg.SMTPFrom, SMSURL: cfg.SMSURL, SMSSecret: cfg.SMSSecret,
 		CampaignSMTPURL: campaignSMTP, PublicURL: publicURL, DKIM: cfg.DKIM,
-		IngestQueue: cfg.IngestQueue, IngestBaseline: cfg.ingestBaseline, PIPLDays: cfg.PIPLDays})
+		IngestQueue: cfg.IngestQueue, IngestBaseline: cfg.ingestBaseline, PIPLDays: cfg.PIPLDays, NoTriggers: cfg.NoTriggers})
 	if err != nil {
 		return err
 	}
@@ -249,7 +259,7 @@ func Run(ctx context.Context, cfg Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := &chttp.Server{
 		Policy: pol, Store: st.store, APIKeys: apiKeys, Subjects: a.Subjects, Ledger: a.Ledger, Gate: a.Gate, Collector: a.Collector, Rights: a.Rights, Verifier: a.Verifier, Auditor: st.audit,
-		Segments: a.Segments, Campaigns: a.Campaigns, SMSSecret: []byte(cfg.SMSSecret),
+		Segments: a.Segments, Campaigns: a.Campaigns, SMSSecret: []byte(cfg.SMSSecret), MailEventsSecret: []byte(cfg.MailEventsSecret),
 		AuditKeys: st.auditKeys, JWKs: []map[string]string{a.ReceiptSigner.JWK(), st.auditSig.JWK()},
 		Metrics: reg, MetricsOnMain: cfg.AdminAddr == "", Logger: log, Now: now,
 	}

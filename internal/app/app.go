@@ -96,6 +96,9 @@ type Config struct {
 	// watchdog of overdue requests) stopped: for tests that drive their
 	// own.
 	NoJobs bool
+	// NoTriggers leaves the triggered messages of the policy unsent
+	// (CANDOR_TRIGGERS=off): the other jobs run.
+	NoTriggers bool
 }
 
 // App is Candor's parts, wired. Its fields are for reading; [Open] sets
@@ -178,7 +181,7 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 		cfg.Log.Warn("revoked API keys again from the revocation journal", "keys", n)
 	}
 	if !cfg.NoJobs {
-		a.startJobs()
+		a.startJobs(cfg.NoTriggers)
 	}
 	return a, nil
 }
@@ -261,7 +264,11 @@ func newCampaigns(cfg Config, st *Stores, g *gate.Gate, ledger *consent.Ledger, 
 		}
 		o.SMS = gw
 	}
-	return campaign.New(o), nil
+	svc := campaign.New(o)
+	if err := svc.CheckTriggers(); err != nil {
+		return nil, err
+	}
+	return svc, nil
 }
 
 // watch makes the ledger hear of changes other nodes commit to a shared
@@ -279,12 +286,18 @@ func watch(store candor.Store, ledger *consent.Ledger) (stop func()) {
 
 // startJobs runs the webhook notifier and the watchdog of overdue
 // requests until Close.
-func (a *App) startJobs() {
+func (a *App) startJobs(noTriggers bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.stopJobs = cancel
-	a.jobs.Add(3)
+	a.jobs.Add(4)
 	go func() { defer a.jobs.Done(); a.Notifier.Run(ctx) }()
 	go func() { defer a.jobs.Done(); a.Campaigns.Run(ctx) }()
+	go func() {
+		defer a.jobs.Done()
+		if !noTriggers {
+			a.Campaigns.RunTriggers(ctx)
+		}
+	}()
 	go func() { defer a.jobs.Done(); a.Rights.Watchdog(ctx, 10*time.Minute, a.Log) }()
 }
 

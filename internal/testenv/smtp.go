@@ -3,6 +3,8 @@ package testenv
 import (
 	"encoding/base64"
 	"io"
+	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -72,14 +74,39 @@ func (ms *MailServer) Wait(n int, d time.Duration) (Mail, bool) {
 
 var codeRE = regexp.MustCompile(`code is (\d{6})`)
 
-// Body returns the message's decoded text.
-func (m Mail) Body() string {
+// Body returns the message's decoded text (its text/plain part when it
+// has several).
+func (m Mail) Body() string { return m.part("text/plain") }
+
+// HTML returns the message's decoded text/html part, or "".
+func (m Mail) HTML() string { return m.part("text/html") }
+
+func (m Mail) part(want string) string {
 	msg, err := mail.ReadMessage(strings.NewReader(m.Data))
 	if err != nil {
 		return ""
 	}
-	var r io.Reader = msg.Body
-	switch strings.ToLower(msg.Header.Get("Content-Transfer-Encoding")) {
+	mt, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if strings.HasPrefix(mt, "multipart/") {
+		mr := multipart.NewReader(msg.Body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err != nil {
+				return ""
+			}
+			if pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); pt == want {
+				return decoded(p, p.Header.Get("Content-Transfer-Encoding"))
+			}
+		}
+	}
+	if want != "text/plain" {
+		return ""
+	}
+	return decoded(msg.Body, msg.Header.Get("Content-Transfer-Encoding"))
+}
+
+func decoded(r io.Reader, encoding string) string {
+	switch strings.ToLower(encoding) {
 	case "quoted-printable":
 		r = quotedprintable.NewReader(r)
 	case "base64":

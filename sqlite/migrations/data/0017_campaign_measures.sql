@@ -1,0 +1,12 @@
+-- A/B subjects, a holdout group and triggered messages on a campaign; and,
+-- on each sent message of the send log, what happened to it afterwards
+-- (opened, clicked, bounced, complained, unsubscribed), each once. These are
+-- counted as aggregates per campaign; no row of its own per open or click.
+ALTER TABLE campaigns ADD COLUMN subject_b TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE campaigns ADD COLUMN holdout INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN trigger_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE campaign_sends ADD COLUMN opened_at TEXT;
+ALTER TABLE campaign_sends ADD COLUMN clicked_at TEXT;
+ALTER TABLE campaign_sends ADD COLUMN bounced_at TEXT;
+ALTER TABLE campaign_sends ADD COLUMN complained_at TEXT;
+ALTER TABLE campaign_sends ADD COLUMN unsubscribed_at TEXT;
