@@ -76,6 +76,11 @@ type ConsentStore interface {
 	AppendConsents(ctx context.Context, records []Consent) error
 	// Consents returns the subject's ledger in the order it was written.
 	Consents(ctx context.Context, subjectID string) ([]Consent, error)
+	// ConsentSubjects returns, in order, up to limit ids greater than after
+	// of the subjects with a consent record for purpose made at or after
+	// since, whatever its state: whom a trigger on a recent choice looks
+	// at (the decision still says whether it allows anything).
+	ConsentSubjects(ctx context.Context, purpose string, since time.Time, after string, limit int) ([]string, error)
 	// BulkConsents returns the ledgers of those of ids that have one, each
 	// in the order it was written: a page of a bulk run, in one read.
 	BulkConsents(ctx context.Context, ids []string) (map[string][]Consent, error)
@@ -349,6 +354,10 @@ type EventStore interface {
 	// SubjectEvents returns up to limit of the subject's events, newest
 	// first, with Time before the given time (zero: no bound).
 	SubjectEvents(ctx context.Context, subjectID string, before time.Time, limit int) ([]EventRecord, error)
+	// EventSubjects returns, in order, up to limit ids greater than after
+	// of the subjects with an event of the name whose Time is at or after
+	// since: whom a trigger on recent events looks at.
+	EventSubjects(ctx context.Context, name string, since time.Time, after string, limit int) ([]string, error)
 	// EventStats summarizes the subject's events by name.
 	EventStats(ctx context.Context, subjectID string) ([]EventStat, error)
 	// AnonymousCounts returns the anonymous counts of days from..to

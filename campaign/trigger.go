@@ -180,8 +180,15 @@ func (s *Service) triggerScan(ctx context.Context, c *candor.Campaign, base gate
 		return nil // the policy no longer has it: nothing is due
 	}
 	now := s.o.Now()
+	since := now.Add(-time.Duration(t.Within))
 	switch name {
 	case candor.TriggerWelcome:
+		// Only the people who made a choice for the purpose lately are
+		// read (then decided and checked as any run's), not everyone on
+		// file at every pass.
+		base.Source = func(ctx context.Context, after string, limit int) ([]string, error) {
+			return s.o.Store.ConsentSubjects(ctx, c.Purpose, since, after, limit)
+		}
 		_, err := s.o.Gate.Scan(ctx, base, func(p *gate.Person) error {
 			st, err := s.o.Ledger.State(ctx, p.SubjectID)
 			if err != nil {
@@ -196,6 +203,10 @@ func (s *Service) triggerScan(ctx context.Context, c *candor.Campaign, base gate
 		return err
 	case candor.TriggerAbandonedCart:
 		base.EventDays = min(int(time.Duration(t.Within)/(24*time.Hour))+1, gate.MaxEventDays)
+		// Only the people who added a product within the window are read.
+		base.Source = func(ctx context.Context, after string, limit int) ([]string, error) {
+			return s.o.Store.EventSubjects(ctx, candor.EventProductAdded, since, after, limit)
+		}
 		_, err := s.o.Gate.Scan(ctx, base, func(p *gate.Person) error {
 			if cartDue(p.Activity, now, time.Duration(t.After), time.Duration(t.Within), period) {
 				return yield(p)

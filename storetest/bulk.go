@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/candorhq/candor"
@@ -109,5 +110,51 @@ func testBulk(t *testing.T, s candor.Store) {
 		if got, err := s.BulkConsents(ctx, empty); err != nil || len(got) != 0 {
 			t.Errorf("BulkConsents(%v) = %v, %v", empty, got, err)
 		}
+	}
+}
+
+// testRecent: the subjects with a recent consent record for a purpose, or
+// a recent event of a name, come in order, each once, paged by id, and
+// leave out older records, other purposes and other names.
+func testRecent(t *testing.T, s candor.Store) {
+	for _, id := range []string{"sub_rc1", "sub_rc2", "sub_rc3", "sub_rc4"} {
+		if err := s.WriteSubject(ctx, subject(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consents := []candor.Consent{
+		{ID: "rc-1", ReceiptID: "r", SubjectID: "sub_rc1", Purpose: "p1", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "a", At: at(100)},
+		{ID: "rc-2", ReceiptID: "r", SubjectID: "sub_rc1", Purpose: "p1", State: candor.ConsentWithdrawn, NoticeHash: "n", Channel: "api", Actor: "a", At: at(110)},
+		{ID: "rc-3", ReceiptID: "r", SubjectID: "sub_rc2", Purpose: "p1", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "a", At: at(10)}, // too old
+		{ID: "rc-4", ReceiptID: "r", SubjectID: "sub_rc3", Purpose: "p2", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "a", At: at(100)}, // another purpose
+		{ID: "rc-5", ReceiptID: "r", SubjectID: "sub_rc4", Purpose: "p1", State: candor.ConsentDenied, NoticeHash: "n", Channel: "api", Actor: "a", At: at(50)},
+	}
+	if err := s.AppendConsents(ctx, consents); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ConsentSubjects(ctx, "p1", at(50), "", 10); err != nil || !slices.Equal(got, []string{"sub_rc1", "sub_rc4"}) {
+		t.Errorf("ConsentSubjects(p1, since 50) = %v, %v", got, err)
+	}
+	if got, err := s.ConsentSubjects(ctx, "p1", at(0), "", 2); err != nil || !slices.Equal(got, []string{"sub_rc1", "sub_rc2"}) {
+		t.Errorf("ConsentSubjects(p1, since 0, 2) = %v, %v", got, err)
+	}
+	if got, err := s.ConsentSubjects(ctx, "p1", at(0), "sub_rc2", 10); err != nil || !slices.Equal(got, []string{"sub_rc4"}) {
+		t.Errorf("ConsentSubjects(p1, after sub_rc2) = %v, %v", got, err)
+	}
+	msgs := []candor.Message{
+		{ID: "rm1", Event: event("rm1", "sub_rc2", "Product Added", 100), Name: "Product Added", At: at(101)},
+		{ID: "rm2", Event: event("rm2", "sub_rc2", "Product Added", 120), Name: "Product Added", At: at(121)},
+		{ID: "rm3", Event: event("rm3", "sub_rc1", "Product Added", 10), Name: "Product Added", At: at(11)}, // too old
+		{ID: "rm4", Event: event("rm4", "sub_rc3", "Order Completed", 100), Name: "Order Completed", At: at(101)},
+		{ID: "rm5", Event: event("rm5", "sub_rc4", "Product Added", 90), Name: "Product Added", At: at(91)},
+	}
+	if _, err := s.AppendMessages(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.EventSubjects(ctx, "Product Added", at(50), "", 10); err != nil || !slices.Equal(got, []string{"sub_rc2", "sub_rc4"}) {
+		t.Errorf("EventSubjects(Product Added, since 50) = %v, %v", got, err)
+	}
+	if got, err := s.EventSubjects(ctx, "Product Added", at(50), "sub_rc2", 1); err != nil || !slices.Equal(got, []string{"sub_rc4"}) {
+		t.Errorf("EventSubjects(after sub_rc2, 1) = %v, %v", got, err)
 	}
 }

@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener, fill Filler) {
 		{"Campaigns", testCampaigns},
 		{"CampaignMeasures", testCampaignMeasures},
 		{"Bulk", testBulk},
+		{"Recent", testRecent},
 		{"NoPlaintext", func(t *testing.T, s candor.Store) { testNoPlaintext(t, s, fill) }},
 	}
 	for _, tc := range tests {
