@@ -125,7 +125,7 @@ func testRecent(t *testing.T, s candor.Store) {
 	consents := []candor.Consent{
 		{ID: "rc-1", ReceiptID: "r", SubjectID: "sub_rc1", Purpose: "p1", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "a", At: at(100)},
 		{ID: "rc-2", ReceiptID: "r", SubjectID: "sub_rc1", Purpose: "p1", State: candor.ConsentWithdrawn, NoticeHash: "n", Channel: "api", Actor: "a", At: at(110)},
-		{ID: "rc-3", ReceiptID: "r", SubjectID: "sub_rc2", Purpose: "p1", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "a", At: at(10)}, // too old
+		{ID: "rc-3", ReceiptID: "r", SubjectID: "sub_rc2", Purpose: "p1", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "a", At: at(10)},  // too old
 		{ID: "rc-4", ReceiptID: "r", SubjectID: "sub_rc3", Purpose: "p2", State: candor.ConsentGranted, NoticeHash: "n", Channel: "api", Actor: "a", At: at(100)}, // another purpose
 		{ID: "rc-5", ReceiptID: "r", SubjectID: "sub_rc4", Purpose: "p1", State: candor.ConsentDenied, NoticeHash: "n", Channel: "api", Actor: "a", At: at(50)},
 	}
