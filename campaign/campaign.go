@@ -353,8 +353,20 @@ func (s *Service) campaign(ctx context.Context, actor candor.Actor, id string) (
 
 // Get returns a campaign with its stats, with the conversions per variant
 // when the policy measures campaigns (one bulk read through the gate for
-// the measure purpose, audited). ENOTFOUND, EFORBIDDEN.
+// the measure purpose, audited) and the campaign is no longer sending (or
+// is a trigger's): a script polling a campaign while it sends does not
+// read its audience at every poll. ENOTFOUND, EFORBIDDEN.
 func (s *Service) Get(ctx context.Context, actor candor.Actor, id string) (*View, error) {
+	return s.get(ctx, actor, id, true)
+}
+
+// Progress is Get without the conversions: what a page polling a campaign
+// that is sending needs, read from the send log alone.
+func (s *Service) Progress(ctx context.Context, actor candor.Actor, id string) (*View, error) {
+	return s.get(ctx, actor, id, false)
+}
+
+func (s *Service) get(ctx context.Context, actor candor.Actor, id string, conversions bool) (*View, error) {
 	c, err := s.campaign(ctx, actor, id)
 	if err != nil {
 		return nil, err
@@ -364,7 +376,7 @@ func (s *Service) Get(ctx context.Context, actor candor.Actor, id string) (*View
 		return nil, err
 	}
 	if s.o.Policy.Campaigns.Measure != nil && (c.Status != candor.CampaignDraft || c.Trigger != "") {
-		if err := s.measure(ctx, c, v, true); err != nil {
+		if err := s.measure(ctx, c, v, conversions && (c.Status != candor.CampaignSending || c.Trigger != "")); err != nil {
 			return nil, err
 		}
 	}
