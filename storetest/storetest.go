@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener, fill Filler) {
 		{"Runs", testRuns},
 		{"Segments", testSegments},
 		{"Campaigns", testCampaigns},
+		{"SendBatches", testSendBatches},
 		{"Bulk", testBulk},
 		{"NoPlaintext", func(t *testing.T, s candor.Store) { testNoPlaintext(t, s, fill) }},
 	}
