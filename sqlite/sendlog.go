@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"time"
@@ -48,8 +49,10 @@ func (db *DB) SendLogged(ctx context.Context, campaignID string, subjectIDs []st
 }
 
 // ClaimSends implements [candor.SendBatchStore]. The writer connection is
-// one, so the batch is serialized with every other claim; each statement
-// is prepared once per batch.
+// one, so the batch is serialized with every other claim. Three
+// statements whatever the batch's size: what the log has of the people,
+// their messages over the channel in the cap's window (counted here per
+// row), and one insert of the rows, which returns those it wrote.
 func (db *DB) ClaimSends(ctx context.Context, rows []candor.CampaignSend, limit *candor.FrequencyCap) ([]candor.ClaimOutcome, error) {
 	if len(rows) == 0 {
 		return nil, nil
@@ -57,67 +60,95 @@ func (db *DB) ClaimSends(ctx context.Context, rows []candor.CampaignSend, limit 
 	if err := sameBatch(rows); err != nil {
 		return nil, err
 	}
+	first := rows[0]
 	ids := make([]string, len(rows))
 	for i, r := range rows {
 		ids[i] = r.SubjectID
 	}
+	list := jsonList(ids)
 	tx, err := db.data.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, wrap("claim sends", err)
 	}
 	defer tx.Rollback()
 	taken := map[string]bool{}
-	list, err := tx.QueryContext(ctx, `SELECT subject_id FROM campaign_sends WHERE campaign_id = ? AND subject_id IN (SELECT value FROM json_each(?))`, rows[0].CampaignID, jsonList(ids))
-	if err != nil {
+	if err := collect(ctx, tx, func(scan func(...any) error) error {
+		var id string
+		err := scan(&id)
+		taken[id] = true
+		return err
+	}, `SELECT subject_id FROM campaign_sends WHERE campaign_id = ? AND subject_id IN (SELECT value FROM json_each(?))`, first.CampaignID, list); err != nil {
 		return nil, wrap("claim sends", err)
 	}
-	for list.Next() {
-		var id string
-		if err := list.Scan(&id); err != nil {
-			list.Close()
+	// Each person's messages over the channel, since the earliest row's
+	// window began; each row counts from its own At.
+	var sent map[string][]time.Time
+	if limit != nil {
+		since := first.At
+		for _, r := range rows {
+			if r.At.Before(since) {
+				since = r.At
+			}
+		}
+		sent = map[string][]time.Time{}
+		if err := collect(ctx, tx, func(scan func(...any) error) error {
+			var id, at string
+			err := scan(&id, &at)
+			sent[id] = append(sent[id], parseTS(at))
+			return err
+		}, `SELECT subject_id, at FROM campaign_sends WHERE subject_id IN (SELECT value FROM json_each(?)) AND channel = ? AND at > ? AND status IN ('sent', 'claimed', 'interrupted')`,
+			list, first.Channel, ts(since.Add(-time.Duration(limit.Window)))); err != nil {
 			return nil, wrap("claim sends", err)
 		}
-		taken[id] = true
 	}
-	list.Close()
-	if err := list.Err(); err != nil {
-		return nil, wrap("claim sends", err)
+	type insert struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+		At     string `json:"at"`
 	}
-	count, err := tx.PrepareContext(ctx, `SELECT count(*) FROM campaign_sends WHERE subject_id = ? AND channel = ? AND at > ? AND status IN ('sent', 'claimed', 'interrupted')`)
-	if err != nil {
-		return nil, wrap("claim sends", err)
-	}
-	defer count.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO campaign_sends (campaign_id, subject_id, channel, status, reason, node, at, updated_at)
-		SELECT ?, id, ?, ?, ?, ?, ?, ? FROM subjects WHERE id = ?`)
-	if err != nil {
-		return nil, wrap("claim sends", err)
-	}
-	defer insert.Close()
 	out := make([]candor.ClaimOutcome, len(rows))
-	for i, s := range rows {
-		if taken[s.SubjectID] {
-			out[i] = candor.ClaimTaken
+	var ins []insert
+	for i, r := range rows {
+		if taken[r.SubjectID] {
+			out[i] = candor.ClaimTaken // in the log, or twice in the batch
 			continue
 		}
-		out[i], s.Status, s.Reason = candor.ClaimOK, candor.SendClaimed, ""
+		taken[r.SubjectID] = true
+		out[i] = candor.ClaimOK
+		row := insert{ID: r.SubjectID, Status: candor.SendClaimed, At: ts(r.At)}
 		if limit != nil {
-			var n int
-			if err := count.QueryRowContext(ctx, s.SubjectID, s.Channel, ts(s.At.Add(-time.Duration(limit.Window)))).Scan(&n); err != nil {
-				return nil, wrap("claim sends", err)
+			n, from := 0, r.At.Add(-time.Duration(limit.Window))
+			for _, t := range sent[r.SubjectID] {
+				if t.After(from) {
+					n++
+				}
 			}
 			if n >= limit.Count {
-				out[i], s.Status, s.Reason = candor.ClaimCapped, candor.SendSkipped, "frequency_cap"
+				out[i], row.Status, row.Reason = candor.ClaimCapped, candor.SendSkipped, "frequency_cap"
 			}
 		}
-		res, err := insert.ExecContext(ctx, s.CampaignID, s.Channel, s.Status, s.Reason, s.Node, ts(s.At), ts(s.At), s.SubjectID)
-		if err != nil {
+		ins = append(ins, row)
+	}
+	if len(ins) > 0 {
+		b, _ := json.Marshal(ins)
+		inserted := map[string]bool{}
+		if err := collect(ctx, tx, func(scan func(...any) error) error {
+			var id string
+			err := scan(&id)
+			inserted[id] = true
+			return err
+		}, `INSERT OR IGNORE INTO campaign_sends (campaign_id, subject_id, channel, status, reason, node, at, updated_at)
+			SELECT ?, s.id, ?, j.value ->> 'status', j.value ->> 'reason', ?, j.value ->> 'at', j.value ->> 'at'
+			FROM json_each(?) AS j CROSS JOIN subjects s ON s.id = j.value ->> 'id'
+			RETURNING subject_id`, first.CampaignID, first.Channel, first.Node, string(b)); err != nil {
 			return nil, wrap("claim sends", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			out[i] = candor.ClaimTaken // erased, or twice in the batch
+		for i, r := range rows {
+			if out[i] != candor.ClaimTaken && !inserted[r.SubjectID] {
+				out[i] = candor.ClaimTaken // erased meanwhile
+			}
 		}
-		taken[s.SubjectID] = true
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, wrap("claim sends", err)
@@ -125,7 +156,24 @@ func (db *DB) ClaimSends(ctx context.Context, rows []candor.CampaignSend, limit 
 	return out, nil
 }
 
-// FinishSends implements [candor.SendBatchStore].
+// collect runs a query in tx and calls row for each row.
+func collect(ctx context.Context, tx *sql.Tx, row func(scan func(...any) error) error, q string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := row(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// FinishSends implements [candor.SendBatchStore]: one transaction, one
+// prepared statement. (An UPDATE … FROM json_each would read every row of
+// the campaign's log for each outcome.)
 func (db *DB) FinishSends(ctx context.Context, campaignID string, rows []candor.CampaignSend) error {
 	if len(rows) == 0 {
 		return nil
