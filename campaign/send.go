@@ -168,22 +168,25 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 	}
 	actor := candor.Actor{ID: "campaign:" + c.ID, Role: candor.RoleAdmin}
 	req := gate.ScanRequest{Actor: actor, Purpose: c.Purpose, Fields: s.fieldsOf(c), Label: "campaign " + c.Name, RequestID: c.ID}
-	// The scan reads and yields the people; a batch at a time, another
-	// goroutine checks and claims them, while the workers send the batch
+	// The scan reads and yields the people; a batch at a time, other
+	// goroutines check and claim them, while the workers send the batches
 	// before.
 	batches := make(chan []*gate.Person, 1)
-	prepared := make(chan struct{})
-	go func() {
-		defer close(prepared)
-		for batch := range batches {
-			if ctx.Err() != nil {
-				continue
+	var prepared sync.WaitGroup
+	for range preparers {
+		prepared.Add(1)
+		go func() {
+			defer prepared.Done()
+			for batch := range batches {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := b.prepare(ctx, batch); err != nil && !errors.Is(err, gate.ErrStop) && ctx.Err() == nil {
+					b.fail(err, cancel)
+				}
 			}
-			if err := b.prepare(ctx, batch); err != nil && !errors.Is(err, gate.ErrStop) && ctx.Err() == nil {
-				b.fail(err, cancel)
-			}
-		}
-	}()
+		}()
+	}
 	var people []*gate.Person
 	handBatch := func() error {
 		select {
@@ -216,7 +219,7 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 		handBatch()
 	}
 	close(batches)
-	<-prepared
+	prepared.Wait()
 	close(b.jobs)
 	wg.Wait()
 	// What went out is recorded, and what was claimed but never handed to
@@ -275,6 +278,10 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 // per batch instead of a few per message. At most about two batches are
 // claimed and not yet sent at any moment.
 const sendBatch = 128
+
+// preparers is how many batches are checked and claimed at once: on a
+// store over the network, a batch's round trips overlap another's.
+const preparers = 2
 
 // job is a claimed message, for a worker to send.
 type job struct {
