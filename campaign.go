@@ -98,6 +98,7 @@ type CampaignStats struct {
 // CampaignStore keeps campaigns and their send logs. A send-log row goes
 // with its person's erasure, and with a merge to the person merged into.
 type CampaignStore interface {
+	SendBatchStore
 	// PutCampaign stores a new campaign. ECONFLICT if its id exists.
 	PutCampaign(ctx context.Context, c Campaign) error
 	// Campaign returns a campaign, or ENOTFOUND.

@@ -178,6 +178,9 @@ type KeyStore interface {
 	Suppress(ctx context.Context, kind string, blind []byte, at time.Time) error
 	// Suppressed reports whether an identifier's blind index is on it.
 	Suppressed(ctx context.Context, kind string, blind []byte) (bool, error)
+	// SuppressedAmong reports, for each of blinds, in order, whether it
+	// is on the suppression list: Suppressed for many at once.
+	SuppressedAmong(ctx context.Context, kind string, blinds [][]byte) ([]bool, error)
 	// PutAuditAnchor keeps c, the audit log's latest signed checkpoint, as
 	// the anchor: a copy of the head outside the audit store. The anchor
 	// never moves backwards: a checkpoint at or before the anchor's Seq

@@ -153,55 +153,58 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 			}
 		}
 	}()
-	var sent, failed, skipped, waitN atomic.Int64
-	var waitMu sync.Mutex
-	var waitUntil time.Time
-	people := make(chan *gate.Person, s.o.Workers)
+	b := &batcher{s: s, c: c, jobs: make(chan job, 2*sendBatch)}
 	var wg sync.WaitGroup
-	var firstErr error
-	var errOnce sync.Once
 	for i := 0; i < s.o.Workers; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for p := range people {
-				out, until, err := s.deliver(ctx, c, p)
-				if err != nil {
-					if ctx.Err() == nil {
-						errOnce.Do(func() { firstErr = err; cancel() })
-					}
-					continue
-				}
-				switch out {
-				case outSent:
-					sent.Add(1)
-				case outFailed:
-					failed.Add(1)
-				case outSkipped:
-					skipped.Add(1)
-				case outWait:
-					waitN.Add(1)
-					waitMu.Lock()
-					if waitUntil.IsZero() || until.Before(waitUntil) {
-						waitUntil = until
-					}
-					waitMu.Unlock()
+			for j := range b.jobs {
+				if err := b.send(ctx, j); err != nil && ctx.Err() == nil {
+					b.fail(err, cancel)
 				}
 			}
 		}()
 	}
 	actor := candor.Actor{ID: "campaign:" + c.ID, Role: candor.RoleAdmin}
 	req := gate.ScanRequest{Actor: actor, Purpose: c.Purpose, Fields: s.fieldsOf(c), Label: "campaign " + c.Name, RequestID: c.ID}
-	hand := func(p *gate.Person) error {
-		if stopped.Load() {
-			return gate.ErrStop
-		}
+	// The scan reads and yields the people; a batch at a time, other
+	// goroutines check and claim them, while the workers send the batches
+	// before.
+	batches := make(chan []*gate.Person, 1)
+	var prepared sync.WaitGroup
+	for range preparers {
+		prepared.Add(1)
+		go func() {
+			defer prepared.Done()
+			for batch := range batches {
+				if ctx.Err() != nil {
+					continue
+				}
+				if err := b.prepare(ctx, batch); err != nil && !errors.Is(err, gate.ErrStop) && ctx.Err() == nil {
+					b.fail(err, cancel)
+				}
+			}
+		}()
+	}
+	var people []*gate.Person
+	handBatch := func() error {
 		select {
-		case people <- p:
+		case batches <- people:
+			people = make([]*gate.Person, 0, sendBatch)
 			return nil
 		case <-ctx.Done():
 			return gate.ErrStop
 		}
+	}
+	hand := func(p *gate.Person) error {
+		if stopped.Load() || ctx.Err() != nil {
+			return gate.ErrStop
+		}
+		if people = append(people, p); len(people) < sendBatch {
+			return nil
+		}
+		return handBatch()
 	}
 	var scanErr error
 	switch {
@@ -214,12 +217,23 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 	default:
 		scanErr = s.o.Audience.Scan(ctx, c.Segment, req, hand)
 	}
-	close(people)
+	if scanErr == nil && len(people) > 0 && !stopped.Load() && ctx.Err() == nil {
+		handBatch()
+	}
+	close(batches)
+	prepared.Wait()
+	close(b.jobs)
 	wg.Wait()
-	res = PassResult{Sent: int(sent.Load()), Failed: int(failed.Load()), Skipped: int(skipped.Load()), Waiting: int(waitN.Load())}
+	// What went out is recorded, and what was claimed but never handed to
+	// the server is released, even when the pass was cancelled.
+	if err := b.finish(context.WithoutCancel(ctx)); err != nil {
+		b.fail(err, cancel)
+	}
+	firstErr := b.err
+	res = PassResult{Sent: int(b.sent.Load()), Failed: int(b.failed.Load()), Skipped: int(b.skipped.Load()), Waiting: int(b.waitN.Load())}
 	s.mu.Lock()
 	if res.Waiting > 0 {
-		s.waits[c.ID] = waiting{n: res.Waiting, until: waitUntil}
+		s.waits[c.ID] = waiting{n: res.Waiting, until: b.waitUntil}
 	} else {
 		delete(s.waits, c.ID)
 	}
@@ -265,119 +279,271 @@ func (s *Service) Pass(ctx context.Context, id string) (PassResult, error) {
 	return res, nil
 }
 
-type outcome int
+// sendBatch is how many people a pass checks and claims at a time, and
+// how many outcomes it records at a time: a few round trips to the store
+// per batch instead of a few per message. At most about two batches are
+// claimed and not yet sent at any moment.
+const sendBatch = 128
 
-const (
-	outNone outcome = iota // someone else's, or not in the segment
-	outSent
-	outFailed
-	outSkipped
-	outWait
-)
+// preparers is how many batches are checked and claimed at once: on a
+// store over the network, a batch's round trips overlap another's.
+const preparers = 2
 
-// deliver runs every check for one person at the moment of the send, in
-// order of cost, and sends when all allow it. Only errors of the store end
-// the pass; a message the server refuses is failed.
-func (s *Service) deliver(ctx context.Context, c *candor.Campaign, p *gate.Person) (outcome, time.Time, error) {
-	row := candor.CampaignSend{CampaignID: c.ID, SubjectID: p.SubjectID, Channel: c.Channel, Node: s.o.Node}
-	skip := func(reason string) (outcome, time.Time, error) {
-		row.Reason, row.At = reason, s.o.Now().UTC()
-		ok, err := s.o.Store.SkipSend(ctx, row)
-		if err != nil || !ok {
-			return outNone, time.Time{}, err
-		}
-		return outSkipped, time.Time{}, nil
+// job is a claimed message, for a worker to send.
+type job struct {
+	p *gate.Person
+	m message
+}
+
+// batcher runs one pass's checks a batch at a time and sends the claimed
+// messages from the workers: the scan's goroutine prepares a batch (the
+// send log, the suppression list, quiet hours, double opt-in, and the
+// claims with the frequency cap, in one transaction) while the workers
+// send the batch before; each worker takes the decision once more just
+// before its message goes out, and the outcomes are recorded in batches.
+type batcher struct {
+	s    *Service
+	c    *candor.Campaign
+	jobs chan job
+
+	sent, failed, skipped, waitN atomic.Int64
+
+	mu        sync.Mutex
+	waitUntil time.Time
+	done      []candor.CampaignSend // outcomes not yet recorded
+	release   []string              // claimed, never handed to the server
+	err       error
+}
+
+func (b *batcher) fail(err error, cancel context.CancelFunc) {
+	b.mu.Lock()
+	if b.err == nil {
+		b.err = err
 	}
-	if done, err := s.o.Store.CampaignSend(ctx, c.ID, p.SubjectID); err == nil && done != nil {
-		return outNone, time.Time{}, nil // a pass before dealt with them
-	} else if candor.ErrorCode(err) != candor.ENOTFOUND {
-		return outNone, time.Time{}, err
+	b.mu.Unlock()
+	cancel()
+}
+
+// prepare runs every check that comes before the claim for a batch of
+// people, in order of cost, records the skips, claims the rest, and hands
+// the claimed messages to the workers.
+func (b *batcher) prepare(ctx context.Context, people []*gate.Person) error {
+	s, c := b.s, b.c
+	ids := make([]string, len(people))
+	for i, p := range people {
+		ids[i] = p.SubjectID
 	}
-	m := s.render(c, p.SubjectID, p.Fields)
-	if m.to == "" {
-		return skip(SkipNoAddress)
+	logged, err := s.o.Store.SendLogged(ctx, c.ID, ids)
+	if err != nil {
+		return err
 	}
 	kind := candor.IdentEmail
 	if c.Channel == candor.ChannelSMS {
 		kind = candor.IdentPhone
 	}
-	if normalized, err := subjects.Normalize(kind, m.to); err != nil {
-		return skip(SkipNoAddress)
-	} else if sup, err := s.o.Store.Keys().Suppressed(ctx, kind, s.o.Blind(kind, normalized)); err != nil {
-		return outNone, time.Time{}, err
-	} else if sup {
-		return skip(SkipSuppressed)
-	}
 	now := s.o.Now()
-	if until, quiet := s.quietUntil(c.Channel, now, s.location(c, p.Fields)); quiet {
-		return outWait, until, nil
-	}
-	if s.o.Policy.Campaigns.DoubleOptInFor(c.Purpose) {
-		ok, err := s.confirmed(ctx, c.Purpose, p.SubjectID)
-		if err != nil {
-			return outNone, time.Time{}, err
+	skip := func(p *gate.Person, reason string) error {
+		row := candor.CampaignSend{CampaignID: c.ID, SubjectID: p.SubjectID, Channel: c.Channel, Node: s.o.Node, Reason: reason, At: now.UTC()}
+		if ok, err := s.o.Store.SkipSend(ctx, row); err != nil {
+			return err
+		} else if ok {
+			b.skipped.Add(1)
 		}
-		if !ok {
-			// The campaign's message waits for a confirmation: the person
-			// gets the link, once per campaign, in its place.
-			m = s.confirmation(c, p.SubjectID, m)
-		}
+		return nil
 	}
-	row.At = now.UTC()
+	// A pass before dealt with the logged; the rest get their message
+	// rendered, and their address looked up on the suppression list.
+	var todo []job
+	var blinds [][]byte
+	for _, p := range people {
+		if logged[p.SubjectID] {
+			continue
+		}
+		m := s.render(c, p.SubjectID, p.Fields)
+		normalized, err := subjects.Normalize(kind, m.to)
+		if m.to == "" || err != nil {
+			if err := skip(p, SkipNoAddress); err != nil {
+				return err
+			}
+			continue
+		}
+		todo = append(todo, job{p: p, m: m})
+		blinds = append(blinds, s.o.Blind(kind, normalized))
+	}
+	suppressed, err := s.o.Store.Keys().SuppressedAmong(ctx, kind, blinds)
+	if err != nil {
+		return err
+	}
+	var capped, uncapped []job
+	doubleOptIn := s.o.Policy.Campaigns.DoubleOptInFor(c.Purpose)
+	for i, j := range todo {
+		if suppressed[i] {
+			if err := skip(j.p, SkipSuppressed); err != nil {
+				return err
+			}
+			continue
+		}
+		if until, quiet := s.quietUntil(c.Channel, now, s.location(c, j.p.Fields)); quiet {
+			b.waitN.Add(1)
+			b.mu.Lock()
+			if b.waitUntil.IsZero() || until.Before(b.waitUntil) {
+				b.waitUntil = until
+			}
+			b.mu.Unlock()
+			continue
+		}
+		if doubleOptIn {
+			ok, err := s.confirmed(ctx, c.Purpose, j.p.SubjectID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				// The campaign's message waits for a confirmation: the
+				// person gets the link, once per campaign, in its place,
+				// and it counts against no cap.
+				j.m = s.confirmation(c, j.p.SubjectID, j.m)
+				uncapped = append(uncapped, j)
+				continue
+			}
+		}
+		capped = append(capped, j)
+	}
 	var limit *candor.FrequencyCap
-	if fc, ok := s.o.Policy.Campaigns.Frequency[c.Channel]; ok && !m.confirm {
+	if fc, ok := s.o.Policy.Campaigns.Frequency[c.Channel]; ok {
 		limit = &fc
 	}
-	claim, err := s.o.Store.ClaimSend(ctx, row, limit)
-	switch {
-	case err != nil:
-		return outNone, time.Time{}, err
-	case claim == candor.ClaimCapped:
-		return outSkipped, time.Time{}, nil
-	case claim != candor.ClaimOK:
-		return outNone, time.Time{}, nil
+	for _, group := range []struct {
+		jobs  []job
+		limit *candor.FrequencyCap
+	}{{capped, limit}, {uncapped, nil}} {
+		if len(group.jobs) == 0 {
+			continue
+		}
+		rows := make([]candor.CampaignSend, len(group.jobs))
+		for i, j := range group.jobs {
+			rows[i] = candor.CampaignSend{CampaignID: c.ID, SubjectID: j.p.SubjectID, Channel: c.Channel, Node: s.o.Node, At: now.UTC()}
+		}
+		outs, err := s.o.Store.ClaimSends(ctx, rows, group.limit)
+		if err != nil {
+			return err
+		}
+		for i, j := range group.jobs {
+			switch outs[i] {
+			case candor.ClaimCapped:
+				b.skipped.Add(1)
+				continue
+			case candor.ClaimOK:
+			default:
+				continue // another node's, or erased meanwhile
+			}
+			select {
+			case b.jobs <- j:
+			case <-ctx.Done():
+				b.mu.Lock()
+				for k := i; k < len(group.jobs); k++ {
+					if outs[k] == candor.ClaimOK {
+						b.release = append(b.release, group.jobs[k].p.SubjectID)
+					}
+				}
+				b.mu.Unlock()
+				return gate.ErrStop
+			}
+		}
+	}
+	return nil
+}
+
+// send sends one claimed message, unless the decision taken once more
+// just before it goes out no longer allows it. Only errors of the store
+// end the pass; a message the server refuses is failed. A message never
+// handed to the server because the pass ended first is released.
+func (b *batcher) send(ctx context.Context, j job) error {
+	s, c, m := b.s, b.c, j.m
+	if ctx.Err() != nil {
+		b.mu.Lock()
+		b.release = append(b.release, j.p.SubjectID)
+		b.mu.Unlock()
+		return nil
 	}
 	// The last check, just before the message goes out: a withdrawal (or
 	// a restriction, an objection, an erasure) that returned before this
 	// moment stops it.
-	d, err := s.o.Gate.Decide(ctx, p.SubjectID, c.Purpose)
+	d, err := s.o.Gate.Recheck(ctx, j.p, c.Purpose)
 	if err != nil {
-		return outNone, time.Time{}, err
+		return err
 	}
 	if !d.Allow {
-		return outSkipped, time.Time{}, s.o.Store.FinishSend(ctx, c.ID, p.SubjectID, candor.SendSkipped, d.Code, s.o.Now().UTC())
+		b.skipped.Add(1)
+		return b.record(ctx, j.p.SubjectID, candor.SendSkipped, d.Code)
 	}
 	// Measuring (measure.go): the holdout is sent nothing and counted; a
 	// pixel and tracked links only if the measure purpose allows them now.
-	if s.heldOut(c, p.SubjectID) {
-		return outSkipped, time.Time{}, s.o.Store.FinishSend(ctx, c.ID, p.SubjectID, candor.SendSkipped, SkipHoldout, s.o.Now().UTC())
+	if s.heldOut(c, j.p.SubjectID) {
+		b.skipped.Add(1)
+		return b.record(ctx, j.p.SubjectID, candor.SendSkipped, SkipHoldout)
 	}
-	if m, err = s.track(ctx, c, p.SubjectID, m); err != nil {
-		return outNone, time.Time{}, err
+	if m, err = s.track(ctx, c, j.p.SubjectID, m); err != nil {
+		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
-	if c.Channel == candor.ChannelSMS {
-		err = s.o.SMS.Send(sctx, m.to, "", m.body)
-	} else {
-		err = s.o.Mail.Send(sctx, smtp.Mail{To: m.to, Subject: m.subject, Text: m.body, HTML: m.html, Headers: map[string]string{
-			"List-Unsubscribe":      "<" + m.unsubscribe + ">",
-			"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-			"Content-Language":      m.lang,
-		}})
+	if ctx.Err() == nil {
+		if c.Channel == candor.ChannelSMS {
+			err = s.o.SMS.Send(sctx, m.to, "", m.body)
+		} else {
+			err = s.o.Mail.Send(sctx, smtp.Mail{To: m.to, Subject: m.subject, Text: m.body, HTML: m.html, Headers: map[string]string{
+				"List-Unsubscribe":      "<" + m.unsubscribe + ">",
+				"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+				"Content-Language":      m.lang,
+			}})
+		}
 	}
 	if ctx.Err() != nil {
 		// The pass ends (a stop, a shutdown, a lost lease) while the
 		// message was with the server: whether it went out is not known,
 		// so the claim stays, and a later pass takes it for interrupted.
-		return outNone, time.Time{}, ctx.Err()
+		return nil
 	}
-	if err != nil {
-		s.o.Logger.Warn("campaigns: a message was not accepted", "campaign", c.ID, "subject", p.SubjectID, "err", err)
-		return outFailed, time.Time{}, s.o.Store.FinishSend(ctx, c.ID, p.SubjectID, candor.SendFailed, c.Channel, s.o.Now().UTC())
+	switch {
+	case err != nil:
+		s.o.Logger.Warn("campaigns: a message was not accepted", "campaign", c.ID, "subject", j.p.SubjectID, "err", err)
+		b.failed.Add(1)
+		return b.record(ctx, j.p.SubjectID, candor.SendFailed, c.Channel)
+	case m.confirm:
+		b.skipped.Add(1)
+		return b.record(ctx, j.p.SubjectID, candor.SendSkipped, SkipUnconfirmed)
 	}
-	if m.confirm {
-		return outSkipped, time.Time{}, s.o.Store.FinishSend(ctx, c.ID, p.SubjectID, candor.SendSkipped, SkipUnconfirmed, s.o.Now().UTC())
+	b.sent.Add(1)
+	return b.record(ctx, j.p.SubjectID, candor.SendSent, "")
+}
+
+// record keeps a claimed message's outcome, and records a batch of them
+// once there are enough. Until it is recorded the row stays claimed: a
+// crash meanwhile leaves it to be taken for interrupted, never sent again.
+func (b *batcher) record(ctx context.Context, subjectID, status, reason string) error {
+	b.mu.Lock()
+	b.done = append(b.done, candor.CampaignSend{SubjectID: subjectID, Status: status, Reason: reason, UpdatedAt: b.s.o.Now().UTC()})
+	var rows []candor.CampaignSend
+	if len(b.done) >= sendBatch {
+		rows, b.done = b.done, nil
 	}
-	return outSent, time.Time{}, s.o.Store.FinishSend(ctx, c.ID, p.SubjectID, candor.SendSent, "", s.o.Now().UTC())
+	b.mu.Unlock()
+	if rows == nil {
+		return nil
+	}
+	return b.s.o.Store.FinishSends(ctx, b.c.ID, rows)
+}
+
+// finish records the outcomes left and releases the claims never sent,
+// once the workers are done.
+func (b *batcher) finish(ctx context.Context) error {
+	b.mu.Lock()
+	rows, release := b.done, b.release
+	b.done, b.release = nil, nil
+	b.mu.Unlock()
+	if err := b.s.o.Store.FinishSends(ctx, b.c.ID, rows); err != nil {
+		return err
+	}
+	_, err := b.s.o.Store.ReleaseSends(ctx, b.c.ID, b.s.o.Node, release)
+	return err
 }

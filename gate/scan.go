@@ -82,6 +82,29 @@ type Person struct {
 	// Allows holds the decision for each purpose of
 	// [ScanRequest.Decisions].
 	Allows map[string]bool `json:"allows,omitempty"`
+	// What the run decided on, for [Gate.Recheck]: the person's state, its
+	// mark, and the run's purpose.
+	state   *consent.State
+	mark    consent.Mark
+	purpose *candor.Purpose
+}
+
+// Recheck takes the decision for purpose on a person a run yielded once
+// more, as the run does just before it yields each: on this node it costs
+// nothing unless the person's state changed since their page was read (a
+// withdrawal, a restriction, an objection or an erasure that returned
+// since is honoured); on a shared store without a fresh change feed, one
+// read of their version. A person not yielded by a run for purpose is
+// decided on as [Gate.Decide] does.
+func (g *Gate) Recheck(ctx context.Context, p *Person, purpose string) (Decision, error) {
+	if p.state == nil || p.purpose == nil || p.purpose.ID != purpose {
+		return g.Decide(ctx, p.SubjectID, purpose)
+	}
+	st, err := g.ledger.Recheck(ctx, p.state, p.mark)
+	if err != nil {
+		return Decision{}, err
+	}
+	return g.evaluate(st, p.purpose), nil
 }
 
 // ScanResult says what a run did.
@@ -219,6 +242,7 @@ func (g *Gate) Scan(ctx context.Context, r ScanRequest, yield func(*Person) erro
 				}
 				continue
 			}
+			x.Person.state, x.Person.mark, x.Person.purpose = st, b.mark, p
 			err = yield(&x.Person)
 			people[i] = nil // the page's memory goes as it is yielded
 			res.Count++

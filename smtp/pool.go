@@ -124,7 +124,10 @@ func (p *Pool) Send(ctx context.Context, m Mail) error {
 	}
 	defer func() { p.conns <- c }()
 	if c != nil {
-		if err := c.Reset(); err != nil {
+		// go-mail gives a connection a deadline when it dials it; a
+		// connection kept open is given a new one for each message, or
+		// it would fail the first message sent after that deadline.
+		if err := c.UpdateDeadline(connTimeout); err != nil || c.Reset() != nil {
 			c.Close()
 			c = nil
 		}

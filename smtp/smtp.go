@@ -35,13 +35,17 @@ func New(rawURL, from string) (*Sender, error) {
 	return &Sender{from: from, opts: opts, host: host}, nil
 }
 
+// connTimeout bounds each exchange with the server: the dial, and each
+// message on a connection a [Pool] keeps open.
+const connTimeout = 10 * time.Second
+
 // options reads an smtp:// URL into go-mail's options and the host.
 func options(rawURL string) ([]mail.Option, string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
 		return nil, "", errors.New("smtp: the URL is not valid: want smtp://user:password@host:port?tls=starttls|tls|none")
 	}
-	opts := []mail.Option{mail.WithTimeout(10 * time.Second)}
+	opts := []mail.Option{mail.WithTimeout(connTimeout)}
 	tlsMode := u.Query().Get("tls")
 	if u.Scheme == "smtps" {
 		tlsMode = "tls"

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener, fill Filler) {
 		{"Segments", testSegments},
 		{"Campaigns", testCampaigns},
 		{"CampaignMeasures", testCampaignMeasures},
+		{"SendBatches", testSendBatches},
 		{"Bulk", testBulk},
 		{"Recent", testRecent},
 		{"NoPlaintext", func(t *testing.T, s candor.Store) { testNoPlaintext(t, s, fill) }},

@@ -27,7 +27,7 @@ import (
 // (or -data), and prints one line per figure, or JSON with -json.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: candor bench stores|decide|read|seal|ingest|scan [-db URL] [-subjects N] [-c N] [-d DURATION] [-nodes N] [-json]")
+		fmt.Fprintln(stderr, "usage: candor bench stores|decide|read|seal|ingest|scan|send [-db URL] [-subjects N] [-c N] [-d DURATION] [-nodes N] [-json]")
 		return errUsage
 	}
 	tuneGC() // measure what serve runs with
@@ -37,6 +37,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchIngest(ctx, args[1:], stdout, stderr)
 	case "scan":
 		return benchScan(ctx, args[1:], stdout, stderr)
+	case "send":
+		return benchSend(ctx, args[1:], stdout, stderr)
 	}
 	fs := newFlags("bench "+which, stderr)
 	n := fs.Int("subjects", 2000, "subjects to create first")
@@ -58,7 +60,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return benchStores(ctx, *dbURL, *n, *conc, *dur, *asJSON, stdout, stderr)
 	}
 	if which != "decide" && which != "read" && which != "seal" {
-		fmt.Fprintf(stderr, "candor bench: unknown workload %q (want stores, decide, read, seal, ingest or scan)\n", which)
+		fmt.Fprintf(stderr, "candor bench: unknown workload %q (want stores, decide, read, seal, ingest, scan or send)\n", which)
 		return errUsage
 	}
 	b, release, err := tempBenchEnv(ctx, *dbURL, *n, stderr)
