@@ -14,10 +14,11 @@ import (
 // measures what the checks at the moment of each send cost: it reads the
 // campaign's audience through the gate as a pass does (the same bulk read,
 // audited per page), renders each person's message as a pass does, and
-// hands it to the same mailer from as many workers, but without any of the
+// hands it to the same mailer from as many workers (with the open pixel
+// and tracked links a measured message carries), but without any of the
 // per-recipient checks: no send log (no claim, no outcome), no suppression
-// list, no frequency cap, no quiet hours, no double opt-in and no decision
-// just before the send. It returns how many messages the mailer accepted.
+// list, no frequency cap, no quiet hours, no double opt-in, no decision
+// just before the send and none for the measure purpose. It returns how many messages the mailer accepted.
 // The server never calls it; it sends e-mail campaigns only.
 func (s *Service) MeasureBaseline(ctx context.Context, id string) (int, error) {
 	c, err := s.o.Store.Campaign(ctx, id)
@@ -43,7 +44,12 @@ func (s *Service) MeasureBaseline(ctx context.Context, id string) (int, error) {
 				if m.to == "" {
 					continue
 				}
-				err := s.o.Mail.Send(ctx, smtp.Mail{To: m.to, Subject: m.subject, Text: m.body, Headers: map[string]string{
+				if s.o.Policy.Campaigns.Measure != nil {
+					// The same message as a measured one (pixel and
+					// tracked links), without the decision that allows it.
+					m = s.tracked(c, p.SubjectID, m)
+				}
+				err := s.o.Mail.Send(ctx, smtp.Mail{To: m.to, Subject: m.subject, Text: m.body, HTML: m.html, Headers: map[string]string{
 					"List-Unsubscribe":      "<" + m.unsubscribe + ">",
 					"List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
 					"Content-Language":      m.lang,

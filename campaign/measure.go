@@ -105,16 +105,24 @@ func (s *Service) ClickURL(campaignID, subjectID string, i int) string {
 
 // track adds, when the person's decision allows the measure purpose now,
 // an open pixel (in an HTML part) and tracked links to an e-mail; it
-// leaves the message as it is for everyone else.
-func (s *Service) track(ctx context.Context, c *candor.Campaign, subjectID string, m message) (message, error) {
+// leaves the message as it is for everyone else. The decision is the
+// run's recheck for the measure purpose (gate.Gate.Recheck): free unless
+// the person's state changed since their page was read.
+func (s *Service) track(ctx context.Context, c *candor.Campaign, p *gate.Person, m message) (message, error) {
 	mp := s.o.Policy.Campaigns.Measure
 	if mp == nil || c.Channel != candor.ChannelEmail || m.confirm {
 		return m, nil
 	}
-	d, err := s.o.Gate.Decide(ctx, subjectID, mp.Purpose)
+	d, err := s.o.Gate.Recheck(ctx, p, mp.Purpose)
 	if err != nil || !d.Allow {
 		return m, err
 	}
+	return s.tracked(c, p.SubjectID, m), nil
+}
+
+// tracked is m with an open pixel (in an HTML part) and tracked links:
+// the message of a person whose decision allows the measure purpose.
+func (s *Service) tracked(c *candor.Campaign, subjectID string, m message) message {
 	links := templateLinks(c)
 	for i, u := range links {
 		m.body = replaceLink(m.body, u, s.ClickURL(c.ID, subjectID, i))
@@ -124,7 +132,7 @@ func (s *Service) track(ctx context.Context, c *candor.Campaign, subjectID strin
 	b.WriteString(linkify(html.EscapeString(m.body)))
 	b.WriteString("</pre><img src=\"" + html.EscapeString(s.OpenURL(c.ID, subjectID)) + "\" width=\"1\" height=\"1\" alt=\"\"></body></html>")
 	m.html = b.String()
-	return m, nil
+	return m
 }
 
 // replaceLink replaces u in body where it stands as a whole link.

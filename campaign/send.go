@@ -482,7 +482,7 @@ func (b *batcher) send(ctx context.Context, j job) error {
 		b.skipped.Add(1)
 		return b.record(ctx, j.p.SubjectID, candor.SendSkipped, SkipHoldout)
 	}
-	if m, err = s.track(ctx, c, j.p.SubjectID, m); err != nil {
+	if m, err = s.track(ctx, c, j.p, m); err != nil {
 		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)

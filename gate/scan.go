@@ -94,17 +94,21 @@ type Person struct {
 // nothing unless the person's state changed since their page was read (a
 // withdrawal, a restriction, an objection or an erasure that returned
 // since is honoured); on a shared store without a fresh change feed, one
-// read of their version. A person not yielded by a run for purpose is
-// decided on as [Gate.Decide] does.
+// read of their version. It decides so for the run's purpose, and for any
+// other when the run's purpose rests on consent (its states then hold the
+// whole ledger); a person not yielded by a run, or another purpose of a
+// run whose states hold only what its purpose needs, is decided on as
+// [Gate.Decide] does.
 func (g *Gate) Recheck(ctx context.Context, p *Person, purpose string) (Decision, error) {
-	if p.state == nil || p.purpose == nil || p.purpose.ID != purpose {
+	q := g.policy.Purpose(purpose)
+	if q == nil || p.state == nil || p.purpose == nil || (p.purpose.ID != purpose && !p.purpose.NeedsConsent()) {
 		return g.Decide(ctx, p.SubjectID, purpose)
 	}
 	st, err := g.ledger.Recheck(ctx, p.state, p.mark)
 	if err != nil {
 		return Decision{}, err
 	}
-	return g.evaluate(st, p.purpose), nil
+	return g.evaluate(st, q), nil
 }
 
 // ScanResult says what a run did.

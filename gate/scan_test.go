@@ -303,3 +303,30 @@ func TestScanReadAhead(t *testing.T) {
 		t.Errorf("a cancelled run returned %v, want context.Canceled", err)
 	}
 }
+
+// TestRecheckAnotherPurpose: on a person a run for a consent purpose
+// yielded, Recheck decides another purpose from the page's state, and
+// sees a withdrawal of that purpose made since the page was read.
+func TestRecheckAnotherPurpose(t *testing.T) {
+	e := testenv.New(t, nil)
+	ctx := context.Background()
+	id := e.MustSubject(t, subjects.Input{UserID: "rap", Email: "rap@example.com"}, consent.ScopeAll)
+	var before, after gate.Decision
+	_, err := e.Gate.Scan(ctx, gate.ScanRequest{Actor: admin, Purpose: "marketing.email"}, func(p *gate.Person) error {
+		var err error
+		if before, err = e.Gate.Recheck(ctx, p, "analytics"); err != nil {
+			return err
+		}
+		if _, err := e.Ledger.Record(ctx, admin, "", id, consent.Choice{NoticeVersion: e.Version, Choices: map[string]bool{"analytics": false}}); err != nil {
+			return err
+		}
+		after, err = e.Gate.Recheck(ctx, p, "analytics")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !before.Allow || after.Allow {
+		t.Errorf("analytics rechecked: before the withdrawal %+v, after %+v", before, after)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,19 @@ func (b *banner) click(t *testing.T, tab context.Context, sel string) {
 	b.do(t, tab, chromedp.Click(chromedp.CSS(sel)))
 }
 
+// toggle switches a purpose's checkbox as a keyboard user does (focus,
+// Space) and waits until it shows the change. A mouse click lands at the
+// coordinates the box had when they were read: while the dialog is still
+// laid out on a loaded machine, that can be another element (the choice
+// then went to the server unswitched: an intermittent failure).
+func (b *banner) toggle(t *testing.T, tab context.Context, sel string) {
+	t.Helper()
+	q := "document.querySelector(" + strconv.Quote(sel) + ")"
+	was := eval[bool](t, tab, q+".checked")
+	b.do(t, tab, chromedp.Focus(chromedp.CSS(sel)), chromedp.KeyEvent(" "))
+	poll(t, tab, fmt.Sprintf("%s.checked === %v", q, !was))
+}
+
 // ledger is what the server holds of a subject's consent.
 type ledger struct {
 	State map[string]struct {
@@ -421,7 +435,7 @@ func TestBannerInBrowser(t *testing.T) {
 		tab := b.open(t, "en", false)
 		chosen := []string{"personalization", "marketing.sms", "allergy.alerts"} // allergy.alerts is a separate consent
 		for _, p := range chosen {
-			b.click(t, tab, `input[data-purpose="`+p+`"]`)
+			b.toggle(t, tab, `input[data-purpose="`+p+`"]`)
 		}
 		b.click(t, tab, "#candor-save")
 		b.want(t, b.decided(t, tab), chosen...)
@@ -429,7 +443,7 @@ func TestBannerInBrowser(t *testing.T) {
 
 	t.Run("accept all does not switch on a separate consent, but its own switch does", func(t *testing.T) {
 		tab := b.open(t, "en", false)
-		b.click(t, tab, `input[data-purpose="delivery.international"]`)
+		b.toggle(t, tab, `input[data-purpose="delivery.international"]`)
 		b.click(t, tab, "#candor-accept")
 		b.want(t, b.decided(t, tab), append(b.consentPurposes(false), "delivery.international")...)
 	})
@@ -488,7 +502,7 @@ func TestBannerInBrowser(t *testing.T) {
 		if on := eval[int](t, tab, `document.querySelectorAll('input[data-purpose]:checked').length`); on != 0 {
 			t.Errorf("%d switches on after reject all", on)
 		}
-		b.click(t, tab, `input[data-purpose="marketing.email"]`)
+		b.toggle(t, tab, `input[data-purpose="marketing.email"]`)
 		b.click(t, tab, "#candor-save")
 		if again := b.decided(t, tab); again != id {
 			t.Errorf("the same visitor became %s, was %s", again, id)
@@ -528,7 +542,7 @@ func TestBannerInBrowser(t *testing.T) {
 
 		eval[any](t, tab, `candor.openPreferences()`)
 		b.waitDialog(t, tab)
-		b.click(t, tab, `input[data-purpose="personalization"]`)
+		b.toggle(t, tab, `input[data-purpose="personalization"]`)
 		b.click(t, tab, "#candor-save")
 		b.decided(t, tab)
 		b.want(t, id, "personalization")
@@ -564,7 +578,7 @@ func TestBannerInBrowser(t *testing.T) {
 
 	t.Run("signing in links the visitor", func(t *testing.T) {
 		tab := b.open(t, "en", false)
-		b.click(t, tab, `input[data-purpose="marketing.email"]`)
+		b.toggle(t, tab, `input[data-purpose="marketing.email"]`)
 		b.click(t, tab, "#candor-save")
 		id := b.decided(t, tab)
 		user := "banner-" + randHex(4)
