@@ -17,17 +17,27 @@ var demoSent = regexp.MustCompile(`Demo campaign "Spring teas" done: (\d+) e-mai
 // sends nothing again.
 func TestDemoCampaignSent(t *testing.T) {
 	dir := t.TempDir()
-	demo := func(c *Config) { c.Demo, c.DemoSize, c.PolicyFile = true, 120, "" }
+	// As serve -demo runs: with the triggers, whose rows are campaigns too.
+	demo := func(c *Config) { c.Demo, c.DemoSize, c.PolicyFile, c.NoTriggers = true, 120, "", false }
 	s := startServer(t, dir, filepath.Join(dir, "unused"), demo)
 	m := demoSent.FindStringSubmatch(s.stdout.String())
 	if m == nil {
 		t.Fatalf("no campaign line: %s", s.stdout.String())
 	}
-	list := s.json("GET", "/v1/campaigns", s.admin, nil, 200)["campaigns"].([]any)
-	if len(list) != 1 {
-		t.Fatalf("%d campaigns", len(list))
+	spring := func() []map[string]any {
+		var out []map[string]any
+		for _, x := range s.json("GET", "/v1/campaigns", s.admin, nil, 200)["campaigns"].([]any) {
+			if c := x.(map[string]any); c["name"] == "Spring teas" {
+				out = append(out, c)
+			}
+		}
+		return out
 	}
-	c := list[0].(map[string]any)
+	list := spring()
+	if len(list) != 1 {
+		t.Fatalf("%d demo campaigns", len(list))
+	}
+	c := list[0]
 	sent := int(c["stats"].(map[string]any)["sent"].(float64))
 	seg := s.json("GET", "/v1/segments/"+c["segment"].(string), s.admin, nil, 200)
 	want := int(seg["count"].(float64))
@@ -39,7 +49,7 @@ func TestDemoCampaignSent(t *testing.T) {
 	if strings.Contains(s.stdout.String(), "Demo campaign") {
 		t.Error("the demo sent its campaign again on restart")
 	}
-	if n := len(s.json("GET", "/v1/campaigns", s.admin, nil, 200)["campaigns"].([]any)); n != 1 {
-		t.Errorf("%d campaigns after a restart", n)
+	if n := len(spring()); n != 1 {
+		t.Errorf("%d demo campaigns after a restart", n)
 	}
 }
