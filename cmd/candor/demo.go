@@ -235,7 +235,7 @@ func demoCampaign(ctx context.Context, camps *campaign.Service, segs *segment.Se
 	for _, n := range v.Stats.Skipped {
 		skipped += n
 	}
-	fmt.Fprintf(out, "Demo campaign %q %s: %d e-mails sent to the local mail sink (it accepted %d and delivers none), %d failed, %d skipped.\n\n",
+	fmt.Fprintf(out, "Demo campaign %q %s: %d e-mails sent to the local mail sink (which has accepted %d in all, triggered messages included, and delivers none), %d failed, %d skipped.\n\n",
 		v.Name, v.Status, v.Stats.Sent, sink.Received(), v.Stats.Failed, skipped)
 	return nil
 }

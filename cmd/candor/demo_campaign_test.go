@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-var demoSent = regexp.MustCompile(`Demo campaign "Spring teas" done: (\d+) e-mails sent to the local mail sink \(it accepted (\d+) and delivers none\), 0 failed`)
+var demoSent = regexp.MustCompile(`Demo campaign "Spring teas" done: (\d+) e-mails sent to the local mail sink \(which has accepted (\d+) in all, triggered messages included, and delivers none\), 0 failed`)
 
 // TestDemoCampaignSent: the demo, with no mail server, sends its campaign
 // to the segment "Offers by e-mail" through the campaign service to its
@@ -41,7 +41,10 @@ func TestDemoCampaignSent(t *testing.T) {
 	sent := int(c["stats"].(map[string]any)["sent"].(float64))
 	seg := s.json("GET", "/v1/segments/"+c["segment"].(string), s.admin, nil, 200)
 	want := int(seg["count"].(float64))
-	if c["status"] != "done" || sent == 0 || sent != want || m[1] != strconv.Itoa(sent) || m[2] != m[1] {
+	// The sink may have accepted more than the campaign's: the welcome
+	// trigger mails it too.
+	accepted, _ := strconv.Atoi(m[2])
+	if c["status"] != "done" || sent == 0 || sent != want || m[1] != strconv.Itoa(sent) || accepted < sent {
 		t.Fatalf("the demo campaign: %v; the segment holds %d; %q", c, want, m[0])
 	}
 	s.stop()
