@@ -28,14 +28,7 @@ func TestCampaignAPI(t *testing.T) {
 }
 
 func testCampaignAPI(t *testing.T, opt serverOpt) {
-	mail := testenv.NewMailServer(t)
-	opts := []serverOpt{func(c *Config) {
-		c.SMTPURL, c.SMTPFrom, c.PublicURL = mail.URL, "news@shop.example", "https://candor.shop.example"
-	}}
-	if opt != nil {
-		opts = append(opts, opt)
-	}
-	s := startServer(t, t.TempDir(), "", opts...)
+	s, mail := startMailingServer(t, opt)
 	v := s.noticeVersion()
 	var ids []string
 	for i, addr := range []string{"one@example.com", "two@example.com", "three@example.com"} {
@@ -153,14 +146,7 @@ func TestCampaignToSegment(t *testing.T) {
 }
 
 func testCampaignToSegment(t *testing.T, opt serverOpt) {
-	mail := testenv.NewMailServer(t)
-	opts := []serverOpt{func(c *Config) {
-		c.SMTPURL, c.SMTPFrom, c.PublicURL = mail.URL, "news@shop.example", "https://candor.shop.example"
-	}}
-	if opt != nil {
-		opts = append(opts, opt)
-	}
-	s := startServer(t, t.TempDir(), "", opts...)
+	s, mail := startMailingServer(t, opt)
 	v := s.noticeVersion()
 	for _, p := range []struct {
 		name, email string
@@ -208,4 +194,18 @@ func testCampaignToSegment(t *testing.T, opt serverOpt) {
 	if len(got) != 2 || got["ann@example.com"] != 1 || got["bo@example.com"] != 1 {
 		t.Errorf("messages per recipient: %v, want one each to ann and bo", got)
 	}
+}
+
+// startMailingServer starts a server (opt, when not nil, sets the store)
+// whose campaigns go to a real SMTP server on loopback, with links to
+// https://candor.shop.example.
+func startMailingServer(t *testing.T, opt serverOpt) (*testServer, *testenv.MailServer) {
+	mail := testenv.NewMailServer(t)
+	opts := []serverOpt{func(c *Config) {
+		c.SMTPURL, c.SMTPFrom, c.PublicURL = mail.URL, "news@shop.example", "https://candor.shop.example"
+	}}
+	if opt != nil {
+		opts = append(opts, opt)
+	}
+	return startServer(t, t.TempDir(), "", opts...), mail
 }
