@@ -9,6 +9,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/pii"
 	"github.com/candorhq/candor/smtp"
 	"github.com/candorhq/candor/subjects"
 )
@@ -506,7 +507,9 @@ func (b *batcher) send(ctx context.Context, j job) error {
 	}
 	switch {
 	case err != nil:
-		s.o.Logger.Warn("campaigns: a message was not accepted", "campaign", c.ID, "subject", j.p.SubjectID, "err", err)
+		// A server's refusal often quotes the address: it is scanned out.
+		reason, _ := pii.Redact(err.Error())
+		s.o.Logger.Warn("campaigns: a message was not accepted", "campaign", c.ID, "subject", j.p.SubjectID, "err", reason)
 		b.failed.Add(1)
 		return b.record(ctx, j.p.SubjectID, candor.SendFailed, c.Channel)
 	case m.confirm:

@@ -421,3 +421,17 @@ func TestFindLimits(t *testing.T) {
 		{"00:1a:2b:3c:4d:5e", nil},
 	})
 }
+
+// TestRedactSMTPRefusal: a mail server's refusal quotes the recipient's
+// address; the sender logs it through Redact, which leaves no address.
+func TestRedactSMTPRefusal(t *testing.T) {
+	for _, msg := range []string{
+		"smtp: 550 5.1.1 <ann.li@example.com>: Recipient address rejected: User unknown",
+		"failed to send mail: RCPT TO:<wang.fang@example.cn> 552 mailbox full",
+	} {
+		got, _ := Redact(msg)
+		if strings.Contains(got, "@") || strings.Contains(got, "example.c") {
+			t.Errorf("Redact(%q) = %q: the address is still there", msg, got)
+		}
+	}
+}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/candorhq/candor"
 	"github.com/candorhq/candor/gate"
+	"github.com/candorhq/candor/pii"
 	"github.com/candorhq/candor/subjects"
 )
 
@@ -232,7 +233,8 @@ func (v *Verifier) sendTo(ctx context.Context, c candor.Challenge, to, code stri
 	subject := fmt.Sprintf("%s: 验证码 / verification code", v.o.Org)
 	body := fmt.Sprintf("您的验证码是 %s，10 分钟内有效。如非本人操作，请忽略。\nYour verification code is %s. It is valid for 10 minutes. If you did not ask for it, ignore this message.\n\n%s\n", code, code, v.o.Org)
 	if err := sender.Send(ctx, to, subject, body); err != nil {
-		v.o.Logger.Error("verification: sending failed", "challenge", c.ID, "kind", c.Kind, "err", err)
+		reason, _ := pii.Redact(err.Error()) // a server's refusal often quotes the address
+		v.o.Logger.Error("verification: sending failed", "challenge", c.ID, "kind", c.Kind, "err", reason)
 	}
 }
 
