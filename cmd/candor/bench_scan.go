@@ -35,16 +35,11 @@ func benchScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	b, release, err := tempBenchEnv(ctx, *dbURL, 0, stderr)
+	b, release, err := populatedBenchEnv(ctx, "scan", *dbURL, *n, stderr)
 	if err != nil {
 		return err
 	}
 	defer release()
-	start := time.Now()
-	if err := b.populate(ctx, *n); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "bench scan: %d people on file in %s\n", *n, time.Since(start).Round(time.Millisecond))
 
 	actor := candor.Actor{ID: "bench", Role: candor.RoleAdmin}
 	baseline := func() (float64, error) {
@@ -115,6 +110,22 @@ func benchScan(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "%-24s %v\n", k, out[k])
 	}
 	return nil
+}
+
+// populatedBenchEnv is tempBenchEnv with n people on file (populate), and
+// says how long that took, for the benchmark named.
+func populatedBenchEnv(ctx context.Context, name, dbURL string, n int, stderr io.Writer) (*benchEnv, func(), error) {
+	b, release, err := tempBenchEnv(ctx, dbURL, 0, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	if err := b.populate(ctx, n); err != nil {
+		release()
+		return nil, nil, err
+	}
+	fmt.Fprintf(stderr, "bench %s: %d people on file in %s\n", name, n, time.Since(start).Round(time.Millisecond))
+	return b, release, nil
 }
 
 // populate puts n people on file, each with an e-mail, a phone and a name,

@@ -41,16 +41,11 @@ func benchSend(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	b, release, err := tempBenchEnv(ctx, *dbURL, 0, stderr)
+	b, release, err := populatedBenchEnv(ctx, "send", *dbURL, *n, stderr)
 	if err != nil {
 		return err
 	}
 	defer release()
-	start := time.Now()
-	if err := b.populate(ctx, *n); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "bench send: %d people on file in %s\n", *n, time.Since(start).Round(time.Millisecond))
 
 	sink, err := newMailSink()
 	if err != nil {
